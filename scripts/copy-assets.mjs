@@ -1,0 +1,10 @@
+// Copies the non-TypeScript files the compiled code reads at run time (SQL migrations, JSON data) into dist/.
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+const assets = ['src/engine/storage/migrations', 'src/taxonomy/taxonomy.json'];
+for (const asset of assets) {
+  if (!existsSync(asset)) continue;
+  const target = `dist/${asset}`;
+  mkdirSync(dirname(target), { recursive: true });
+  cpSync(asset, target, { recursive: true });
+}
