@@ -1,0 +1,37 @@
+/**
+ * Ports the workflows depend on, implemented elsewhere (dependency inversion keeps the workflows testable
+ * with recording fakes). The MCP issue implements `Notifier` on the WhatsApp MCP client.
+ */
+
+export type Urgency = 'low' | 'medium' | 'high' | 'critical';
+
+/** What agents receive when a conversation needs a person (and again on SLA re-alerts). */
+export interface AgentAlert {
+  protocolNumber: string;
+  conversationKey: string;
+  urgency: Urgency;
+  reason: string;
+  /** Ready-to-send pt-BR text (alert wording comes from the workflow config). */
+  text: string;
+  /** 0 for the first alert, 1.. for SLA re-alerts. */
+  realert?: number;
+}
+
+export interface NotificationReceipt {
+  /** One entry per recipient (alert numbers or a group). */
+  deliveries: Array<{ recipient: string; messageId: string; status: string }>;
+}
+
+export interface Notifier {
+  /**
+   * Sends the alert to every configured agent recipient. `idempotencyKey` is stable per run + step, so a
+   * retried delivery never produces a second WhatsApp message. Throws when delivery failed; the error says
+   * whether retrying can help (`retryable`).
+   */
+  sendAgentAlert(alert: AgentAlert, idempotencyKey: string): Promise<NotificationReceipt>;
+}
+
+/** Replies to the customer (acknowledgements, self-service answers, the text-only notice). */
+export interface CustomerMessenger {
+  sendToCustomer(conversationKey: string, text: string, idempotencyKey: string): Promise<{ messageId: string }>;
+}
