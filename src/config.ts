@@ -1,0 +1,229 @@
+/**
+ * Every setting of the service comes from the environment and is validated here, once, at start.
+ * A bad or missing value stops the start with ONE message that lists every problem (not the first only),
+ * so an operator fixes a deployment in one round. `.env.example` documents each variable.
+ *
+ * Choices made from what is present (no mode flags to get wrong):
+ * - storage: Postgres when DATABASE_URL is set, else a SQLite file under ZAPFLOW_DATA_DIR;
+ * - model: Claude when ANTHROPIC_API_KEY is set, else the embedded offline classifier;
+ * - WhatsApp sender: Meta when META_ACCESS_TOKEN + META_PHONE_NUMBER_ID are set, else Evolution when
+ *   EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE are set, else dry-run (records, sends nothing).
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`zapflow cannot start: the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee .env.example for every variable.`);
+    this.name = 'ConfigError';
+  }
+}
+
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const bool = (fallback: boolean) =>
+  z.preprocess((value) => {
+    const v = emptyToUndefined(value);
+    if (v === undefined) return fallback;
+    if (typeof v === 'string' && /^(1|true|yes|on)$/i.test(v)) return true;
+    if (typeof v === 'string' && /^(0|false|no|off)$/i.test(v)) return false;
+    return v;
+  }, z.boolean());
+const secret = (min: number) => z.preprocess(emptyToUndefined, z.string().min(min, `must be at least ${min} characters`).optional());
+
+/** Digits of an E.164 number (with or without +) or a WhatsApp group JID. */
+const alertTarget = z.string().regex(/^(\+?\d{8,15}|[\w.-]+@g\.us)$/, 'must be a phone number in E.164 (e.g. 5511999990000) or a group id ending in @g.us');
+
+const envSchema = z.object({
+  NODE_ENV: optionalString,
+  PORT: int(3000, 0, 65535),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+
+  DATABASE_URL: z.preprocess(emptyToUndefined, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional()),
+  ZAPFLOW_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  ZAPFLOW_TABLE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'lowercase letters, digits and _ only').default('zapflow_')),
+  SQLITE_SYNCHRONOUS: z.preprocess(emptyToUndefined, z.enum(['normal', 'full']).default('normal')),
+
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  CLAUDE_CLASSIFIER_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
+  CLAUDE_ESCALATION_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-5')),
+  ANTHROPIC_TIMEOUT_MS: int(20_000, 1000, 600_000),
+
+  WHATSAPP_APP_SECRET: secret(8),
+  WHATSAPP_VERIFY_TOKEN: secret(8),
+  META_ACCESS_TOKEN: optionalString,
+  META_PHONE_NUMBER_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\d+$/, 'must be the numeric phone-number id from Meta').optional()),
+  META_GRAPH_URL: z.preprocess(emptyToUndefined, z.url().default('https://graph.facebook.com')),
+  META_API_VERSION: z.preprocess(emptyToUndefined, z.string().regex(/^v\d+\.\d+$/, 'like v21.0').default('v21.0')),
+
+  EVOLUTION_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  EVOLUTION_API_KEY: optionalString,
+  EVOLUTION_INSTANCE: optionalString,
+  EVOLUTION_WEBHOOK_SECRET: secret(8),
+
+  AGENT_ALERT_NUMBERS: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : []),
+    z.array(alertTarget),
+  ),
+  ADMIN_TOKEN: secret(16),
+
+  /** How the service reaches the WhatsApp MCP server: in-process (default), a stdio command, or an http(s) URL. */
+  MCP_SERVER: z.preprocess(emptyToUndefined, z.string().default('in-process')),
+  MCP_HTTP_TOKEN: secret(16),
+  MCP_CALL_TIMEOUT_MS: int(10_000, 100, 120_000),
+
+  COALESCE_WINDOW_MS: int(2000, 0, 60_000),
+  MAX_CONCURRENT_CONVERSATIONS: int(16, 1, 1000),
+  HUMAN_IDLE_RELEASE_MINUTES: int(120, 1, 7 * 24 * 60),
+  IGNORE_GROUPS: bool(true),
+  IGNORE_REACTIONS: bool(true),
+
+  SLA_CRITICAL_MINUTES: int(5, 1),
+  SLA_HIGH_MINUTES: int(15, 1),
+  SLA_MEDIUM_MINUTES: int(60, 1),
+  SLA_LOW_MINUTES: int(240, 1),
+  SLA_RAISE_URGENCY_AFTER: int(2, 1, 100),
+  RETENTION_DAYS: int(90, 1, 3650),
+  RECOVERY_ON_BOOT: bool(true),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export type StorageConfig =
+  | { kind: 'postgres'; databaseUrl: string; tablePrefix: string }
+  | { kind: 'sqlite'; dbFile: string; tablePrefix: string; synchronous: 'normal' | 'full' };
+
+export type ModelConfig =
+  | { kind: 'claude'; apiKey: string; baseURL?: string; classifierModel: string; escalationModel: string; timeoutMs: number }
+  | { kind: 'embedded' };
+
+export type SenderConfig =
+  | { kind: 'meta'; accessToken: string; phoneNumberId: string; graphUrl: string; apiVersion: string }
+  | { kind: 'evolution'; baseUrl: string; apiKey: string; instance: string }
+  | { kind: 'dry-run' };
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+  storage: StorageConfig;
+  model: ModelConfig;
+  sender: SenderConfig;
+  webhooks: { metaAppSecret?: string; metaVerifyToken?: string; evolutionSecret?: string; ignoreGroups: boolean; ignoreReactions: boolean };
+  agentAlertNumbers: string[];
+  adminToken?: string;
+  mcp: { server: string; httpToken?: string; callTimeoutMs: number };
+  dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number };
+  sla: { minutes: Record<'critical' | 'high' | 'medium' | 'low', number>; raiseUrgencyAfter: number };
+  retentionDays: number;
+  recoveryOnBoot: boolean;
+}
+
+export interface LoadConfigOptions {
+  /** `serve` needs webhook secrets and an admin token; `demo`, `classify` and tests do not. */
+  purpose?: 'serve' | 'tool';
+}
+
+/** Reads and validates the environment. Throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  }
+  // Cross-field rules look at what is present in the raw environment, so they are reported even when a
+  // single variable is malformed: the operator gets the whole list at once.
+  problems.push(...crossFieldProblems(env, options.purpose ?? 'tool'));
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return toConfig(parsed.data);
+}
+
+/** Rules that involve several variables: half-configured providers are mistakes, not "off". */
+function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool'): string[] {
+  const problems: string[] = [];
+  const has = (name: string) => typeof env[name] === 'string' && env[name].trim() !== '';
+  const allOrNone = (names: string[]) => names.every(has) || !names.some(has);
+  const mcpServer = has('MCP_SERVER') ? String(env.MCP_SERVER) : 'in-process';
+
+  if (!allOrNone(['META_ACCESS_TOKEN', 'META_PHONE_NUMBER_ID'])) {
+    problems.push('META_ACCESS_TOKEN and META_PHONE_NUMBER_ID: set both to send through Meta, or neither');
+  }
+  if (!allOrNone(['EVOLUTION_URL', 'EVOLUTION_API_KEY', 'EVOLUTION_INSTANCE'])) {
+    problems.push('EVOLUTION_URL, EVOLUTION_API_KEY and EVOLUTION_INSTANCE: set all three to send through Evolution, or none');
+  }
+  if (!allOrNone(['WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'])) {
+    problems.push('WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN: the Meta webhook needs both');
+  }
+  if (!/^(in-process|https?:\/\/.+|stdio:.+)$/.test(mcpServer)) {
+    problems.push('MCP_SERVER: must be "in-process", an http(s):// URL, or "stdio:<command>"');
+  }
+  if (/^https?:/.test(mcpServer) && !has('MCP_HTTP_TOKEN')) {
+    problems.push('MCP_HTTP_TOKEN: required when MCP_SERVER is an http(s) URL');
+  }
+  if (purpose === 'serve') {
+    if (!has('WHATSAPP_APP_SECRET') && !has('EVOLUTION_WEBHOOK_SECRET')) {
+      problems.push('WHATSAPP_APP_SECRET or EVOLUTION_WEBHOOK_SECRET: set at least one, or no customer message can be received');
+    }
+    if (!has('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN: required (at least 16 characters) to protect the admin API');
+    if (!has('AGENT_ALERT_NUMBERS')) problems.push('AGENT_ALERT_NUMBERS: list at least one agent number or group to alert on handoffs');
+  }
+  return problems;
+}
+
+function toConfig(e: Env): Config {
+  const storage: StorageConfig = e.DATABASE_URL
+    ? { kind: 'postgres', databaseUrl: e.DATABASE_URL, tablePrefix: e.ZAPFLOW_TABLE_PREFIX }
+    : { kind: 'sqlite', dbFile: join(e.ZAPFLOW_DATA_DIR, 'zapflow.db'), tablePrefix: e.ZAPFLOW_TABLE_PREFIX, synchronous: e.SQLITE_SYNCHRONOUS };
+  const model: ModelConfig = e.ANTHROPIC_API_KEY
+    ? {
+        kind: 'claude',
+        apiKey: e.ANTHROPIC_API_KEY,
+        ...(e.ANTHROPIC_BASE_URL ? { baseURL: e.ANTHROPIC_BASE_URL } : {}),
+        classifierModel: e.CLAUDE_CLASSIFIER_MODEL,
+        escalationModel: e.CLAUDE_ESCALATION_MODEL,
+        timeoutMs: e.ANTHROPIC_TIMEOUT_MS,
+      }
+    : { kind: 'embedded' };
+  let sender: SenderConfig = { kind: 'dry-run' };
+  if (e.META_ACCESS_TOKEN && e.META_PHONE_NUMBER_ID) {
+    sender = { kind: 'meta', accessToken: e.META_ACCESS_TOKEN, phoneNumberId: e.META_PHONE_NUMBER_ID, graphUrl: e.META_GRAPH_URL, apiVersion: e.META_API_VERSION };
+  } else if (e.EVOLUTION_URL && e.EVOLUTION_API_KEY && e.EVOLUTION_INSTANCE) {
+    sender = { kind: 'evolution', baseUrl: e.EVOLUTION_URL, apiKey: e.EVOLUTION_API_KEY, instance: e.EVOLUTION_INSTANCE };
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.ZAPFLOW_DATA_DIR,
+    storage,
+    model,
+    sender,
+    webhooks: {
+      ...(e.WHATSAPP_APP_SECRET ? { metaAppSecret: e.WHATSAPP_APP_SECRET } : {}),
+      ...(e.WHATSAPP_VERIFY_TOKEN ? { metaVerifyToken: e.WHATSAPP_VERIFY_TOKEN } : {}),
+      ...(e.EVOLUTION_WEBHOOK_SECRET ? { evolutionSecret: e.EVOLUTION_WEBHOOK_SECRET } : {}),
+      ignoreGroups: e.IGNORE_GROUPS,
+      ignoreReactions: e.IGNORE_REACTIONS,
+    },
+    agentAlertNumbers: e.AGENT_ALERT_NUMBERS,
+    ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
+    mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS },
+    dispatch: {
+      coalesceWindowMs: e.COALESCE_WINDOW_MS,
+      maxConcurrentConversations: e.MAX_CONCURRENT_CONVERSATIONS,
+      humanIdleReleaseMinutes: e.HUMAN_IDLE_RELEASE_MINUTES,
+    },
+    sla: {
+      minutes: { critical: e.SLA_CRITICAL_MINUTES, high: e.SLA_HIGH_MINUTES, medium: e.SLA_MEDIUM_MINUTES, low: e.SLA_LOW_MINUTES },
+      raiseUrgencyAfter: e.SLA_RAISE_URGENCY_AFTER,
+    },
+    retentionDays: e.RETENTION_DAYS,
+    recoveryOnBoot: e.RECOVERY_ON_BOOT,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Structured JSON logs (pino). Customers' phone numbers, CPFs and message texts never reach the logs at
+ * info level: known fields are censored by path, and every string is scrubbed for number shapes, because a
+ * phone number also hides in error messages, JIDs and conversation keys.
+ * At `debug`/`trace` an operator chasing a bug may opt in to message text with `LOG_MESSAGE_TEXT=1`.
+ */
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/** 5511987654321 → 55119*****4321: enough to tell two customers apart in a log, not enough to call them. */
+export function maskPhone(value: string): string {
+  const digits = value.replace(/\D/g, '');
+  if (digits.length < 8) return '*'.repeat(digits.length);
+  return `${digits.slice(0, 5)}${'*'.repeat(digits.length - 9)}${digits.slice(-4)}`;
+}
+
+/** 123.456.789-09 → ***.***.***-09 */
+export function maskCpf(value: string): string {
+  const digits = value.replace(/\D/g, '');
+  return `***.***.***-${digits.slice(-2)}`;
+}
+
+/** Message text becomes its length: useful for debugging flows, useless for reading conversations. */
+export function maskText(value: string): string {
+  return `[text: ${value.length} chars]`;
+}
+
+const CPF = /\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b/g;
+// 10–15 digits, optionally with + and separators: Brazilian mobiles, E.164 numbers, JIDs (…@s.whatsapp.net).
+const PHONE = /\+?\b\d(?:[\d\s().-]{8,18})\d\b/g;
+
+/** Masks CPFs and phone-like digit runs anywhere in a string. */
+export function scrubString(value: string): string {
+  return value.replace(CPF, (m) => maskCpf(m)).replace(PHONE, (m) => (m.replace(/\D/g, '').length >= 10 ? maskPhone(m) : m));
+}
+
+/** Field names whose values are message text or personal data: censored whatever their content. */
+const TEXT_KEYS = new Set(['text', 'body', 'message', 'messageText', 'caption', 'content', 'payload']);
+const SECRET_KEYS = /(token|secret|password|apikey|api_key|authorization|signature)/i;
+/** Our own identifiers look like numbers but are not personal data; support staff search logs by them. */
+const ID_KEYS = new Set(['protocolNumber', 'protocolNumbers', 'runId', 'parentRunId', 'outboxId', 'seq', 'version']);
+
+function scrub(value: unknown, keepText: boolean, depth = 0): unknown {
+  if (depth > 6) return '[deep]';
+  if (typeof value === 'string') return scrubString(value);
+  if (Array.isArray(value)) return value.map((v) => scrub(v, keepText, depth + 1));
+  if (value && typeof value === 'object' && !(value instanceof Error)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (SECRET_KEYS.test(key)) out[key] = '[secret]';
+      else if (ID_KEYS.has(key)) out[key] = v;
+      else if (!keepText && TEXT_KEYS.has(key) && typeof v === 'string') out[key] = maskText(v);
+      else out[key] = scrub(v, keepText, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+export interface CreateLoggerOptions {
+  level?: LoggerOptions['level'];
+  /** Only honoured at debug/trace: keep message texts (phone numbers and CPFs are still masked). */
+  logMessageText?: boolean;
+  /** Where to write (tests pass a stream to read what was logged). */
+  destination?: pino.DestinationStream;
+  name?: string;
+}
+
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const keepText = Boolean(options.logMessageText) && (level === 'debug' || level === 'trace');
+  const loggerOptions: LoggerOptions = {
+    level,
+    ...(options.name ? { name: options.name } : {}),
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => scrub(object, keepText) as Record<string, unknown>,
+    },
+    serializers: {
+      err: (error: Error) => {
+        const serialized = pino.stdSerializers.err(error);
+        return { ...serialized, message: scrubString(serialized.message), stack: serialized.stack ? scrubString(serialized.stack) : undefined };
+      },
+    },
+    hooks: {
+      // The message string itself ("sent to 5511…") is scrubbed too.
+      logMethod(args, method) {
+        const scrubbed = args.map((a) => (typeof a === 'string' ? scrubString(a) : a)) as Parameters<typeof method>;
+        method.apply(this, scrubbed);
+      },
+    },
+  };
+  return options.destination ? pino(loggerOptions, options.destination) : pino(loggerOptions);
+}
+
+/** A logger that writes nothing (tests, library use without a logger). */
+export const silentLogger: Logger = pino({ level: 'silent' });

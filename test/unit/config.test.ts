@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const serveEnv = {
+  WHATSAPP_APP_SECRET: 'app-secret-123',
+  WHATSAPP_VERIFY_TOKEN: 'verify-token-123',
+  ADMIN_TOKEN: 'admin-token-0123456789',
+  AGENT_ALERT_NUMBERS: '5511900000090, 5511900000091',
+};
+
+function problemsOf(env: Record<string, string>, purpose: 'serve' | 'tool' = 'tool'): string[] {
+  try {
+    loadConfig(env, { purpose });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('runs with no environment at all on embedded defaults: SQLite file, embedded model, dry-run WhatsApp', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.storage).toEqual({ kind: 'sqlite', dbFile: 'data/zapflow.db', tablePrefix: 'zapflow_', synchronous: 'normal' });
+    expect(config.model).toEqual({ kind: 'embedded' });
+    expect(config.sender).toEqual({ kind: 'dry-run' });
+    expect(config.retentionDays).toBe(90);
+  });
+
+  it('chooses Postgres, Claude and the Meta sender from the credentials that are present', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test',
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      META_ACCESS_TOKEN: 'meta-token',
+      META_PHONE_NUMBER_ID: '100000000000002',
+    });
+    expect(config.storage.kind).toBe('postgres');
+    expect(config.model).toMatchObject({ kind: 'claude', classifierModel: 'claude-haiku-4-5' });
+    expect(config.sender).toMatchObject({ kind: 'meta', phoneNumberId: '100000000000002', apiVersion: 'v21.0' });
+  });
+
+  it('uses Evolution when its three variables are set and Meta is not', () => {
+    const config = loadConfig({ EVOLUTION_URL: 'http://127.0.0.1:8080', EVOLUTION_API_KEY: 'k', EVOLUTION_INSTANCE: 'loja' });
+    expect(config.sender).toEqual({ kind: 'evolution', baseUrl: 'http://127.0.0.1:8080', apiKey: 'k', instance: 'loja' });
+  });
+
+  it('lists every problem in one error instead of stopping at the first', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://localhost/db',
+      META_ACCESS_TOKEN: 'only-half',
+      AGENT_ALERT_NUMBERS: '5511900000090,not-a-number',
+      ADMIN_TOKEN: 'short',
+    });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/^PORT: /m);
+    expect(problems.join('\n')).toMatch(/^DATABASE_URL: must be a postgres/m);
+    expect(problems.join('\n')).toMatch(/^AGENT_ALERT_NUMBERS\.1: must be a phone number/m);
+    expect(problems.join('\n')).toMatch(/^ADMIN_TOKEN: must be at least 16/m);
+    expect(problems.join('\n')).toMatch(/META_ACCESS_TOKEN and META_PHONE_NUMBER_ID: set both/);
+  });
+
+  it('the message an operator sees names each variable and points to .env.example', () => {
+    expect(() => loadConfig({ PORT: '-1', MCP_SERVER: 'ftp://x' })).toThrowError(/2 problem\(s\):\n {2}- PORT: .*\n {2}- MCP_SERVER: .*\nSee \.env\.example/);
+  });
+
+  it('serving requires a webhook secret, an admin token and someone to alert', () => {
+    expect(problemsOf({}, 'serve')).toEqual([
+      'WHATSAPP_APP_SECRET or EVOLUTION_WEBHOOK_SECRET: set at least one, or no customer message can be received',
+      'ADMIN_TOKEN: required (at least 16 characters) to protect the admin API',
+      'AGENT_ALERT_NUMBERS: list at least one agent number or group to alert on handoffs',
+    ]);
+    expect(problemsOf(serveEnv, 'serve')).toEqual([]);
+    expect(loadConfig(serveEnv, { purpose: 'serve' }).agentAlertNumbers).toEqual(['5511900000090', '5511900000091']);
+  });
+
+  it('treats empty variables as unset, as docker-compose files often leave them', () => {
+    expect(loadConfig({ DATABASE_URL: '', ANTHROPIC_API_KEY: '  ' }).storage.kind).toBe('sqlite');
+  });
+});
