@@ -5,26 +5,10 @@
  * At `debug`/`trace` an operator chasing a bug may opt in to message text with `LOG_MESSAGE_TEXT=1`.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { maskCpf, maskPhone, maskText } from './privacy.js';
 
 export type { Logger };
-
-/** 5511987654321 → 55119*****4321: enough to tell two customers apart in a log, not enough to call them. */
-export function maskPhone(value: string): string {
-  const digits = value.replace(/\D/g, '');
-  if (digits.length < 8) return '*'.repeat(digits.length);
-  return `${digits.slice(0, 5)}${'*'.repeat(digits.length - 9)}${digits.slice(-4)}`;
-}
-
-/** 123.456.789-09 → ***.***.***-09 */
-export function maskCpf(value: string): string {
-  const digits = value.replace(/\D/g, '');
-  return `***.***.***-${digits.slice(-2)}`;
-}
-
-/** Message text becomes its length: useful for debugging flows, useless for reading conversations. */
-export function maskText(value: string): string {
-  return `[text: ${value.length} chars]`;
-}
+export { maskCpf, maskPhone, maskText };
 
 const CPF = /\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b/g;
 // 10–15 digits, optionally with + and separators: Brazilian mobiles, E.164 numbers, JIDs (…@s.whatsapp.net).

@@ -1,0 +1,26 @@
+/**
+ * Masks for personal data (LGPD): used by the logs, the agents' alerts and the admin API, so a phone
+ * number or a document is masked the same way everywhere.
+ */
+
+/** 5511987654321 → 55119****4321: enough to tell two customers apart, not enough to call them. */
+export function maskPhone(value: string): string {
+  const digits = value.replace(/\D/g, '');
+  if (digits.length < 8) return '*'.repeat(digits.length);
+  return `${digits.slice(0, 5)}${'*'.repeat(digits.length - 9)}${digits.slice(-4)}`;
+}
+
+/** 123.456.789-09 → ***.***.***-09 */
+export function maskCpf(value: string): string {
+  return `***.***.***-${value.replace(/\D/g, '').slice(-2)}`;
+}
+
+/** 12.345.678/0001-90 → **.***.***\/****-90 */
+export function maskCnpj(value: string): string {
+  return `**.***.***/****-${value.replace(/\D/g, '').slice(-2)}`;
+}
+
+/** Message text becomes its length: useful for debugging flows, useless for reading conversations. */
+export function maskText(value: string): string {
+  return `[text: ${value.length} chars]`;
+}
