@@ -5,19 +5,13 @@
  * At `debug`/`trace` an operator chasing a bug may opt in to message text with `LOG_MESSAGE_TEXT=1`.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
-import { maskCpf, maskPhone, maskText } from './privacy.js';
+import { maskCpf, maskPhone, maskText, scrubPersonalData } from './privacy.js';
 
 export type { Logger };
 export { maskCpf, maskPhone, maskText };
 
-const CPF = /\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b/g;
-// 10–15 digits, optionally with + and separators: Brazilian mobiles, E.164 numbers, JIDs (…@s.whatsapp.net).
-const PHONE = /\+?\b\d(?:[\d\s().-]{8,18})\d\b/g;
-
-/** Masks CPFs and phone-like digit runs anywhere in a string. */
-export function scrubString(value: string): string {
-  return value.replace(CPF, (m) => maskCpf(m)).replace(PHONE, (m) => (m.replace(/\D/g, '').length >= 10 ? maskPhone(m) : m));
-}
+/** Masks CPFs and phone-like digit runs anywhere in a string (kept under this name for the log hooks). */
+export const scrubString = scrubPersonalData;
 
 /** Field names whose values are message text or personal data: censored whatever their content. */
 const TEXT_KEYS = new Set(['text', 'body', 'message', 'messageText', 'caption', 'content', 'payload']);

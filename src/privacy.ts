@@ -24,3 +24,16 @@ export function maskCnpj(value: string): string {
 export function maskText(value: string): string {
   return `[text: ${value.length} chars]`;
 }
+
+const CPF = /\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b/g;
+const CNPJ = /\b\d{2}\.?\d{3}\.?\d{3}\/?\d{4}-?\d{2}\b/g;
+// 10–15 digits, optionally with + and separators: Brazilian mobiles, E.164 numbers, JIDs (…@s.whatsapp.net).
+const PHONE = /\+?\b\d(?:[\d\s().-]{8,18})\d\b/g;
+
+/** Masks CNPJs, CPFs and phone-like digit runs anywhere in a text (logs, reports, admin views). */
+export function scrubPersonalData(value: string): string {
+  return value
+    .replace(CNPJ, (m) => maskCnpj(m))
+    .replace(CPF, (m) => maskCpf(m))
+    .replace(PHONE, (m) => (m.replace(/\D/g, '').length >= 10 ? maskPhone(m) : m));
+}
