@@ -1,0 +1,187 @@
+/**
+ * Turns inbox rows into workflow runs:
+ * - one run at a time per conversation (a customer's messages never race each other's state);
+ * - in the customer's order (the store sorts by the provider's send time);
+ * - bursts coalesced: WhatsApp users send "oi" / "minha maquininha" / "nao liga" as three messages within
+ *   seconds; waiting `coalesceWindowMs` after the last one (at most `maxWaitMs` after the first) makes them
+ *   one run with the whole thought instead of three half-answers;
+ * - at most `maxConcurrent` conversations processed at once, the rest wait their turn in arrival order;
+ * - nothing acked is lost: rows stay in the inbox until the processor marks them, a failed batch is retried
+ *   with backoff, and `start()` picks up whatever a crashed process left behind.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logging.js';
+import { silentLogger } from '../logging.js';
+import type { InboxRecord, ServiceStore } from './store/types.js';
+
+/** Runs the workflows for a batch of one conversation's messages and marks the inbox rows when done. */
+export type ConversationProcessor = (conversationKey: string, items: InboxRecord[], runId: string) => Promise<void>;
+
+export interface DispatcherOptions {
+  store: ServiceStore;
+  process: ConversationProcessor;
+  /** Quiet time after a conversation's last message before its run starts. @default 2000 */
+  coalesceWindowMs?: number;
+  /** Longest a message waits for quiet, so a chatty customer still gets answers. @default 3 × coalesceWindowMs */
+  maxWaitMs?: number;
+  /** Conversations processed at once. @default 16 */
+  maxConcurrent?: number;
+  /** Attempts of a failing batch before it is left for the next start (rows stay in the inbox). @default 5 */
+  maxAttempts?: number;
+  now?: () => number;
+  newRunId?: () => string;
+  logger?: Logger;
+}
+
+interface ConversationSlot {
+  firstArrival: number;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  /** A message arrived while running: schedule again afterwards. */
+  again: boolean;
+  failures: number;
+}
+
+export class ConversationDispatcher {
+  private readonly slots = new Map<string, ConversationSlot>();
+  private readonly ready: string[] = [];
+  private active = 0;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly coalesceWindowMs: number;
+  private readonly maxWaitMs: number;
+  private readonly maxConcurrent: number;
+  private readonly maxAttempts: number;
+  private readonly now: () => number;
+  private readonly newRunId: () => string;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.coalesceWindowMs = options.coalesceWindowMs ?? 2000;
+    this.maxWaitMs = options.maxWaitMs ?? 3 * this.coalesceWindowMs;
+    this.maxConcurrent = options.maxConcurrent ?? 16;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    if (this.maxConcurrent < 1) throw new RangeError('maxConcurrent must be at least 1');
+    this.now = options.now ?? Date.now;
+    this.newRunId = options.newRunId ?? (() => `run_${randomUUID()}`);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Picks up conversations a previous process left with unprocessed messages. */
+  async start(): Promise<number> {
+    this.stopped = false;
+    const keys = await this.options.store.conversationsWithPendingInbox();
+    for (const key of keys) this.enqueueReady(key, this.slot(key));
+    this.pump();
+    return keys.length;
+  }
+
+  /** A message for this conversation was stored: schedule its run after the coalescing window. */
+  notify(conversationKey: string): void {
+    if (this.stopped) return;
+    const slot = this.slot(conversationKey);
+    if (slot.running) {
+      slot.again = true;
+      return;
+    }
+    this.schedule(conversationKey, slot, this.coalesceWindowMs);
+  }
+
+  /** Resolves when no conversation is waiting or running (tests, the demo, graceful shutdown). */
+  async idle(): Promise<void> {
+    if (this.slots.size === 0 && this.active === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops scheduling; in-flight runs finish (their rows are marked), waiting ones stay in the inbox for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
+    this.ready.length = 0;
+    for (const [key, slot] of this.slots) if (!slot.running) this.slots.delete(key);
+    await this.idle();
+  }
+
+  get activeCount(): number {
+    return this.active;
+  }
+
+  private slot(key: string): ConversationSlot {
+    let slot = this.slots.get(key);
+    if (!slot) {
+      slot = { firstArrival: this.now(), running: false, again: false, failures: 0 };
+      this.slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  private schedule(key: string, slot: ConversationSlot, delayMs: number): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    const untilMaxWait = slot.firstArrival + this.maxWaitMs - this.now();
+    const delay = Math.max(0, Math.min(delayMs, untilMaxWait));
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      this.enqueueReady(key, slot);
+      this.pump();
+    }, delay);
+    slot.timer.unref?.();
+  }
+
+  private enqueueReady(key: string, slot: ConversationSlot): void {
+    if (slot.timer) {
+      clearTimeout(slot.timer);
+      slot.timer = undefined;
+    }
+    if (!this.ready.includes(key)) this.ready.push(key);
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.maxConcurrent && this.ready.length > 0) {
+      const key = this.ready.shift()!;
+      const slot = this.slots.get(key);
+      if (!slot || slot.running) continue;
+      void this.run(key, slot);
+    }
+    this.resolveIdleIfQuiet();
+  }
+
+  private async run(key: string, slot: ConversationSlot): Promise<void> {
+    slot.running = true;
+    this.active++;
+    let failed = false;
+    try {
+      const runId = this.newRunId();
+      const items = await this.options.store.takePending(key, runId, this.now());
+      // Items a crashed process left `processing` carry that run's id: continue it rather than start another.
+      const earlierRunId = items.find((item) => item.runId !== undefined && item.runId !== runId)?.runId;
+      if (items.length > 0) await this.options.process(key, items, earlierRunId ?? runId);
+      slot.failures = 0;
+    } catch (error) {
+      failed = true;
+      slot.failures++;
+      this.logger.error({ err: error, conversationKey: key, attempt: slot.failures }, 'conversation batch failed; messages stay in the inbox');
+    } finally {
+      this.active--;
+      slot.running = false;
+      if (failed && slot.failures < this.maxAttempts && !this.stopped) {
+        // Back off (1 s, 2 s, 4 s, … capped at 30 s): a storage outage should not become a hot loop.
+        slot.firstArrival = this.now();
+        this.schedule(key, slot, Math.min(30_000, 1000 * 2 ** (slot.failures - 1)));
+      } else if (slot.again && !this.stopped) {
+        slot.again = false;
+        slot.firstArrival = this.now();
+        this.schedule(key, slot, this.coalesceWindowMs);
+      } else {
+        this.slots.delete(key);
+      }
+      this.pump();
+    }
+  }
+
+  private resolveIdleIfQuiet(): void {
+    if (this.slots.size > 0 || this.active > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

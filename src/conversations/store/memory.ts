@@ -1,0 +1,105 @@
+/** In-memory ServiceStore: tests and the demo's throwaway mode. Same semantics as the SQL stores. */
+import type {
+  ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxRecord, InboxStatus, ServiceStore,
+} from './types.js';
+import { ConversationNotFoundError } from './types.js';
+import { byCustomerOrder, newConversation } from './shared.js';
+
+export class MemoryServiceStore implements ServiceStore {
+  readonly kind = 'memory';
+  private readonly inbox: InboxRecord[] = [];
+  private readonly dedupe = new Set<string>();
+  private readonly conversations = new Map<string, ConversationRecord>();
+  private nextId = 1;
+
+  async init(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
+    const inserted: InboxRecord[] = [];
+    for (const item of items) {
+      const key = `${item.provider}\u0000${item.messageId}`;
+      if (this.dedupe.has(key)) continue;
+      this.dedupe.add(key);
+      const record: InboxRecord = { ...structuredClone(item), id: this.nextId++, status: 'pending', receivedAt: now };
+      this.inbox.push(record);
+      inserted.push(structuredClone(record));
+      if (!this.conversations.has(item.conversationKey)) this.conversations.set(item.conversationKey, newConversation(item, now));
+    }
+    return inserted;
+  }
+
+  async conversationsWithPendingInbox(): Promise<string[]> {
+    return [...new Set(this.inbox.filter((r) => r.status === 'pending' || r.status === 'processing').map((r) => r.conversationKey))];
+  }
+
+  async takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]> {
+    const taken: InboxRecord[] = [];
+    for (const record of this.inbox) {
+      if (record.conversationKey !== conversationKey) continue;
+      if (record.status === 'pending') {
+        record.status = 'processing';
+        record.runId = runId;
+        record.processedAt = now;
+        taken.push(record);
+      } else if (record.status === 'processing') {
+        taken.push(record);
+      }
+    }
+    return taken.sort(byCustomerOrder).map((r) => structuredClone(r));
+  }
+
+  async markInbox(ids: number[], status: InboxStatus, now: number): Promise<void> {
+    const wanted = new Set(ids);
+    for (const record of this.inbox) {
+      if (wanted.has(record.id)) {
+        record.status = status;
+        record.processedAt = now;
+      }
+    }
+  }
+
+  async recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]> {
+    return this.inbox
+      .filter((r) => r.conversationKey === conversationKey)
+      .sort(byCustomerOrder)
+      .slice(-limit)
+      .map((r) => structuredClone(r));
+  }
+
+  async getConversation(conversationKey: string): Promise<ConversationRecord | undefined> {
+    const found = this.conversations.get(conversationKey);
+    return found ? structuredClone(found) : undefined;
+  }
+
+  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
+    const current = this.conversations.get(conversationKey);
+    if (!current) throw new ConversationNotFoundError(conversationKey);
+    const next: ConversationRecord = { ...current, ...structuredClone(patch), updatedAt: now };
+    for (const [key, value] of Object.entries(patch)) if (value === undefined) delete (next as unknown as Record<string, unknown>)[key];
+    this.conversations.set(conversationKey, next);
+    return structuredClone(next);
+  }
+
+  async listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]> {
+    return [...this.conversations.values()]
+      .filter((c) => !filter.handoffStatus || c.handoffStatus === filter.handoffStatus)
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .slice(0, filter.limit ?? 100)
+      .map((c) => structuredClone(c));
+  }
+
+  async purge(before: number): Promise<{ inbox: number; conversations: number }> {
+    const keep = this.inbox.filter((r) => !(r.receivedAt < before && (r.status === 'done' || r.status === 'forwarded')));
+    const inbox = this.inbox.length - keep.length;
+    this.inbox.splice(0, this.inbox.length, ...keep);
+    let conversations = 0;
+    for (const [key, c] of this.conversations) {
+      if (c.updatedAt < before && c.handoffStatus === 'bot' && !keep.some((r) => r.conversationKey === key)) {
+        this.conversations.delete(key);
+        conversations++;
+      }
+    }
+    return { inbox, conversations };
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The service's own tables, beside the engine's: the inbox (every customer message, deduplicated by provider
+ * + message id, stored BEFORE the webhook is acknowledged) and one row per conversation with its handoff
+ * status. Three implementations like the engine storage (memory, SQLite, Postgres), one contract suite.
+ */
+
+export type HandoffStatus = 'bot' | 'waiting_human' | 'human';
+export type Urgency = 'low' | 'medium' | 'high' | 'critical';
+
+/**
+ * What kind of inbound item: customer text to process, a non-text message that gets the text-only notice,
+ * or a message our business number sent (an agent replying from WhatsApp: the conversation goes to `human`).
+ */
+export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply';
+
+/** pending → processing (a run took it) → done; `forwarded` when a human owns the conversation. */
+export type InboxStatus = 'pending' | 'processing' | 'done' | 'forwarded';
+
+export interface InboxItem {
+  provider: 'meta' | 'evolution';
+  /** The provider's message id: redeliveries of the same id are dropped. */
+  messageId: string;
+  conversationKey: string;
+  kind: InboxKind;
+  /** Customer identity (digits when known, else the provider's opaque id). */
+  customer: string;
+  name?: string;
+  text: string;
+  /** When the customer sent it (provider timestamp, epoch ms): the processing order. */
+  sentAt: number;
+  /** The normalized message as received (for admins and reprocessing). */
+  raw?: unknown;
+}
+
+export interface InboxRecord extends InboxItem {
+  id: number;
+  status: InboxStatus;
+  receivedAt: number;
+  runId?: string;
+  processedAt?: number;
+}
+
+export interface ConversationRecord {
+  conversationKey: string;
+  provider: 'meta' | 'evolution';
+  customer: string;
+  name?: string;
+  handoffStatus: HandoffStatus;
+  /** Who took the conversation (an agent id or number), when `human`. */
+  assignedAgent?: string;
+  /** The protocol of the open handoff. */
+  protocolNumber?: string;
+  urgency?: Urgency;
+  reason?: string;
+  /** When the conversation started waiting for a person (SLA clock). */
+  waitingSince?: number;
+  /** SLA re-alerts sent for the open handoff. */
+  realerts: number;
+  lastAlertAt?: number;
+  lastCustomerMessageAt?: number;
+  /** Last time an agent acted (claim, reply): the idle release counts from here. */
+  lastAgentActivityAt?: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ConversationPatch = Partial<Omit<ConversationRecord, 'conversationKey' | 'provider' | 'customer' | 'createdAt' | 'updatedAt'>>;
+
+export interface ServiceStore {
+  readonly kind: string;
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Stores the items in ONE transaction and returns those that were new (duplicates — same provider and
+   * message id — are dropped silently: providers redeliver). Creates the conversation rows it needs.
+   */
+  insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]>;
+  /** Conversations with pending or processing items (start-up pickup after a crash). */
+  conversationsWithPendingInbox(): Promise<string[]>;
+  /**
+   * Marks every pending item of the conversation as processing for `runId` and returns them, with the items
+   * a crashed process left `processing` (they keep their earlier runId, so the caller can find that run),
+   * in the customer's order (sentAt, then arrival).
+   */
+  takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]>;
+  markInbox(ids: number[], status: InboxStatus, now: number): Promise<void>;
+  recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]>;
+
+  getConversation(conversationKey: string): Promise<ConversationRecord | undefined>;
+  updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord>;
+  listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]>;
+  /** Inbox rows and conversations idle since before `before` (retention). */
+  purge(before: number): Promise<{ inbox: number; conversations: number }>;
+}
+
+export class ConversationNotFoundError extends Error {
+  readonly code = 'CONVERSATION_NOT_FOUND';
+  constructor(readonly conversationKey: string) {
+    super(`Conversation "${conversationKey}" does not exist: no message was ever received for it.`);
+    this.name = 'ConversationNotFoundError';
+  }
+}
