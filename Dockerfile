@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# zapflow service image: build with dev dependencies, run with production ones only, as a non-root user.
+
+FROM node:20-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles its native addon when no prebuilt binary matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY examples ./examples
+RUN npm run build
+
+FROM node:20-slim AS deps
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-slim
+ENV NODE_ENV=production PORT=3000 ZAPFLOW_DATA_DIR=/var/lib/zapflow
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY config ./config
+COPY data/datasets ./data/datasets
+RUN mkdir -p /var/lib/zapflow && chown node:node /var/lib/zapflow
+USER node
+EXPOSE 3000
+VOLUME ["/var/lib/zapflow"]
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM from `docker stop` triggers the graceful shutdown (stop intake, finish or hand back runs, close storage).
+CMD ["node", "dist/src/cli/main.js", "serve"]
