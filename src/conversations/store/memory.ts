@@ -3,7 +3,7 @@ import type {
   ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxRecord, InboxStatus, ServiceStore,
 } from './types.js';
 import { ConversationNotFoundError } from './types.js';
-import { byCustomerOrder, newConversation } from './shared.js';
+import { byCustomerOrder, checkPatch, newConversation } from './shared.js';
 
 export class MemoryServiceStore implements ServiceStore {
   readonly kind = 'memory';
@@ -63,7 +63,7 @@ export class MemoryServiceStore implements ServiceStore {
     return this.inbox
       .filter((r) => r.conversationKey === conversationKey)
       .sort(byCustomerOrder)
-      .slice(-limit)
+      .slice(limit > 0 ? -limit : Infinity) // slice(-0) would be everything
       .map((r) => structuredClone(r));
   }
 
@@ -73,10 +73,12 @@ export class MemoryServiceStore implements ServiceStore {
   }
 
   async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
+    checkPatch(conversationKey, patch);
     const current = this.conversations.get(conversationKey);
     if (!current) throw new ConversationNotFoundError(conversationKey);
     const next: ConversationRecord = { ...current, ...structuredClone(patch), updatedAt: now };
     for (const [key, value] of Object.entries(patch)) if (value === undefined) delete (next as unknown as Record<string, unknown>)[key];
+    next.realerts ??= 0; // always has a value: clearing it resets the count
     this.conversations.set(conversationKey, next);
     return structuredClone(next);
   }

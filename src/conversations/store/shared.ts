@@ -1,4 +1,4 @@
-import type { ConversationRecord, InboxItem, InboxRecord } from './types.js';
+import type { ConversationPatch, ConversationRecord, InboxItem, InboxRecord } from './types.js';
 
 /** The customer's order: when they sent it, then when we received it (providers' clocks tie at the second). */
 export function byCustomerOrder(a: InboxRecord, b: InboxRecord): number {
@@ -16,4 +16,22 @@ export function newConversation(item: InboxItem, now: number): ConversationRecor
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/** What `updateConversation` may change; identity fields (key, provider, customer, timestamps) never change. */
+const PATCHABLE_FIELDS: ReadonlySet<string> = new Set<keyof ConversationPatch>([
+  'name', 'handoffStatus', 'assignedAgent', 'protocolNumber', 'urgency', 'reason', 'waitingSince', 'realerts',
+  'lastAlertAt', 'lastCustomerMessageAt', 'lastAgentActivityAt',
+]);
+
+/**
+ * Refuses identity fields and unknown keys (an admin payload passed through): a caller that believes it
+ * changed them would be wrong silently. A key present with `undefined` clears the field.
+ */
+export function checkPatch(conversationKey: string, patch: ConversationPatch): void {
+  for (const field of Object.keys(patch)) {
+    if (!PATCHABLE_FIELDS.has(field)) {
+      throw new TypeError(`Cannot update "${field}" of conversation "${conversationKey}": only ${[...PATCHABLE_FIELDS].join(', ')} can change.`);
+    }
+  }
 }

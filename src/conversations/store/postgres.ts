@@ -1,0 +1,224 @@
+/**
+ * Postgres ServiceStore (`pg`): the production backend, usually beside the engine's tables. The webhook's
+ * insert is ONE statement (inbox rows and the conversation rows they need, via a data-modifying CTE), so the
+ * ack waits for a single round trip; taking a conversation's pending messages is one UPDATE … RETURNING.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { StorageUnavailableError } from '../../engine/errors.js';
+import { connectWithRetry } from '../../engine/storage/postgres-migrate.js';
+import { assertIdentifier } from '../../engine/storage/serialize.js';
+import { migrateServicePostgres } from './migrate.js';
+import { INBOX_INSERT_COLUMNS, conversationFromRow, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
+import type { Row } from './rows.js';
+import type {
+  ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxRecord, InboxStatus, ServiceStore,
+} from './types.js';
+import { ConversationNotFoundError } from './types.js';
+
+export interface PostgresServiceStoreOptions {
+  /** Connection string, e.g. `process.env.DATABASE_URL`. Required unless `pool` is given. */
+  dbUrl?: string;
+  /** Bring your own pool (e.g. the engine storage's): `close()` leaves it open. */
+  pool?: pg.Pool;
+  /** Prefix of the service tables. @default 'zapflow_' */
+  tableName?: string;
+  /** Schema holding the tables; created if missing. @default 'public' */
+  schema?: string;
+  /** Connections of the pool this store creates. @default 5 */
+  poolSize?: number;
+  /** Connection attempts at `init()` before StorageUnavailableError (the wait doubles from 250 ms). @default 5 */
+  connectAttempts?: number;
+}
+
+const JSON_OID = 114;
+const INT8_OID = 20;
+/** Per query, so a caller's pool keeps its settings: `json` as text (SQL NULL ≠ JSON null), bigint as number. */
+const RAW_TYPES = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === JSON_OID ? (text: string) => text : oid === INT8_OID ? (text: string) => Number(text) : pg.types.getTypeParser(oid, format),
+} as pg.CustomTypesConfig;
+
+const DEADLOCK = '40P01';
+const sqlArrayTypes: Record<(typeof INBOX_INSERT_COLUMNS)[number], string> = {
+  provider: 'text', message_id: 'text', conversation_key: 'text', kind: 'text', customer: 'text', name: 'text', text: 'text', sent_at: 'bigint', raw: 'json',
+};
+
+export class PostgresServiceStore implements ServiceStore {
+  readonly kind = 'postgres';
+  readonly tableName: string;
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly where: string;
+  private readonly connectAttempts: number;
+  private readonly statementNames = new Map<string, string>();
+  private ready: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: PostgresServiceStoreOptions) {
+    if (!options.pool && !options.dbUrl) {
+      throw new TypeError('PostgresServiceStore needs dbUrl (e.g. process.env.DATABASE_URL) or an existing pg pool.');
+    }
+    this.tableName = assertIdentifier('PostgresServiceStore tableName', options.tableName ?? 'zapflow_');
+    this.schema = assertIdentifier('PostgresServiceStore schema', options.schema ?? 'public');
+    this.connectAttempts = Math.max(1, options.connectAttempts ?? 5);
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.dbUrl, max: options.poolSize ?? 5, connectionTimeoutMillis: 10_000 });
+    // An idle client whose server went away emits 'error' on the pool; unhandled, it would kill the process.
+    if (this.ownsPool) this.pool.on('error', () => {});
+    this.where = describeServer(options.dbUrl);
+  }
+
+  init(): Promise<void> {
+    this.ready ??= this.connectAndMigrate().catch((error: unknown) => {
+      this.ready = undefined; // a later init() (a readiness retry) tries again
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async connectAndMigrate(): Promise<void> {
+    const target = { schema: this.schema, prefix: this.tableName, where: this.where };
+    const client = await connectWithRetry(this.pool, target, this.connectAttempts, 250);
+    try {
+      await migrateServicePostgres(client, this.schema, this.tableName, this.where);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  /** `{p}` is the schema-qualified table prefix. Named (prepared once per connection) per SQL text. */
+  private async query(text: string, values: unknown[], prepared = true): Promise<Row[]> {
+    const sql = text.replaceAll('{p}', `"${this.schema}".${this.tableName}`);
+    let name: string | undefined;
+    if (prepared) {
+      name = this.statementNames.get(text);
+      if (!name) {
+        name = `zfs_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+        this.statementNames.set(text, name);
+      }
+    }
+    try {
+      return (await this.pool.query<Row>({ ...(name ? { name } : {}), text: sql, values, types: RAW_TYPES })).rows;
+    } catch (error) {
+      if (this.closed) throw new StorageUnavailableError('PostgresServiceStore is closed.', { cause: error });
+      throw error;
+    }
+  }
+
+  async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
+    if (items.length === 0) return [];
+    const columns = INBOX_INSERT_COLUMNS.map((column, index) => [column, index] as const);
+    // One array parameter per column (unnest): the same SQL text for any batch size, so it stays prepared.
+    const text =
+      `WITH item AS (SELECT * FROM unnest(${columns.map(([column, i]) => `$${i + 1}::${sqlArrayTypes[column]}[]`).join(', ')}) ` +
+        `WITH ORDINALITY AS t(${INBOX_INSERT_COLUMNS.join(', ')}, position)), ` +
+      `inserted AS (INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at) ` +
+        `SELECT ${INBOX_INSERT_COLUMNS.join(', ')}, 'pending', $${columns.length + 1} FROM item ORDER BY position ` +
+        'ON CONFLICT (provider, message_id) DO NOTHING RETURNING *), ' +
+      // A new conversation takes its name from its first new message, like the in-memory store.
+      'conversation AS (INSERT INTO {p}conversations (conversation_key, provider, customer, name, handoff_status, realerts, created_at, updated_at) ' +
+        `SELECT DISTINCT ON (conversation_key) conversation_key, provider, customer, NULLIF(name, ''), 'bot', 0, $${columns.length + 1}, $${columns.length + 1} ` +
+        'FROM inserted ORDER BY conversation_key, id ON CONFLICT (conversation_key) DO NOTHING) ' +
+      'SELECT * FROM inserted ORDER BY id';
+    const params = items.map(inboxItemToParams);
+    const values = [...columns.map(([, index]) => params.map((row) => row[index])), now];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.query(text, values)).map(inboxFromRow);
+      } catch (error) {
+        // Two deliveries of overlapping batches in different orders can wait on each other's new rows; the
+        // statement is idempotent, so running it again is safe.
+        if ((error as { code?: unknown }).code !== DEADLOCK || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async conversationsWithPendingInbox(): Promise<string[]> {
+    const rows = await this.query(
+      "SELECT conversation_key FROM {p}inbox WHERE status IN ('pending', 'processing') GROUP BY conversation_key ORDER BY min(id)", [],
+    );
+    return rows.map((row) => String(row.conversation_key));
+  }
+
+  async takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]> {
+    // The outer SELECT sees the table as it was before the UPDATE, so rows taken now are not listed twice.
+    const rows = await this.query(
+      "WITH taken AS (UPDATE {p}inbox SET status = 'processing', run_id = $2, processed_at = $3 " +
+        "WHERE conversation_key = $1 AND status = 'pending' RETURNING *) " +
+        "SELECT * FROM (SELECT * FROM taken UNION ALL SELECT * FROM {p}inbox WHERE conversation_key = $1 AND status = 'processing') AS batch " +
+        'ORDER BY sent_at, id',
+      [conversationKey, runId, now],
+    );
+    return rows.map(inboxFromRow);
+  }
+
+  async markInbox(ids: number[], status: InboxStatus, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.query('UPDATE {p}inbox SET status = $1, processed_at = $2 WHERE id = ANY($3::bigint[])', [status, now, ids]);
+  }
+
+  async recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]> {
+    const rows = await this.query(
+      'SELECT * FROM {p}inbox WHERE conversation_key = $1 ORDER BY sent_at DESC, id DESC LIMIT $2', [conversationKey, Math.max(0, limit)],
+    );
+    return rows.reverse().map(inboxFromRow);
+  }
+
+  async getConversation(conversationKey: string): Promise<ConversationRecord | undefined> {
+    const [row] = await this.query('SELECT * FROM {p}conversations WHERE conversation_key = $1', [conversationKey]);
+    return row && conversationFromRow(row);
+  }
+
+  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
+    const assignments = patchAssignments(conversationKey, patch);
+    const columns = [...assignments.map(([column], i) => `${column} = $${i + 3}`), 'updated_at = $2'].join(', ');
+    // Unprepared: the SQL text depends on which fields the patch holds.
+    const [row] = await this.query(
+      `UPDATE {p}conversations SET ${columns} WHERE conversation_key = $1 RETURNING *`,
+      [conversationKey, now, ...assignments.map(([, value]) => value)],
+      false,
+    );
+    if (!row) throw new ConversationNotFoundError(conversationKey);
+    return conversationFromRow(row);
+  }
+
+  async listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]> {
+    const rows = await this.query(
+      'SELECT * FROM {p}conversations WHERE $1::text IS NULL OR handoff_status = $1 ORDER BY updated_at DESC, conversation_key LIMIT $2',
+      [filter.handoffStatus ?? null, Math.max(0, filter.limit ?? 100)],
+    );
+    return rows.map(conversationFromRow);
+  }
+
+  async purge(before: number): Promise<{ inbox: number; conversations: number }> {
+    // One statement, one snapshot: a conversation goes only when none of its inbox rows outlive this purge,
+    // and never while a person owns it.
+    const [row] = await this.query(
+      "WITH gone AS (DELETE FROM {p}inbox WHERE received_at < $1 AND status IN ('done', 'forwarded') RETURNING 1), " +
+        "idle AS (DELETE FROM {p}conversations c WHERE c.updated_at < $1 AND c.handoff_status = 'bot' AND NOT EXISTS (" +
+        'SELECT 1 FROM {p}inbox i WHERE i.conversation_key = c.conversation_key ' +
+        "AND NOT (i.received_at < $1 AND i.status IN ('done', 'forwarded'))) RETURNING 1) " +
+        'SELECT (SELECT count(*) FROM gone) AS inbox, (SELECT count(*) FROM idle) AS conversations',
+      [before],
+    );
+    return { inbox: Number(row?.inbox ?? 0), conversations: Number(row?.conversations ?? 0) };
+  }
+}
+
+function describeServer(dbUrl: string | undefined): string {
+  if (!dbUrl) return 'the given pool';
+  try {
+    const url = new URL(dbUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'the configured DATABASE_URL';
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * SQLite ServiceStore (better-sqlite3): the embedded default, usually in the same file as the engine's
+ * tables, on its own connection. WAL lets readers run beside the writer; writes run in IMMEDIATE
+ * transactions (the write lock taken up front, waiting up to busyTimeoutMs for another process), so the
+ * inbox insert and its conversation rows commit together or not at all.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { StorageSchemaError, StorageUnavailableError } from '../../engine/errors.js';
+import { assertIdentifier, encodeJson } from '../../engine/storage/serialize.js';
+import { migrateServiceSqlite } from './migrate.js';
+import { INBOX_INSERT_COLUMNS, conversationFromRow, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
+import type { Row } from './rows.js';
+import type {
+  ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxRecord, InboxStatus, ServiceStore,
+} from './types.js';
+import { ConversationNotFoundError } from './types.js';
+
+export interface SqliteServiceStoreOptions {
+  /** Database file (the engine's file is fine); its folder is created if missing. @default './data/zapflow.db' */
+  dbFile?: string;
+  /** Prefix of the service tables. @default 'zapflow_' */
+  tableName?: string;
+  /** 'normal': an acked message survives a process kill; 'full': a power loss too (fsync per commit). @default 'normal' */
+  synchronous?: 'normal' | 'full';
+  /** How long a write waits for another connection holding the write lock. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+/** Items the store is done with; everything else is still owed to the customer and never purged. */
+const FINISHED = `status IN ('done', 'forwarded')`;
+
+export class SqliteServiceStore implements ServiceStore {
+  readonly kind = 'sqlite';
+  readonly dbFile: string;
+  readonly tableName: string;
+  private readonly synchronous: 'normal' | 'full';
+  private readonly busyTimeoutMs: number;
+  private database: Database.Database | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteServiceStoreOptions = {}) {
+    this.dbFile = options.dbFile ?? './data/zapflow.db';
+    this.tableName = assertIdentifier('SqliteServiceStore tableName', options.tableName ?? 'zapflow_');
+    this.synchronous = options.synchronous ?? 'normal';
+    if (this.synchronous !== 'normal' && this.synchronous !== 'full') {
+      throw new TypeError(`SqliteServiceStore synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
+    }
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  }
+
+  async init(): Promise<void> {
+    this.database ??= this.open();
+  }
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    this.database?.close();
+    this.database = undefined;
+  }
+
+  private open(): Database.Database {
+    const file = this.dbFile === ':memory:' ? ':memory:' : resolve(this.dbFile);
+    let db: Database.Database;
+    try {
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file, { timeout: this.busyTimeoutMs });
+    } catch (error) {
+      throw new StorageUnavailableError(`Could not open the SQLite database ${file}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
+    }
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      db.transaction(() => migrateServiceSqlite(db, file, this.tableName)).immediate();
+      return db;
+    } catch (error) {
+      db.close();
+      if ((error as { code?: unknown }).code === 'SQLITE_NOTADB') {
+        throw new StorageSchemaError(`${file} is not a SQLite database. Point dbFile at a new file or at zapflow's database.`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private get db(): Database.Database {
+    if (!this.database) throw new StorageUnavailableError(`SqliteServiceStore(${this.dbFile}) is not open: call init() first (or it was closed).`);
+    return this.database;
+  }
+
+  /** Prepared once per SQL text; `{p}` is the table prefix. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text.replaceAll('{p}', this.tableName));
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private write<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
+    const insertItem = this.sql(
+      `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, 'pending', ?) ` +
+        'ON CONFLICT (provider, message_id) DO NOTHING RETURNING *',
+    );
+    const insertConversation = this.sql(
+      'INSERT INTO {p}conversations (conversation_key, provider, customer, name, handoff_status, realerts, created_at, updated_at) ' +
+        "VALUES (?, ?, ?, ?, 'bot', 0, ?, ?) ON CONFLICT (conversation_key) DO NOTHING",
+    );
+    return this.write(() => {
+      const inserted: InboxRecord[] = [];
+      for (const item of items) {
+        const row = insertItem.get(...inboxItemToParams(item), now) as Row | undefined;
+        if (!row) continue; // a redelivery
+        inserted.push(inboxFromRow(row));
+        insertConversation.run(item.conversationKey, item.provider, item.customer, item.name || null, now, now);
+      }
+      return inserted;
+    });
+  }
+
+  async conversationsWithPendingInbox(): Promise<string[]> {
+    const rows = this.sql(
+      "SELECT conversation_key FROM {p}inbox WHERE status IN ('pending', 'processing') GROUP BY conversation_key ORDER BY min(id)",
+    ).all() as Array<{ conversation_key: string }>;
+    return rows.map((row) => row.conversation_key);
+  }
+
+  async takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]> {
+    return this.write(() => {
+      this.sql("UPDATE {p}inbox SET status = 'processing', run_id = ?, processed_at = ? WHERE conversation_key = ? AND status = 'pending'")
+        .run(runId, now, conversationKey);
+      const rows = this.sql("SELECT * FROM {p}inbox WHERE conversation_key = ? AND status = 'processing' ORDER BY sent_at, id")
+        .all(conversationKey) as Row[];
+      return rows.map(inboxFromRow);
+    });
+  }
+
+  async markInbox(ids: number[], status: InboxStatus, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    this.write(() => this.sql('UPDATE {p}inbox SET status = ?, processed_at = ? WHERE id IN (SELECT value FROM json_each(?))')
+      .run(status, now, encodeJson(ids)));
+  }
+
+  async recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]> {
+    const rows = this.sql('SELECT * FROM {p}inbox WHERE conversation_key = ? ORDER BY sent_at DESC, id DESC LIMIT ?')
+      .all(conversationKey, Math.max(0, limit)) as Row[];
+    return rows.reverse().map(inboxFromRow);
+  }
+
+  async getConversation(conversationKey: string): Promise<ConversationRecord | undefined> {
+    const row = this.sql('SELECT * FROM {p}conversations WHERE conversation_key = ?').get(conversationKey) as Row | undefined;
+    return row && conversationFromRow(row);
+  }
+
+  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
+    const assignments = patchAssignments(conversationKey, patch);
+    const columns = [...assignments.map(([column]) => `${column} = ?`), 'updated_at = ?'].join(', ');
+    const row = this.write(() => this.sql(`UPDATE {p}conversations SET ${columns} WHERE conversation_key = ? RETURNING *`)
+      .get(...assignments.map(([, value]) => value), now, conversationKey)) as Row | undefined;
+    if (!row) throw new ConversationNotFoundError(conversationKey);
+    return conversationFromRow(row);
+  }
+
+  async listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]> {
+    const limit = Math.max(0, filter.limit ?? 100);
+    const rows = (filter.handoffStatus === undefined
+      ? this.sql('SELECT * FROM {p}conversations ORDER BY updated_at DESC, conversation_key LIMIT ?').all(limit)
+      : this.sql('SELECT * FROM {p}conversations WHERE handoff_status = ? ORDER BY updated_at DESC, conversation_key LIMIT ?')
+        .all(filter.handoffStatus, limit)) as Row[];
+    return rows.map(conversationFromRow);
+  }
+
+  async purge(before: number): Promise<{ inbox: number; conversations: number }> {
+    return this.write(() => {
+      const inbox = this.sql(`DELETE FROM {p}inbox WHERE received_at < ? AND ${FINISHED}`).run(before).changes;
+      // A conversation goes only once nothing of it is left in the inbox, and never while a person owns it.
+      const conversations = this.sql(
+        "DELETE FROM {p}conversations WHERE updated_at < ? AND handoff_status = 'bot' " +
+          'AND NOT EXISTS (SELECT 1 FROM {p}inbox i WHERE i.conversation_key = {p}conversations.conversation_key)',
+      ).run(before).changes;
+      return { inbox, conversations };
+    });
+  }
+}
