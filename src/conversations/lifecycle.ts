@@ -1,0 +1,109 @@
+/**
+ * The handoff lifecycle of a conversation, in one place:
+ *
+ *   bot ──handoff created──▶ waiting_human ──agent claims / replies──▶ human ──release / idle──▶ bot
+ *
+ * The conversations table is the authority on who answers: while `waiting_human` or `human` the bot is
+ * silent and new customer messages go to the agents. Admin routes, the service and the cron jobs call these
+ * methods instead of patching rows, so every transition is checked the same way.
+ */
+import { ConversationNotFoundError, type ConversationRecord, type HandoffStatus, type ServiceStore, type Urgency } from './store/types.js';
+
+export class InvalidTransitionError extends Error {
+  readonly code = 'INVALID_HANDOFF_TRANSITION';
+  constructor(readonly conversationKey: string, readonly from: HandoffStatus, readonly action: string) {
+    super(`Conversation "${conversationKey}" is ${from}: cannot ${action}.`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+const URGENCY_ORDER: Urgency[] = ['low', 'medium', 'high', 'critical'];
+
+export function raiseUrgency(urgency: Urgency): Urgency {
+  return URGENCY_ORDER[Math.min(URGENCY_ORDER.indexOf(urgency) + 1, URGENCY_ORDER.length - 1)]!;
+}
+
+export class ConversationLifecycle {
+  constructor(
+    private readonly store: ServiceStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The handoff workflow created an issue and alerted the agents. */
+  async handoffCreated(conversationKey: string, handoff: { protocolNumber: string; urgency: Urgency; reason: string }): Promise<ConversationRecord> {
+    const now = this.now();
+    return this.store.updateConversation(
+      conversationKey,
+      { handoffStatus: 'waiting_human', protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason, waitingSince: now, lastAlertAt: now, realerts: 0, assignedAgent: undefined },
+      now,
+    );
+  }
+
+  /** An agent takes the conversation (admin API). A conversation already with another agent is reassigned. */
+  async claim(conversationKey: string, agent: string): Promise<ConversationRecord> {
+    const now = this.now();
+    await this.require(conversationKey);
+    return this.store.updateConversation(conversationKey, { handoffStatus: 'human', assignedAgent: agent, lastAgentActivityAt: now }, now);
+  }
+
+  /** An agent answered from the business number (seen as a `fromMe` message): the conversation is theirs. */
+  async agentReplied(conversationKey: string, agent = 'whatsapp'): Promise<ConversationRecord> {
+    const now = this.now();
+    const current = await this.require(conversationKey);
+    return this.store.updateConversation(
+      conversationKey,
+      { handoffStatus: 'human', assignedAgent: current.assignedAgent ?? agent, lastAgentActivityAt: now },
+      now,
+    );
+  }
+
+  /** Back to the bot (admin API, or idle timeout). Clears the open handoff; its protocol stays in the session history. */
+  async release(conversationKey: string): Promise<ConversationRecord> {
+    const now = this.now();
+    const current = await this.require(conversationKey);
+    if (current.handoffStatus === 'bot') throw new InvalidTransitionError(conversationKey, 'bot', 'release a conversation the bot already handles');
+    return this.store.updateConversation(
+      conversationKey,
+      { handoffStatus: 'bot', assignedAgent: undefined, protocolNumber: undefined, urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0 },
+      now,
+    );
+  }
+
+  async customerWrote(conversationKey: string): Promise<void> {
+    const now = this.now();
+    await this.store.updateConversation(conversationKey, { lastCustomerMessageAt: now }, now);
+  }
+
+  /** An SLA re-alert went out: count it, and raise the urgency every `raiseAfter` re-alerts. */
+  async realerted(conversationKey: string, raiseAfter: number): Promise<ConversationRecord> {
+    const now = this.now();
+    const current = await this.require(conversationKey);
+    const realerts = current.realerts + 1;
+    const urgency = current.urgency ?? 'medium';
+    return this.store.updateConversation(
+      conversationKey,
+      { realerts, lastAlertAt: now, urgency: realerts % raiseAfter === 0 ? raiseUrgency(urgency) : urgency },
+      now,
+    );
+  }
+
+  /** Conversations with a human where nobody (agent or customer) wrote for `idleMs` go back to the bot. */
+  async releaseIdle(idleMs: number): Promise<string[]> {
+    const cutoff = this.now() - idleMs;
+    const released: string[] = [];
+    for (const conversation of await this.store.listConversations({ handoffStatus: 'human', limit: 1000 })) {
+      const lastActivity = Math.max(conversation.lastAgentActivityAt ?? 0, conversation.lastCustomerMessageAt ?? 0, conversation.updatedAt);
+      if (lastActivity < cutoff) {
+        await this.release(conversation.conversationKey);
+        released.push(conversation.conversationKey);
+      }
+    }
+    return released;
+  }
+
+  private async require(conversationKey: string): Promise<ConversationRecord> {
+    const current = await this.store.getConversation(conversationKey);
+    if (!current) throw new ConversationNotFoundError(conversationKey);
+    return current;
+  }
+}
