@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { register as registerMcpWhatsApp } from './mcp-whatsapp.js';
 
 /** Every subcommand registers itself here (one import + one call per command file). */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerMcpWhatsApp(program);
+}

@@ -1,0 +1,246 @@
+/**
+ * Delivers outbox rows — the side effects steps committed together with their results — exactly once as far
+ * as anyone can see:
+ * - rows are claimed with an owner and an expiry, so a process that dies mid-delivery only delays its rows
+ *   until the claim expires, and another process picks them up (nothing is lost);
+ * - every delivery carries the row's key as idempotency key down to the WhatsApp MCP server, so a row
+ *   delivered twice (claim expired, crash before `markOutboxDelivered`) still produces one message;
+ * - failures back off exponentially with jitter; non-retryable errors, or too many attempts, make the row
+ *   `dead` (visible in the admin API, retriable from there);
+ * - one conversation's rows go out in order; different conversations in parallel (bounded).
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { systemClock } from '../engine/clock.js';
+import type { OutboxRecord, Storage } from '../engine/storage/types.js';
+import type { Clock } from '../engine/types.js';
+import { backoffDelay } from './outbox-backoff.js';
+import type { BackoffOptions } from './outbox-backoff.js';
+
+/** Delivers the rows of one topic. */
+export interface OutboxDeliverer {
+  /**
+   * Performs the side effect for `row` with `row.key` as idempotency key and returns what to keep as the row's
+   * `result` (e.g. the provider's message ids). Throws on failure; an error with `retryable: false` makes
+   * the row dead at once.
+   */
+  deliver(row: OutboxRecord): Promise<unknown>;
+  /** Rows with the same ordering key are delivered one after another, in claim order. @default the row key */
+  orderingKey?(row: OutboxRecord): string;
+}
+
+export type DeliveryOutcome = 'delivered' | 'retry' | 'dead' | 'unrecorded';
+
+export interface OutboxDispatcherOptions {
+  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'>;
+  /** One deliverer per topic; rows of other topics are left for another dispatcher. */
+  deliverers: Record<string, OutboxDeliverer>;
+  /** Claim owner; unique per process. @default `outbox:<host>:<pid>:<random>` */
+  owner?: string;
+  /** @default the engine's system clock */
+  clock?: Clock;
+  /** How often to look for due rows when not kicked. @default 1000 */
+  pollIntervalMs?: number;
+  /** How long a claim holds; must exceed the slowest delivery (several recipients × the MCP call timeout). @default 120_000 */
+  claimTtlMs?: number;
+  /** Rows claimed per round. @default 20 */
+  batchSize?: number;
+  /** Ordering groups (conversations) delivered at once. @default 4 */
+  concurrency?: number;
+  /** Attempts before a retryable failure makes the row dead. @default 8 */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** @default Math.random */
+  random?: () => number;
+  logger?: Logger;
+  /** Called after each row (metrics). */
+  onOutcome?: (outcome: DeliveryOutcome, row: OutboxRecord) => void;
+}
+
+export interface DrainSummary {
+  delivered: number;
+  retried: number;
+  dead: number;
+}
+
+export class OutboxDispatcher {
+  readonly owner: string;
+  private readonly clock: Clock;
+  private readonly deliverers: Map<string, OutboxDeliverer>;
+  private readonly topics: string[];
+  private readonly pollIntervalMs: number;
+  private readonly claimTtlMs: number;
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  private running = false;
+  private cancelTimer: (() => void) | undefined;
+  private current: Promise<{ claimed: number; summary: DrainSummary }> | undefined;
+  private kicked = false;
+
+  constructor(private readonly options: OutboxDispatcherOptions) {
+    this.owner = options.owner ?? `outbox:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.clock = options.clock ?? systemClock;
+    this.deliverers = new Map(Object.entries(options.deliverers));
+    this.topics = [...this.deliverers.keys()];
+    this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
+    this.claimTtlMs = positive('claimTtlMs', options.claimTtlMs ?? 120_000);
+    this.batchSize = positive('batchSize', options.batchSize ?? 20);
+    this.concurrency = positive('concurrency', options.concurrency ?? 4);
+    this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? 8);
+    if (this.topics.length === 0) throw new RangeError('OutboxDispatcher needs at least one deliverer (topic → deliverer).');
+  }
+
+  /** Starts polling (and delivering right away). Idempotent. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the deliveries under way to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    while (this.current) await this.current.catch(() => undefined);
+  }
+
+  /** Delivers now instead of at the next poll (call after committing rows). No-op when stopped. */
+  kick(): void {
+    if (!this.running) return;
+    if (this.current) this.kicked = true;
+    else this.schedule(0);
+  }
+
+  /** Delivers every row due now, round after round, until none is left (tests, shutdown, CLI). */
+  async drain(): Promise<DrainSummary> {
+    const total: DrainSummary = { delivered: 0, retried: 0, dead: 0 };
+    for (;;) {
+      const { claimed, summary } = await this.round();
+      total.delivered += summary.delivered;
+      total.retried += summary.retried;
+      total.dead += summary.dead;
+      if (claimed === 0) return total;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    this.cancelTimer?.();
+    this.cancelTimer = this.clock.setTimer(delayMs, () => {
+      this.cancelTimer = undefined;
+      void this.poll();
+    }, { unref: true });
+  }
+
+  private async poll(): Promise<void> {
+    let claimed = 0;
+    try {
+      ({ claimed } = await this.round());
+    } catch (error) {
+      // Only a throwing onOutcome/logger gets here; the loop must survive it.
+      this.options.logger?.error({ err: error }, 'outbox round failed');
+    }
+    if (!this.running) return;
+    const more = claimed >= this.batchSize || this.kicked;
+    this.kicked = false;
+    this.schedule(more ? 0 : this.pollIntervalMs);
+  }
+
+  /** One claim + deliver round; rounds never overlap (drain and the poll loop share this). */
+  private async round(): Promise<{ claimed: number; summary: DrainSummary }> {
+    while (this.current) await this.current.catch(() => undefined);
+    const round = this.claimAndDeliver();
+    this.current = round;
+    try {
+      return await round;
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private async claimAndDeliver(): Promise<{ claimed: number; summary: DrainSummary }> {
+    const summary: DrainSummary = { delivered: 0, retried: 0, dead: 0 };
+    const now = this.clock.now();
+    let rows: OutboxRecord[];
+    try {
+      rows = await this.options.storage.claimOutbox(this.owner, now + this.claimTtlMs, now, this.batchSize, this.topics);
+    } catch (error) {
+      this.options.logger?.error({ err: error }, 'claiming outbox rows failed; will try again at the next poll');
+      return { claimed: 0, summary };
+    }
+    const groups = new Map<string, OutboxRecord[]>();
+    for (const row of rows) {
+      const key = `${row.topic}\u0000${this.deliverers.get(row.topic)?.orderingKey?.(row) ?? row.key}`;
+      groups.set(key, [...(groups.get(key) ?? []), row]);
+    }
+    const queue = [...groups.values()];
+    const worker = async (): Promise<void> => {
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (const row of group) {
+          const outcome = await this.deliverOne(row);
+          if (outcome === 'delivered' || outcome === 'unrecorded') summary.delivered++;
+          else if (outcome === 'retry') summary.retried++;
+          else summary.dead++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+    return { claimed: rows.length, summary };
+  }
+
+  private async deliverOne(row: OutboxRecord): Promise<DeliveryOutcome> {
+    const { storage, logger } = this.options;
+    const deliverer = this.deliverers.get(row.topic) as OutboxDeliverer;
+    const context = { outboxId: row.id, topic: row.topic, attempt: row.attempts, runId: row.runId };
+    let outcome: DeliveryOutcome;
+    try {
+      const result = await deliverer.deliver(row);
+      try {
+        await storage.markOutboxDelivered(row.id, this.owner, result ?? null, this.clock.now());
+        outcome = 'delivered';
+        logger?.info(context, 'outbox row delivered');
+      } catch (error) {
+        // Sent but not recorded: the claim expires, the row is delivered again, and its idempotency key
+        // makes that second delivery return the first message instead of sending another.
+        outcome = 'unrecorded';
+        logger?.error({ ...context, err: error }, 'outbox row delivered but not recorded; it will be re-delivered idempotently');
+      }
+    } catch (error) {
+      const retryable = isRetryable(error);
+      const dead = !retryable || row.attempts >= this.maxAttempts;
+      const now = this.clock.now();
+      const nextAttemptAt = dead ? now : now + backoffDelay(row.attempts, this.options.backoff, this.options.random);
+      outcome = dead ? 'dead' : 'retry';
+      try {
+        await storage.markOutboxFailed(row.id, this.owner, describeError(error), nextAttemptAt, dead, now);
+      } catch (markError) {
+        logger?.error({ ...context, err: markError }, 'recording an outbox failure failed; the claim will expire and the row be retried');
+      }
+      if (dead) logger?.error({ ...context, err: error, retryable }, 'outbox row is dead: delivery gave up (retry it from the admin API)');
+      else logger?.warn({ ...context, err: error, nextAttemptAt }, 'outbox delivery failed; will retry');
+    }
+    this.options.onOutcome?.(outcome, row);
+    return outcome;
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  const flag = (error as { retryable?: unknown } | null)?.retryable;
+  // Errors that do not say (a bug, a network error) are retried: maxAttempts bounds them anyway.
+  return typeof flag === 'boolean' ? flag : true;
+}
+
+/** What the admin sees as `lastError`: code and message, bounded. */
+function describeError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const text = typeof code === 'string' ? `[${code}] ${message}` : message;
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`OutboxDispatcher ${name} must be a positive number (got ${value}).`);
+  return value;
+}

@@ -1,0 +1,181 @@
+/**
+ * The outbox dispatcher on MemoryStorage with a hand-moved clock: delivery per topic with the row key,
+ * backoff with jitter, dead rows (non-retryable or too many attempts) and their retry, per-conversation order,
+ * kick, and a stop that waits for deliveries under way.
+ */
+import { describe, expect, it } from 'vitest';
+import { OutboxDispatcher } from '../../../src/conversations/outbox-dispatcher.js';
+import type { OutboxDeliverer } from '../../../src/conversations/outbox-dispatcher.js';
+import { OUTBOX_TOPICS, customerMessageOutboxMessage, whatsAppDeliverers } from '../../../src/conversations/outbox-deliverers.js';
+import { MemoryStorage } from '../../../src/engine/storage/memory.js';
+import type { OutboxRecord } from '../../../src/engine/storage/types.js';
+import type { AgentAlert, CustomerMessenger, Notifier } from '../../../src/workflows/ports.js';
+import { ManualClock } from '../../helpers/mcp-clock.js';
+
+class Failure extends Error {
+  constructor(readonly code: string, readonly retryable: boolean) {
+    super(`${code} happened`);
+  }
+}
+
+/** Records deliveries; `failures` are thrown for the first N calls. */
+function recordingDeliverer(failures: Failure[] = []): OutboxDeliverer & { delivered: OutboxRecord[] } {
+  const delivered: OutboxRecord[] = [];
+  return {
+    delivered,
+    orderingKey: (row) => String((row.payload as { conversationKey?: string }).conversationKey ?? row.key),
+    async deliver(row) {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      delivered.push(row);
+      return { messageId: `wamid.${row.key}` };
+    },
+  };
+}
+
+async function setup(deliverer: OutboxDeliverer, options: { maxAttempts?: number } = {}) {
+  const storage = new MemoryStorage();
+  const clock = new ManualClock();
+  const dispatcher = new OutboxDispatcher({
+    storage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: deliverer }, random: () => 0.5,
+    backoff: { baseMs: 1000, maxMs: 60_000 }, maxAttempts: options.maxAttempts ?? 8, owner: 'test-owner',
+  });
+  const enqueue = (key: string, conversationKey = 'c1', text = `texto ${key}`) =>
+    storage.enqueueOutbox([customerMessageOutboxMessage(key, { conversationKey, text })], clock.now());
+  return { storage, clock, dispatcher, enqueue };
+}
+
+describe('OutboxDispatcher', () => {
+  it('delivers each row once with its key and keeps what the deliverer returned', async () => {
+    const deliverer = recordingDeliverer();
+    const { storage, dispatcher, enqueue, clock } = await setup(deliverer);
+    await enqueue('run-1/reply');
+    await enqueue('run-1/reply'); // the same key again (a resumed step): ignored by the outbox
+    await storage.enqueueOutbox([{ key: 'other', topic: 'email', payload: {} }], clock.now());
+    expect(await dispatcher.drain()).toEqual({ delivered: 1, retried: 0, dead: 0 });
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 0, dead: 0 });
+    expect(deliverer.delivered.map((row) => row.key)).toEqual(['run-1/reply']);
+    const [row] = await storage.listOutbox({ status: 'delivered' });
+    expect(row).toMatchObject({ key: 'run-1/reply', attempts: 1, result: { messageId: 'wamid.run-1/reply' } });
+    expect(await storage.listOutbox({ status: 'pending' })).toMatchObject([{ topic: 'email' }]);
+  });
+
+  it('backs off exponentially (with jitter) after retryable failures, then delivers', async () => {
+    const deliverer = recordingDeliverer([new Failure('RATE_LIMITED', true), new Failure('PROVIDER_UNAVAILABLE', true)]);
+    const { storage, dispatcher, enqueue, clock } = await setup(deliverer);
+    await enqueue('k');
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 1, dead: 0 });
+    const [afterFirst] = await storage.listOutbox({});
+    // attempt 1: nominal 1000 ms, equal jitter with random 0.5 → 750 ms.
+    expect(afterFirst).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: clock.now() + 750, lastError: '[RATE_LIMITED] RATE_LIMITED happened' });
+    clock.advance(749);
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 0, dead: 0 });
+    clock.advance(1);
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 1, dead: 0 });
+    expect((await storage.listOutbox({}))[0]?.nextAttemptAt).toBe(clock.now() + 1500);
+    clock.advance(1500);
+    expect(await dispatcher.drain()).toEqual({ delivered: 1, retried: 0, dead: 0 });
+    expect((await storage.listOutbox({}))[0]).toMatchObject({ status: 'delivered', attempts: 3 });
+  });
+
+  it('makes a row dead at once on a non-retryable error; an admin retry delivers it', async () => {
+    const deliverer = recordingDeliverer([new Failure('INVALID_RECIPIENT', false)]);
+    const { storage, dispatcher, enqueue, clock } = await setup(deliverer);
+    await enqueue('k');
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 0, dead: 1 });
+    const [dead] = await storage.listOutbox({ status: 'dead' });
+    expect(dead).toMatchObject({ key: 'k', attempts: 1, lastError: '[INVALID_RECIPIENT] INVALID_RECIPIENT happened' });
+    expect(await storage.retryOutbox(dead?.id as number, clock.now())).toBe(true);
+    expect(await dispatcher.drain()).toEqual({ delivered: 1, retried: 0, dead: 0 });
+  });
+
+  it('gives up after maxAttempts retryable failures', async () => {
+    const deliverer = recordingDeliverer(Array.from({ length: 10 }, () => new Failure('PROVIDER_TIMEOUT', true)));
+    const { storage, dispatcher, enqueue, clock } = await setup(deliverer, { maxAttempts: 3 });
+    await enqueue('k');
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) {
+      outcomes.push(await dispatcher.drain());
+      clock.advance(60_000);
+    }
+    expect(outcomes.map((o) => o.dead)).toEqual([0, 0, 1, 0]);
+    expect(await storage.listOutbox({ status: 'dead' })).toMatchObject([{ attempts: 3 }]);
+  });
+
+  it('delivers one conversation in order and different conversations side by side', async () => {
+    const deliverer = recordingDeliverer();
+    const { dispatcher, enqueue } = await setup(deliverer);
+    for (let i = 1; i <= 4; i++) {
+      await enqueue(`a${i}`, 'conversation-a');
+      await enqueue(`b${i}`, 'conversation-b');
+    }
+    await dispatcher.drain();
+    const order = deliverer.delivered.map((row) => row.key);
+    expect(order.filter((k) => k.startsWith('a'))).toEqual(['a1', 'a2', 'a3', 'a4']);
+    expect(order.filter((k) => k.startsWith('b'))).toEqual(['b1', 'b2', 'b3', 'b4']);
+  });
+
+  it('kick() delivers right after a commit without waiting for the poll', async () => {
+    let delivered: (row: OutboxRecord) => void = () => {};
+    const arrived = new Promise<OutboxRecord>((resolve) => (delivered = resolve));
+    const storage = new MemoryStorage();
+    const dispatcher = new OutboxDispatcher({
+      storage, pollIntervalMs: 3_600_000,
+      deliverers: { [OUTBOX_TOPICS.customerMessage]: { deliver: async (row) => delivered(row) } },
+    });
+    dispatcher.start();
+    await dispatcher.drain(); // the first, immediate poll found nothing
+    await storage.enqueueOutbox([customerMessageOutboxMessage('now', { conversationKey: 'c', text: 'oi' })], Date.now());
+    dispatcher.kick();
+    expect((await arrived).key).toBe('now');
+    await dispatcher.stop();
+  });
+
+  it('stop() waits for the delivery under way and records it', async () => {
+    let release: () => void = () => {};
+    let entered: () => void = () => {};
+    const inDelivery = new Promise<void>((resolve) => (entered = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const storage = new MemoryStorage();
+    const dispatcher = new OutboxDispatcher({
+      storage,
+      deliverers: { [OUTBOX_TOPICS.customerMessage]: { deliver: async () => { entered(); await gate; return { messageId: 'wamid.slow' }; } } },
+    });
+    await storage.enqueueOutbox([customerMessageOutboxMessage('slow', { conversationKey: 'c', text: 'oi' })], Date.now());
+    dispatcher.start();
+    await inDelivery;
+    let stopped = false;
+    const stopping = dispatcher.stop().then(() => (stopped = true));
+    await Promise.resolve();
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(await storage.listOutbox({ status: 'delivered' })).toMatchObject([{ key: 'slow', result: { messageId: 'wamid.slow' } }]);
+  });
+
+  it('routes WhatsApp topics to the notifier and the messenger, and kills a malformed payload at once', async () => {
+    const alerts: Array<[AgentAlert, string]> = [];
+    const replies: string[][] = [];
+    const notifier: Notifier = { sendAgentAlert: async (alert, key) => (alerts.push([alert, key]), { deliveries: [] }) };
+    const messenger: CustomerMessenger = { sendToCustomer: async (conversationKey, text, key) => (replies.push([conversationKey, text, key]), { messageId: 'm' }) };
+    const storage = new MemoryStorage();
+    const clock = new ManualClock();
+    const dispatcher = new OutboxDispatcher({ storage, clock, deliverers: whatsAppDeliverers({ notifier, messenger }) });
+    const alert: AgentAlert = { protocolNumber: '2026000123', conversationKey: 'c', urgency: 'high', reason: 'cliente pediu humano', text: 'Novo atendimento' };
+    await storage.enqueueOutbox([
+      { key: 'run/alert', topic: OUTBOX_TOPICS.agentAlert, payload: alert },
+      customerMessageOutboxMessage('run/reply', { conversationKey: 'c', text: 'Seu protocolo é 2026000123' }),
+      { key: 'run/broken', topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: 'c' } },
+    ], clock.now());
+    expect(await dispatcher.drain()).toEqual({ delivered: 2, retried: 0, dead: 1 });
+    expect(alerts).toEqual([[alert, 'run/alert']]);
+    expect(replies).toEqual([['c', 'Seu protocolo é 2026000123', 'run/reply']]);
+    expect((await storage.listOutbox({ status: 'dead' }))[0]?.lastError).toContain('OUTBOX_PAYLOAD_INVALID');
+  });
+
+  it('refuses nonsense options at construction', () => {
+    const storage = new MemoryStorage();
+    expect(() => new OutboxDispatcher({ storage, deliverers: {} })).toThrow(/at least one deliverer/);
+    expect(() => new OutboxDispatcher({ storage, deliverers: { t: recordingDeliverer() }, maxAttempts: 0 })).toThrow(/maxAttempts/);
+  });
+});
