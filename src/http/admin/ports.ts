@@ -1,0 +1,39 @@
+/**
+ * What the admin API needs from the rest of the service. Ports, not concrete classes: the composition root
+ * (src/app.ts) passes the real engine, stores and dispatchers; tests pass in-memory stores and fakes.
+ */
+import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ServiceStore } from '../../conversations/store/types.js';
+import type { Storage } from '../../engine/storage/types.js';
+import type { Logger } from '../../logging.js';
+
+/** Starting and rerunning workflows (the service's workflow registry behind the engine). */
+export interface AdminWorkflowsPort {
+  /** Ids of the registered workflows (`conversation-typification`, `human-handoff`, …). */
+  ids(): string[];
+  /** Starts a run of `workflowId` for the conversation and returns its id without waiting for it to finish. */
+  start(workflowId: string, input: { conversationKey: string; message: string }): Promise<{ runId: string }>;
+  /**
+   * Reruns a run (from its first step, or from `fromStep`, reusing the earlier steps' records) and returns
+   * the new run's id without waiting. Throws the engine's UnknownStepError (code `UNKNOWN_STEP`) for a
+   * step the workflow does not have.
+   */
+  rerun(runId: string, options: { fromStep?: string }): Promise<{ runId: string }>;
+}
+
+export interface AdminPorts {
+  /** ADMIN_TOKEN: every /admin route needs `Authorization: Bearer <adminToken>`. At least 16 characters. */
+  adminToken: string;
+  storage: Storage;
+  serviceStore: ServiceStore;
+  lifecycle: ConversationLifecycle;
+  workflows: AdminWorkflowsPort;
+  /** Wakes the outbox dispatcher after an admin retry, so the row goes out now rather than at the next poll. */
+  kickOutbox?: () => void;
+  /** Clock (epoch ms). @default Date.now */
+  now?: () => number;
+  /** For refused logins and 5xx (requests with a request id use their own child logger). @default silent */
+  logger?: Logger;
+  /** Largest accepted JSON body. @default '16kb' */
+  bodyLimit?: string;
+}

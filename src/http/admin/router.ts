@@ -1,0 +1,37 @@
+/**
+ * `createAdminRouter`: every /admin route behind the bearer token, with JSON bodies validated by zod and
+ * every error answered as `{ error, code }`.
+ *
+ * Mount it at the app's root (`app.use(createAdminRouter(ports))`): its paths start with /admin, and
+ * authentication, body parsing and the JSON 404 apply to /admin only, so it can sit before or after the
+ * other routers.
+ */
+import express, { Router } from 'express';
+import { silentLogger } from '../../logging.js';
+import { requireBearerToken } from '../auth.js';
+import { HttpConfigError, jsonErrorHandler, jsonNotFound } from '../errors.js';
+import { mountConversationRoutes } from './conversations.js';
+import { mountOutboxRoutes } from './outbox.js';
+import type { AdminPorts } from './ports.js';
+import { mountRunRoutes } from './runs.js';
+
+/** @throws HttpConfigError when the admin token is missing or too short, or a port is missing. */
+export function createAdminRouter(ports: AdminPorts): Router {
+  for (const port of ['storage', 'serviceStore', 'lifecycle', 'workflows'] as const) {
+    if (!ports[port]) throw new HttpConfigError(`createAdminRouter needs the "${port}" port.`);
+  }
+  const logger = ports.logger ?? silentLogger;
+  const router = Router();
+
+  // Authentication first: an unauthenticated request gets 401/403 before its body is even read.
+  router.use('/admin', requireBearerToken({ token: ports.adminToken, logger }));
+  router.use('/admin', express.json({ limit: ports.bodyLimit ?? '16kb', strict: true }));
+
+  mountRunRoutes(router, ports);
+  mountConversationRoutes(router, ports);
+  mountOutboxRoutes(router, ports);
+
+  router.use('/admin', jsonNotFound());
+  router.use('/admin', jsonErrorHandler(logger));
+  return router;
+}

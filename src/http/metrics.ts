@@ -1,0 +1,190 @@
+/**
+ * Prometheus metrics (prom-client), on a Registry of our own so two services in one process (tests, the
+ * demo) never share or double-register metrics.
+ *
+ * Webhook results are counted from the response status when it is sent, not inside the receivers: the
+ * webhook router answers 401/400/413 before any application code runs, and those rejections are exactly
+ * what an operator wants to see (a rotated secret shows up as a wall of `unauthorized`).
+ *
+ * Gauges that describe stored state (outbox depth, dead rows, handoffs waiting) are computed at scrape time
+ * through callbacks, so they are right after a restart and with several processes sharing one database.
+ */
+import type { Request, RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../logging.js';
+import { silentLogger } from '../logging.js';
+
+export type WebhookProvider = 'meta' | 'evolution';
+
+/** What happened to a webhook delivery, from its response status. A small fixed set: labels stay bounded. */
+export type WebhookResult =
+  | 'accepted' | 'unauthorized' | 'malformed' | 'too_large' | 'unsupported_encoding' | 'rejected'
+  | 'unavailable' | 'error' | 'aborted';
+
+export function webhookResultOf(status: number): WebhookResult {
+  if (status >= 200 && status < 300) return 'accepted';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 400) return 'malformed';
+  if (status === 413) return 'too_large';
+  if (status === 415) return 'unsupported_encoding';
+  if (status === 503) return 'unavailable';
+  if (status >= 500) return 'error';
+  return 'rejected';
+}
+
+/** Provider of a webhook POST from its path (wherever the router is mounted), or undefined for other routes. */
+export function webhookProviderOf(req: Request): WebhookProvider | undefined {
+  const path = req.originalUrl.split('?')[0] ?? '';
+  if (/^\/webhooks\/(whatsapp|meta)\/?$/.test(path)) return 'meta';
+  if (/^\/webhooks\/evolution(\/|$)/.test(path)) return 'evolution';
+  return undefined;
+}
+
+/**
+ * Step paths carry loop iteration numbers (`research_loop/#2/deep_research`); as a label each iteration
+ * would be a new time series, so the number is dropped.
+ */
+export function stepLabel(stepPath: string): string {
+  return stepPath.replace(/\/#\d+(?=\/|$)/g, '/#');
+}
+
+export interface OutboxCounts {
+  /** Rows waiting to be delivered (pending, or delivering). */
+  pending: number;
+  /** Rows that exhausted their attempts and need an admin (`POST /admin/outbox/:id/retry`). */
+  dead: number;
+}
+
+export interface MetricsOptions {
+  /** Prefix of every zapflow metric name. @default 'zapflow_' */
+  prefix?: string;
+  /** Include Node's process metrics (CPU, memory, event loop lag, GC). @default true */
+  defaultMetrics?: boolean;
+  /** Where a failing gauge callback is reported (the scrape still succeeds with the last values). */
+  logger?: Logger;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Webhook deliveries by provider and result (counted by `webhookMetricsMiddleware`). */
+  readonly webhooksReceived: Counter<'provider' | 'result'>;
+  /** Seconds from request start to the acknowledgement (2xx) being sent, by provider. */
+  readonly webhookAckSeconds: Histogram<'provider'>;
+  /** Finished workflow runs by workflow name and final status (completed, error, cancelled, paused). */
+  readonly workflowRuns: Counter<'workflow' | 'status'>;
+  /** Step duration in seconds by workflow and step (label via `stepLabel(stepPath)`). */
+  readonly stepSeconds: Histogram<'workflow' | 'step'>;
+  /** Sets how the outbox gauges are computed at each scrape. */
+  setOutboxCounts(read: () => Promise<OutboxCounts> | OutboxCounts): void;
+  /** Sets how the handoffs-waiting gauge is computed at each scrape (conversations in `waiting_human`). */
+  setHandoffsWaiting(read: () => Promise<number> | number): void;
+  /** Express middleware counting webhook POSTs by provider and result; mount it before the webhook router. */
+  readonly webhookMetricsMiddleware: RequestHandler;
+  /** `GET /metrics` handler: Prometheus text format. */
+  readonly metricsHandler: RequestHandler;
+}
+
+const ACK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const STEP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const prefix = options.prefix ?? 'zapflow_';
+  const logger = options.logger ?? silentLogger;
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  const webhooksReceived = new Counter({
+    name: `${prefix}webhooks_received_total`, help: 'Webhook deliveries received, by provider and result.', labelNames: ['provider', 'result'] as const, registers,
+  });
+  const webhookAckSeconds = new Histogram({
+    name: `${prefix}webhook_ack_seconds`, help: 'Time to acknowledge a webhook delivery (2xx sent), in seconds.', labelNames: ['provider'] as const, buckets: ACK_BUCKETS, registers,
+  });
+  const workflowRuns = new Counter({
+    name: `${prefix}workflow_runs_total`, help: 'Workflow runs finished, by workflow and final status.', labelNames: ['workflow', 'status'] as const, registers,
+  });
+  const stepSeconds = new Histogram({
+    name: `${prefix}step_duration_seconds`, help: 'Workflow step duration, in seconds.', labelNames: ['workflow', 'step'] as const, buckets: STEP_BUCKETS, registers,
+  });
+
+  let readOutbox: (() => Promise<OutboxCounts> | OutboxCounts) | undefined;
+  let readHandoffs: (() => Promise<number> | number) | undefined;
+  // One read serves both outbox gauges: prom-client starts every collect of a scrape in the same tick.
+  let outboxRead: Promise<OutboxCounts | undefined> | undefined;
+  const currentOutbox = (): Promise<OutboxCounts | undefined> => {
+    if (!readOutbox) return Promise.resolve(undefined);
+    outboxRead ??= Promise.resolve()
+      .then(readOutbox)
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'outbox counts unavailable for /metrics; keeping the last values');
+        return undefined;
+      })
+      .finally(() => {
+        outboxRead = undefined;
+      });
+    return outboxRead;
+  };
+
+  new Gauge({
+    name: `${prefix}outbox_pending`, help: 'Outbox rows waiting to be delivered.', registers,
+    async collect() {
+      const counts = await currentOutbox();
+      if (counts) this.set(counts.pending);
+    },
+  });
+  new Gauge({
+    name: `${prefix}outbox_dead`, help: 'Outbox rows that exhausted their attempts (need an admin retry).', registers,
+    async collect() {
+      const counts = await currentOutbox();
+      if (counts) this.set(counts.dead);
+    },
+  });
+  new Gauge({
+    name: `${prefix}handoffs_waiting`, help: 'Conversations waiting for a human agent.', registers,
+    async collect() {
+      if (!readHandoffs) return;
+      try {
+        this.set(await readHandoffs());
+      } catch (error) {
+        logger.warn({ err: error }, 'handoffs waiting unavailable for /metrics; keeping the last value');
+      }
+    },
+  });
+
+  const webhookMetricsMiddleware: RequestHandler = (req, res, next) => {
+    const provider = req.method === 'POST' ? webhookProviderOf(req) : undefined;
+    if (provider === undefined) {
+      next();
+      return;
+    }
+    const startedAt = process.hrtime.bigint();
+    let counted = false;
+    const count = (result: WebhookResult): void => {
+      if (counted) return;
+      counted = true;
+      webhooksReceived.inc({ provider, result });
+      if (result === 'accepted') webhookAckSeconds.observe({ provider }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+    };
+    res.once('finish', () => count(webhookResultOf(res.statusCode)));
+    // 'close' without 'finish': the provider hung up before the answer (it will redeliver).
+    res.once('close', () => count('aborted'));
+    next();
+  };
+
+  const metricsHandler: RequestHandler = async (_req, res) => {
+    const body = await registry.metrics();
+    res.setHeader('Content-Type', registry.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(200).send(body);
+  };
+
+  return {
+    registry, webhooksReceived, webhookAckSeconds, workflowRuns, stepSeconds, webhookMetricsMiddleware, metricsHandler,
+    setOutboxCounts: (read) => {
+      readOutbox = read;
+    },
+    setHandoffsWaiting: (read) => {
+      readHandoffs = read;
+    },
+  };
+}
