@@ -55,7 +55,11 @@ export interface RunRecord {
   rerunFromStep?: string;
   /** Set while `status === 'paused'`. */
   pause?: { stepPath: string; reason: string; resumeKey: string };
-  /** Data passed to `wf.resume(runId, data)`; the paused step reads it when it runs again. */
+  /**
+   * Data passed to `wf.resume(runId, data)`; the paused step reads it when it runs again. The engine stores
+   * `{ stepPath, data }` (the paused step's path with the data), so a run recovered after a crash during the
+   * resumed step still knows which step the data is for.
+   */
   resumeData?: unknown;
   metrics?: Record<string, unknown>;
   /** Lease: the process that is executing the run, and until when its claim holds without a heartbeat. */

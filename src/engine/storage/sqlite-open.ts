@@ -1,0 +1,80 @@
+/**
+ * Opening a SQLite database for zapflow: WAL mode, durability level, a check that the file is ours, and the
+ * numbered migrations applied in one immediate transaction (the write lock keeps two processes that start
+ * together from migrating twice: the second waits, then finds nothing left to do).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { StorageSchemaError, StorageUnavailableError } from '../errors.js';
+import { loadMigrations, pendingMigrations, renderMigration } from './migrate.js';
+
+export interface SqliteOpenOptions {
+  dbFile: string;
+  prefix: string;
+  synchronous: 'normal' | 'full';
+  busyTimeoutMs: number;
+}
+
+const isSqliteError = (error: unknown, code: string): boolean =>
+  error instanceof Error && (error as Error & { code?: unknown }).code === code;
+
+export function openSqlite(options: SqliteOpenOptions): Database.Database {
+  const file = resolve(options.dbFile);
+  if (options.dbFile !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.dbFile === ':memory:' ? ':memory:' : file, { timeout: options.busyTimeoutMs });
+  } catch (error) {
+    throw new StorageUnavailableError(`Could not open the SQLite database ${file}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
+  }
+  try {
+    configure(db, file, options);
+    migrate(db, file, options.prefix);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function configure(db: Database.Database, file: string, options: SqliteOpenOptions): void {
+  try {
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    if (isSqliteError(error, 'SQLITE_NOTADB')) {
+      throw new StorageSchemaError(`${file} is not a SQLite database, so it is not a zapflow database. Point dbFile at a new or existing zapflow database file.`, { cause: error });
+    }
+    throw error;
+  }
+  // WAL + NORMAL: a commit survives a process kill (the WAL is in the OS page cache); only FULL fsyncs each
+  // commit, which a power loss needs.
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
+}
+
+function migrate(db: Database.Database, file: string, prefix: string): void {
+  const migrationsTable = `${prefix}schema_migrations`;
+  const run = db.transaction(() => {
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as Array<{ name: string }>)
+      .map((row) => row.name);
+    if (!tables.includes(migrationsTable)) {
+      // Another app's database (or one zapflow did not create): writing our tables into it would mix data.
+      if (tables.length > 0 && !tables.some((name) => name.endsWith('schema_migrations'))) {
+        throw new StorageSchemaError(
+          `${file} is not a zapflow database: it has tables (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}) ` +
+            `but no ${migrationsTable} table. Point dbFile at a new file or at a zapflow database.`,
+        );
+      }
+      db.exec(`CREATE TABLE ${migrationsTable} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, ` +
+        "applied_at INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)))");
+    }
+    const applied = (db.prepare(`SELECT version FROM ${migrationsTable}`).all() as Array<{ version: number }>).map((row) => row.version);
+    const record = db.prepare(`INSERT INTO ${migrationsTable} (version, name) VALUES (?, ?)`);
+    for (const migration of pendingMigrations(loadMigrations('sqlite'), applied, `SQLite database ${file} (tables ${prefix}*)`)) {
+      db.exec(renderMigration(migration, prefix));
+      record.run(migration.version, migration.name);
+    }
+  });
+  run.immediate();
+}

@@ -1,0 +1,321 @@
+/**
+ * SQLite Storage (better-sqlite3, WAL): the embedded default. better-sqlite3 is synchronous, so every method
+ * does its work at once inside the promise — a commit is a few microseconds of CPU plus the WAL append.
+ * Writes run in IMMEDIATE transactions: they take the write lock up front (waiting up to busyTimeoutMs for
+ * another process), so a read-then-write never fails half way on a lock upgrade, and claims are atomic
+ * across processes.
+ */
+import type Database from 'better-sqlite3';
+import { DuplicateRunError, RunNotFoundError, StaleSessionStateError, StorageUnavailableError } from '../errors.js';
+import { DEFAULT_LIST_LIMIT, assertIdentifier, encodeJson } from './serialize.js';
+import {
+  RUN_COLUMNS, STEP_COLUMNS, eventFromRow, eventToParams, outboxFromRow, runFromRow, runToParams, sessionFromRow,
+  stepFromRow, stepToParams,
+} from './rows.js';
+import type { Row } from './rows.js';
+import { openSqlite } from './sqlite-open.js';
+import { purgeSqlite } from './sqlite-purge.js';
+import type {
+  OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
+  SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
+} from './types.js';
+
+export interface SqliteStorageOptions {
+  /** Database file; its folder is created if missing. @default './data/zapflow.db' */
+  dbFile?: string;
+  /** Prefix of every zapflow table (the guide's `table_name`). @default 'zapflow_' */
+  tableName?: string;
+  /**
+   * 'normal': a committed step survives a process kill, not a power loss (fast). 'full': fsync per commit,
+   * survives a power loss too. @default 'normal'
+   */
+  synchronous?: 'normal' | 'full';
+  /** How long a write waits for another process holding the write lock. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
+
+const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
+// Built once: the statement cache is keyed by SQL text, and the per-step path must not rebuild strings.
+const INSERT_RUN = `INSERT INTO {p}runs (${RUN_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)})`;
+const UPSERT_STEP = `INSERT OR REPLACE INTO {p}step_results (${STEP_COLUMNS.join(', ')}) VALUES (${placeholders(STEP_COLUMNS.length)})`;
+
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite';
+  readonly dbFile: string;
+  readonly tableName: string;
+  readonly synchronous: 'normal' | 'full';
+  private readonly busyTimeoutMs: number;
+  private database: Database.Database | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+  private transaction: Database.Transaction<(run: () => unknown) => unknown> | undefined;
+
+  constructor(options: SqliteStorageOptions = {}) {
+    this.dbFile = options.dbFile ?? './data/zapflow.db';
+    this.tableName = assertIdentifier('SqliteStorage tableName', options.tableName ?? 'zapflow_');
+    this.synchronous = options.synchronous ?? 'normal';
+    if (this.synchronous !== 'normal' && this.synchronous !== 'full') {
+      throw new TypeError(`SqliteStorage synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
+    }
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  }
+
+  async init(): Promise<void> {
+    this.database ??= openSqlite({ dbFile: this.dbFile, prefix: this.tableName, synchronous: this.synchronous, busyTimeoutMs: this.busyTimeoutMs });
+  }
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    this.transaction = undefined;
+    this.database?.close();
+    this.database = undefined;
+  }
+
+  async ping(): Promise<void> {
+    this.sql('SELECT 1').get();
+  }
+
+  private get db(): Database.Database {
+    if (!this.database) throw new StorageUnavailableError(`SqliteStorage(${this.dbFile}) is not open: call init() first (or it was closed).`);
+    return this.database;
+  }
+
+  /** Prepared once per SQL text; `{p}` is the table prefix. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text.replaceAll('{p}', this.tableName));
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** One transaction function for every write (better-sqlite3 builds its BEGIN/COMMIT wrappers once). */
+  private write<T>(work: () => T): T {
+    this.transaction ??= this.db.transaction((run: () => unknown) => run());
+    return this.transaction.immediate(work) as T;
+  }
+
+  // --- sessions ---
+
+  async getSession(sessionId: string): Promise<SessionRecord | undefined> {
+    const row = this.sql('SELECT * FROM {p}sessions WHERE session_id = ?').get(sessionId) as Row | undefined;
+    return row && sessionFromRow(row);
+  }
+
+  async saveSession(sessionId: string, state: Record<string, unknown>, expectedVersion: number, now: number): Promise<number> {
+    return this.write(() => this.writeSession({ sessionId, state, expectedVersion }, now));
+  }
+
+  /** One statement on the happy path: the version check is the UPDATE's WHERE (or the INSERT's conflict). */
+  private writeSession(write: SessionWrite, now: number): number {
+    const state = encodeJson(write.state);
+    const written = write.expectedVersion === 0
+      ? this.sql('INSERT INTO {p}sessions (session_id, state, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (session_id) DO NOTHING')
+        .run(write.sessionId, state, now)
+      : this.sql('UPDATE {p}sessions SET state = ?, version = version + 1, updated_at = ? WHERE session_id = ? AND version = ?')
+        .run(state, now, write.sessionId, write.expectedVersion);
+    if (written.changes !== 1) {
+      const row = this.sql('SELECT version FROM {p}sessions WHERE session_id = ?').get(write.sessionId) as { version: number } | undefined;
+      throw new StaleSessionStateError(write.sessionId, write.expectedVersion, row?.version);
+    }
+    return write.expectedVersion + 1;
+  }
+
+  // --- runs ---
+
+  async createRun(run: RunRecord): Promise<void> {
+    try {
+      this.sql(INSERT_RUN).run(...runToParams(run));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateRunError(run.runId);
+      throw error;
+    }
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = this.sql('SELECT * FROM {p}runs WHERE run_id = ?').get(runId) as Row | undefined;
+    return row && runFromRow(row);
+  }
+
+  async listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; total: number }> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    for (const [column, value] of [['status', filter.status], ['workflow_name', filter.workflowName], ['session_id', filter.sessionId], ['parent_run_id', filter.parentRunId]] as const) {
+      if (value === undefined) continue;
+      conditions.push(`${column} = ?`);
+      params.push(value);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const total = (this.sql(`SELECT count(*) AS total FROM {p}runs ${where}`).get(...params) as { total: number }).total;
+    const rows = this.sql(`SELECT * FROM {p}runs ${where} ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?`)
+      .all(...params, filter.limit ?? DEFAULT_LIST_LIMIT, filter.offset ?? 0) as Row[];
+    return { runs: rows.map(runFromRow), total };
+  }
+
+  async finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
+    return this.write(() => {
+      if (!this.sql('SELECT 1 FROM {p}runs WHERE run_id = ?').get(finish.runId)) throw new RunNotFoundError(finish.runId);
+      const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
+      for (const step of finish.steps ?? []) this.putStep(step);
+      this.putEvents(finish.events ?? []);
+      const final = finish.status === 'completed' || finish.status === 'error' || finish.status === 'cancelled';
+      this.sql('UPDATE {p}runs SET status = ?, content = ?, error = ?, metrics = ?, pause = ?, lease_owner = NULL, ' +
+        'lease_expires_at = NULL, updated_at = ?, finished_at = ? WHERE run_id = ?')
+        .run(finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
+          encodeJson(finish.pause), finish.now, final ? finish.now : null, finish.runId);
+      return sessionVersion === undefined ? {} : { sessionVersion };
+    });
+  }
+
+  async markResumed(runId: string, resumeData: unknown, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
+    const result = this.sql("UPDATE {p}runs SET status = 'running', pause = NULL, resume_data = ?, lease_owner = ?, " +
+      "lease_expires_at = ?, updated_at = ? WHERE run_id = ? AND status = 'paused'")
+      .run(encodeJson(resumeData), leaseOwner, leaseExpiresAt, now, runId);
+    return result.changes === 1;
+  }
+
+  // --- step results and events ---
+
+  async commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
+    return this.write(() => {
+      const now = commit.step.finishedAt;
+      const sessionVersion = commit.session ? this.writeSession(commit.session, now) : undefined;
+      this.putStep(commit.step);
+      if (commit.events) this.putEvents(commit.events);
+      if (commit.outbox) this.insertOutbox(commit.outbox, now);
+      return sessionVersion === undefined ? {} : { sessionVersion };
+    });
+  }
+
+  private putStep(step: StepResultRecord): void {
+    this.sql(UPSERT_STEP)
+      .run(...stepToParams(step));
+  }
+
+  async getStepResults(runId: string): Promise<StepResultRecord[]> {
+    const rows = this.sql('SELECT * FROM {p}step_results WHERE run_id = ? ORDER BY finished_at, started_at, step_path').all(runId) as Row[];
+    return rows.map(stepFromRow);
+  }
+
+  async appendEvents(events: StoredEvent[]): Promise<void> {
+    if (events.length > 0) this.write(() => this.putEvents(events));
+  }
+
+  /** (run_id, seq) is unique: an event re-sent by a replayed step is kept once. */
+  private putEvents(events: StoredEvent[]): void {
+    const insert = this.sql('INSERT OR IGNORE INTO {p}events (run_id, seq, type, step_path, time, data) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const event of events) insert.run(...eventToParams(event));
+  }
+
+  async getEvents(runId: string): Promise<StoredEvent[]> {
+    return (this.sql('SELECT * FROM {p}events WHERE run_id = ? ORDER BY seq').all(runId) as Row[]).map(eventFromRow);
+  }
+
+  // --- run leases ---
+
+  async heartbeat(owner: string, leaseExpiresAt: number, _now: number): Promise<number> {
+    return this.sql("UPDATE {p}runs SET lease_expires_at = ? WHERE lease_owner = ? AND status = 'running'").run(leaseExpiresAt, owner).changes;
+  }
+
+  async claimExpiredRuns(owner: string, leaseExpiresAt: number, now: number, limit: number): Promise<RunRecord[]> {
+    const rows = this.write(() => this.sql(
+      'UPDATE {p}runs SET lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE run_id IN (' +
+        "SELECT run_id FROM {p}runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?) " +
+        'ORDER BY lease_expires_at, created_at LIMIT ?) RETURNING *',
+    ).all(owner, leaseExpiresAt, now, now, Math.max(0, limit)) as Row[]);
+    return rows.map(runFromRow).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  // --- named leases ---
+
+  async tryAcquireLease(name: string, owner: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.sql('INSERT INTO {p}leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET ' +
+      'owner = excluded.owner, expires_at = excluded.expires_at WHERE {p}leases.owner = excluded.owner OR {p}leases.expires_at <= ?')
+      .run(name, owner, expiresAt, now).changes === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.sql('DELETE FROM {p}leases WHERE name = ? AND owner = ?').run(name, owner);
+  }
+
+  // --- sequences ---
+
+  async nextSequenceValue(sequence: string, idempotencyKey?: string): Promise<number> {
+    return this.write(() => {
+      if (idempotencyKey !== undefined) {
+        const known = this.sql('SELECT value FROM {p}sequence_keys WHERE name = ? AND idempotency_key = ?').get(sequence, idempotencyKey) as { value: number } | undefined;
+        if (known) return known.value;
+      }
+      const { value } = this.sql('INSERT INTO {p}sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value')
+        .get(sequence) as { value: number };
+      if (idempotencyKey !== undefined) {
+        this.sql('INSERT INTO {p}sequence_keys (name, idempotency_key, value) VALUES (?, ?, ?)').run(sequence, idempotencyKey, value);
+      }
+      return value;
+    });
+  }
+
+  // --- outbox ---
+
+  async enqueueOutbox(messages: Array<OutboxMessage & { runId?: string }>, now: number): Promise<void> {
+    if (messages.length > 0) this.write(() => this.insertOutbox(messages, now));
+  }
+
+  /** The key is the idempotency key: a second insert of a known key is a no-op. */
+  private insertOutbox(messages: Array<OutboxMessage & { runId?: string }>, now: number): void {
+    const insert = this.sql("INSERT INTO {p}outbox (key, topic, payload, run_id, status, attempts, next_attempt_at, created_at, updated_at) " +
+      "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (key) DO NOTHING");
+    for (const message of messages) {
+      insert.run(message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now);
+    }
+  }
+
+  /** `attempts` counts claims, so a message that crashes its deliverer still moves towards `dead`. */
+  async claimOutbox(owner: string, claimExpiresAt: number, now: number, limit: number, topics?: string[]): Promise<OutboxRecord[]> {
+    const rows = this.write(() => this.sql(
+      "UPDATE {p}outbox SET status = 'delivering', claimed_by = ?, claim_expires_at = ?, attempts = attempts + 1, updated_at = ? " +
+        "WHERE id IN (SELECT id FROM {p}outbox WHERE ((status = 'pending' AND next_attempt_at <= ?) OR " +
+        "(status = 'delivering' AND claim_expires_at < ?)) AND (? IS NULL OR topic IN (SELECT value FROM json_each(?))) " +
+        'ORDER BY next_attempt_at, id LIMIT ?) RETURNING *',
+    ).all(owner, claimExpiresAt, now, now, now, topics ? 1 : null, JSON.stringify(topics ?? []), Math.max(0, limit)) as Row[]);
+    return rows.map(outboxFromRow).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+  }
+
+  /** Delivered wins over any claim: once the provider accepted the message, nobody may send it again. */
+  async markOutboxDelivered(id: number, owner: string, result: unknown, now: number): Promise<void> {
+    this.sql("UPDATE {p}outbox SET status = 'delivered', result = ?, claimed_by = ?, claim_expires_at = NULL, delivered_at = ?, " +
+      "updated_at = ? WHERE id = ? AND status IN ('pending', 'delivering')").run(encodeJson(result), owner, now, now, id);
+  }
+
+  /** Only the current claimer may report a failure: a late report must not undo another owner's claim. */
+  async markOutboxFailed(id: number, owner: string, error: string, nextAttemptAt: number, dead: boolean, now: number): Promise<void> {
+    this.sql('UPDATE {p}outbox SET status = ?, last_error = ?, next_attempt_at = ?, claimed_by = NULL, claim_expires_at = NULL, ' +
+      "updated_at = ? WHERE id = ? AND status = 'delivering' AND claimed_by = ?")
+      .run(dead ? 'dead' : 'pending', error, nextAttemptAt, now, id, owner);
+  }
+
+  async listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]> {
+    const rows = this.sql('SELECT * FROM {p}outbox WHERE (? IS NULL OR status = ?) AND (? IS NULL OR run_id = ?) ORDER BY id LIMIT ? OFFSET ?')
+      .all(filter.status ?? null, filter.status ?? null, filter.runId ?? null, filter.runId ?? null,
+        filter.limit ?? DEFAULT_LIST_LIMIT, filter.offset ?? 0) as Row[];
+    return rows.map(outboxFromRow);
+  }
+
+  async getOutbox(id: number): Promise<OutboxRecord | undefined> {
+    const row = this.sql('SELECT * FROM {p}outbox WHERE id = ?').get(id) as Row | undefined;
+    return row && outboxFromRow(row);
+  }
+
+  async retryOutbox(id: number, now: number): Promise<boolean> {
+    return this.sql("UPDATE {p}outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? " +
+      "WHERE id = ? AND status IN ('dead', 'pending')").run(now, now, id).changes === 1;
+  }
+
+  // --- retention ---
+
+  async purge(options: PurgeOptions): Promise<PurgeCounts> {
+    return purgeSqlite((work) => this.write(work), (text) => this.sql(text), options);
+  }
+}
