@@ -5,14 +5,11 @@
  */
 import { z } from 'zod';
 import type { OutboxMessage, OutboxRecord } from '../engine/storage/types.js';
-import type { AgentAlert, CustomerMessenger, Notifier } from '../workflows/ports.js';
+import { OUTBOX_TOPICS, type AgentAlert, type CustomerMessenger, type Notifier } from '../workflows/ports.js';
 import type { OutboxDeliverer } from './outbox-dispatcher.js';
 import { OutboxPayloadError } from './outbox-errors.js';
 
-export const OUTBOX_TOPICS = {
-  agentAlert: 'agent_alert',
-  customerMessage: 'customer_message',
-} as const;
+export { OUTBOX_TOPICS };
 
 export const agentAlertPayloadSchema = z.object({
   protocolNumber: z.string().min(1),

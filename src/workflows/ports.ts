@@ -5,6 +5,17 @@
 
 export type Urgency = 'low' | 'medium' | 'high' | 'critical';
 
+/**
+ * Outbox topics the workflows write (in the same commit as the step that decided them) and the app's
+ * outbox dispatcher delivers through the ports below: exactly-once alerts and replies.
+ */
+export const OUTBOX_TOPICS = {
+  /** Payload: AgentAlert. */
+  agentAlert: 'agent_alert',
+  /** Payload: { conversationKey, text }. */
+  customerMessage: 'customer_message',
+} as const;
+
 /** What agents receive when a conversation needs a person (and again on SLA re-alerts). */
 export interface AgentAlert {
   protocolNumber: string;

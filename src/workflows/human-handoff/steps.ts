@@ -1,0 +1,265 @@
+/**
+ * The steps of human-handoff. The protocol number is generated BEFORE the alert (the guide generated it in
+ * parallel, so its alert could not cite it), and the alert and the customer's message are written to the
+ * outbox in the same commit as their step: a crash or a rerun never sends them twice, and a provider outage
+ * delays them instead of losing them.
+ */
+import { analyzeEscalation, type EscalationAnalysis } from '../../agents/classification.js';
+import type { StepExecutor, StepInput } from '../../engine/index.js';
+import { maskPhone } from '../../privacy.js';
+import type { WorkflowDeps } from '../deps.js';
+import type { AgentAlert, Urgency } from '../ports.js';
+import { OUTBOX_TOPICS } from '../ports.js';
+import type { ConversationSessionState, EscalationRecord, HandoffRecord } from '../session-state.js';
+import { appendBounded } from '../session-state.js';
+import { pathLabel } from '../conversation-typification/report.js';
+import { allocateProtocolNumber } from '../shared/protocol.js';
+import { conversationOf, customerTexts, originRunId, turnContext } from '../shared/turn.js';
+import { collectCustomerInfo, type CustomerInfo } from './customer-info.js';
+import { formatAgentAlert, formatCustomerHandoffMessage } from './messages.js';
+
+/** Why a handoff happened when the model did not (or could not) say so itself. */
+export type ForcedReason = 'model_failure' | 'low_confidence' | 'invalid_classification';
+
+export interface HandoffDecision {
+  escalate: boolean;
+  reason: string | null;
+  urgency: Urgency;
+  emotion: string;
+  summary: string;
+  /** Set when the decision was not the model's (its answer failed, or typification could not decide twice). */
+  forced?: ForcedReason;
+}
+
+export interface IssueDetails {
+  title: string;
+  description: string;
+  typificationPath: string | null;
+  earlierContacts: number;
+}
+
+/** Per-run scratch under `handoffRun`. */
+interface HandoffRunState {
+  runId: string;
+  decision?: HandoffDecision;
+  customer?: CustomerInfo;
+  issue?: IssueDetails;
+  protocolNumber?: string;
+}
+
+type State = ConversationSessionState & {
+  handoffRun?: HandoffRunState;
+  lowConfidenceStreak?: number;
+  typificationRun?: { runId: string; failure?: string };
+};
+
+function runState(input: StepInput): HandoffRunState {
+  const state = input.workflowSessionState as State;
+  if (state.handoffRun?.runId !== input.runId) state.handoffRun = { runId: input.runId };
+  return state.handoffRun;
+}
+
+/** Typification could not decide: its model failed, or this is the second vague message in a row. */
+function forcedReason(state: State, runId: string): ForcedReason | undefined {
+  if (state.typificationRun?.runId === runId && state.typificationRun.failure) {
+    return state.typificationRun.failure === 'model_failure' ? 'model_failure' : 'invalid_classification';
+  }
+  if ((state.lowConfidenceStreak ?? 0) >= 2) return 'low_confidence';
+  return undefined;
+}
+
+export function escalationAnalysisStep(deps: WorkflowDeps): StepExecutor {
+  return async (input) => {
+    const run = runState(input);
+    const state = input.workflowSessionState as State;
+    const analysis: EscalationAnalysis = await analyzeEscalation(deps.models.escalation, conversationOf(input), {
+      signal: input.signal,
+      modelId: deps.config.handoff.models.escalation,
+    });
+    const forced = analysis.shouldEscalate ? undefined : forcedReason(state, input.runId);
+    run.decision = {
+      escalate: analysis.shouldEscalate || forced !== undefined,
+      reason: analysis.reason ?? forced ?? null,
+      urgency: forced && analysis.urgency === 'low' ? 'medium' : analysis.urgency,
+      emotion: analysis.emotion,
+      summary: analysis.summary,
+      ...(forced ? { forced } : {}),
+    };
+    const record: EscalationRecord = {
+      shouldEscalate: analysis.shouldEscalate,
+      reason: analysis.reason,
+      urgency: analysis.urgency,
+      emotion: analysis.emotion,
+      summary: analysis.summary,
+      runId: input.runId,
+      at: (deps.now ?? Date.now)(),
+    };
+    state.escalation = record;
+    state.escalationHistory = appendBounded(state.escalationHistory, record);
+    return run.decision;
+  };
+}
+
+/**
+ * The Condition: escalate when the analysis says so. When the analysis itself failed after its retries
+ * (skipped step, no decision), a person must look: a model answering nonsense is never the last word.
+ */
+export function shouldHandOff(input: StepInput): boolean {
+  return decisionOf(runState(input)).escalate;
+}
+
+const ANALYSIS_FAILED: HandoffDecision = {
+  escalate: true,
+  reason: 'model_failure',
+  urgency: 'medium',
+  emotion: 'neutral',
+  summary: 'A análise automática falhou; revisar a conversa.',
+  forced: 'model_failure',
+};
+
+/** The run's decision; the fallback when the analysis step failed after its retries (pure: the Condition's evaluator uses it). */
+function decisionOf(run: HandoffRunState): HandoffDecision {
+  return run.decision ?? ANALYSIS_FAILED;
+}
+
+export function customerInfoStep(): StepExecutor {
+  return (input) => {
+    const run = runState(input);
+    const context = turnContext(input);
+    run.customer = collectCustomerInfo(customerTexts(conversationOf(input)), {
+      ...(context.customerName ? { name: context.customerName } : {}),
+      ...(context.customerPhone ? { phone: context.customerPhone } : {}),
+    });
+    return run.customer;
+  };
+}
+
+export function issueDetailsStep(deps: WorkflowDeps): StepExecutor {
+  return (input) => {
+    const run = runState(input);
+    const state = input.workflowSessionState as State;
+    const decision = decisionOf(run);
+    const typification = state.typification;
+    const typificationPath = typification ? pathLabel(deps.taxonomy, Object.values(typification.path)) : null;
+    const texts = customerTexts(conversationOf(input));
+    run.issue = {
+      title: `${typificationPath ?? 'Assunto não identificado'} — ${decision.reason ?? 'atendimento'}`,
+      description: [decision.summary, ...texts.slice(-3).map((t) => `Cliente: ${t.slice(0, 300)}`)].join('\n'),
+      typificationPath,
+      // This contact included: contacts counts processed turns, incremented by the service before the run.
+      earlierContacts: Math.max(0, (state.contacts ?? 1) - 1),
+    };
+    return run.issue;
+  };
+}
+
+export function protocolStep(deps: WorkflowDeps): StepExecutor {
+  return async (input) => {
+    const run = runState(input);
+    const state = input.workflowSessionState as State;
+    run.protocolNumber = turnContext(input).protocolNumber ?? (await allocateProtocolNumber(deps.storage, originRunId(input), new Date((deps.now ?? Date.now)())));
+    state.protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), run.protocolNumber])];
+    return { protocolNumber: run.protocolNumber };
+  };
+}
+
+function alertFor(deps: WorkflowDeps, input: StepInput, run: HandoffRunState): AgentAlert {
+  const decision = decisionOf(run);
+  const conversationKey = turnContext(input).conversationKey ?? input.sessionId;
+  const customer = run.customer;
+  const who = [customer?.name, customer?.phone ?? (customer ? undefined : maskPhone(conversationKey))].filter(Boolean).join(' · ') || 'cliente';
+  const extras = [...(customer?.documents ?? []), ...(customer?.accountHints ?? [])];
+  return {
+    protocolNumber: run.protocolNumber!,
+    conversationKey,
+    urgency: decision.urgency,
+    reason: decision.reason ?? 'atendimento',
+    text: formatAgentAlert(deps.config.handoff, {
+      protocol: run.protocolNumber!,
+      urgency: decision.urgency,
+      reason: decision.reason ?? 'atendimento',
+      summary: decision.summary,
+      customer: extras.length ? `${who} (${extras.join(', ')})` : who,
+      path: run.issue?.typificationPath ?? 'não identificado',
+      contacts: run.issue?.earlierContacts ?? 0,
+    }),
+    realert: 0,
+  };
+}
+
+/** `whatsapp_notification`: the agents' alert, written to the outbox with this step's commit. */
+export function whatsappNotificationStep(deps: WorkflowDeps): StepExecutor {
+  return (input) => {
+    const alert = alertFor(deps, input, runState(input));
+    // Keyed on the protocol: a rerun of this run reuses the protocol, so the agents are not alerted twice.
+    const key = input.outbox.enqueue(OUTBOX_TOPICS.agentAlert, alert, { key: `alert:${alert.protocolNumber}:0` });
+    return { queued: true, outboxKey: key, protocolNumber: alert.protocolNumber, urgency: alert.urgency };
+  };
+}
+
+/** `ticket_record`: the handoff as the conversation's record (admins, later turns, SLA jobs read it). */
+export function ticketRecordStep(deps: WorkflowDeps): StepExecutor {
+  return (input) => {
+    const run = runState(input);
+    const state = input.workflowSessionState as State;
+    const handoff: HandoffRecord = {
+      status: 'waiting_human',
+      protocolNumber: run.protocolNumber!,
+      reason: decisionOf(run).reason ?? 'atendimento',
+      urgency: decisionOf(run).urgency,
+      runId: input.runId,
+      createdAt: (deps.now ?? Date.now)(),
+    };
+    state.handoff = handoff;
+    return { ticket: handoff, issue: run.issue, customer: run.customer };
+  };
+}
+
+export interface HandoffOutcome {
+  escalated: boolean;
+  reason: string | null;
+  urgency: Urgency;
+  emotion: string;
+  summary: string;
+  forced?: ForcedReason;
+  protocolNumber?: string;
+  customerMessage?: string;
+}
+
+/** `handoff_completion`: tells the customer the protocol number and the expected wait. */
+export function handoffCompletionStep(deps: WorkflowDeps): StepExecutor {
+  return (input) => {
+    const run = runState(input);
+    const decision = decisionOf(run);
+    const text = formatCustomerHandoffMessage(deps.config.handoff, run.protocolNumber!, decision.urgency);
+    input.outbox.enqueue(
+      OUTBOX_TOPICS.customerMessage,
+      { conversationKey: turnContext(input).conversationKey ?? input.sessionId, text },
+      { key: `handoff-ack:${run.protocolNumber!}` },
+    );
+    const outcome: HandoffOutcome = { ...outcomeOf(decision), protocolNumber: run.protocolNumber!, customerMessage: text };
+    return outcome;
+  };
+}
+
+function outcomeOf(decision: HandoffDecision): HandoffOutcome {
+  return {
+    escalated: decision.escalate,
+    reason: decision.reason,
+    urgency: decision.urgency,
+    emotion: decision.emotion,
+    summary: decision.summary,
+    ...(decision.forced ? { forced: decision.forced } : {}),
+  };
+}
+
+/** The run's content in both cases (escalated or not), and the per-run scratch cleared. */
+export function handoffOutcomeStep(): StepExecutor {
+  return (input) => {
+    const run = runState(input);
+    const state = input.workflowSessionState as State;
+    const completion = input.getStepContent('handoff_completion') as HandoffOutcome | undefined;
+    delete state.handoffRun;
+    return completion ?? outcomeOf(decisionOf(run));
+  };
+}

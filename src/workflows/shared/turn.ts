@@ -1,0 +1,65 @@
+/**
+ * The input of a workflow run: the conversation the service knows (recent customer and bot messages, oldest
+ * first) or, from the admin API and the CLI, a bare text. Plus who the customer is, in `additionalData`.
+ */
+import { z } from 'zod';
+import type { ConversationMessage } from '../../agents/model.js';
+import type { StepInput } from '../../engine/index.js';
+
+export const turnMessageSchema = z.union([
+  z.string().min(1),
+  z.object({
+    messages: z.array(z.object({ role: z.enum(['customer', 'bot', 'agent']), text: z.string() })).min(1),
+  }),
+]);
+export type TurnMessage = z.infer<typeof turnMessageSchema>;
+
+/** Known to the service (from the webhook), passed as the run's `additionalData`. */
+export interface TurnContext {
+  conversationKey?: string;
+  customerName?: string;
+  customerPhone?: string;
+  /** A protocol number already given in this turn (typification ran first): the handoff reuses it. */
+  protocolNumber?: string;
+}
+
+export class InvalidTurnError extends Error {
+  readonly code = 'INVALID_TURN';
+  constructor(detail: string) {
+    super(`The run's message must be a non-empty text or { messages: [{ role, text }] }: ${detail}`);
+    this.name = 'InvalidTurnError';
+  }
+}
+
+export function conversationOf(input: StepInput): ConversationMessage[] {
+  const parsed = turnMessageSchema.safeParse(input.message);
+  if (!parsed.success) throw new InvalidTurnError(parsed.error.issues.map((i) => i.message).join('; '));
+  return typeof parsed.data === 'string' ? [{ role: 'customer', text: parsed.data }] : parsed.data.messages;
+}
+
+export function customerTexts(conversation: readonly ConversationMessage[]): string[] {
+  return conversation.filter((m) => m.role === 'customer').map((m) => m.text);
+}
+
+export function turnContext(input: StepInput): TurnContext {
+  const data = input.additionalData as Record<string, unknown>;
+  const str = (key: string) => (typeof data[key] === 'string' && data[key] !== '' ? (data[key] as string) : undefined);
+  const context: TurnContext = {};
+  const conversationKey = str('conversationKey') ?? input.sessionId;
+  if (conversationKey) context.conversationKey = conversationKey;
+  const customerName = str('customerName');
+  if (customerName) context.customerName = customerName;
+  const customerPhone = str('customerPhone');
+  if (customerPhone) context.customerPhone = customerPhone;
+  const protocolNumber = str('protocolNumber');
+  if (protocolNumber) context.protocolNumber = protocolNumber;
+  return context;
+}
+
+/**
+ * The run a rerun descends from (or this run itself). Idempotency of customer-visible effects is keyed on it:
+ * a rerun re-classifies but keeps the protocol number and never alerts the agents a second time.
+ */
+export function originRunId(input: StepInput): string {
+  return (input as StepInput & { rootRunId?: string }).rootRunId ?? input.runId;
+}
