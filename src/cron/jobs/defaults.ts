@@ -1,0 +1,37 @@
+/**
+ * The jobs a zapflow process schedules, with their default timing:
+ *  - `sla-realert` every minute (limits are minutes, so a re-alert is at most a minute late);
+ *  - `idle-release` every 5 minutes (idle times are hours);
+ *  - `retention` daily at 03:30 America/Sao_Paulo (quiet hours for Brazilian customers).
+ */
+import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ServiceStore } from '../../conversations/store/types.js';
+import type { Storage } from '../../engine/storage/types.js';
+import type { JobDefinition, JobTiming } from '../types.js';
+import { IDLE_RELEASE_JOB, idleReleaseJob } from './idle-release.js';
+import { RETENTION_JOB, retentionJob } from './retention.js';
+import { SLA_REALERT_JOB, slaRealertJob, type RealertPort, type SlaPolicy } from './sla-realert.js';
+
+export interface DefaultJobsDeps {
+  storage: Pick<Storage, 'purge'>;
+  serviceStore: Pick<ServiceStore, 'listConversations' | 'getConversation' | 'purge'>;
+  /** Must run on the same clock as the scheduler's `now`. */
+  lifecycle: Pick<ConversationLifecycle, 'realerted' | 'releaseIdle'>;
+  realert: RealertPort;
+  /** `Config['sla']`. */
+  sla: SlaPolicy;
+  /** `Config['retentionDays']`. */
+  retentionDays: number;
+  /** `Config['dispatch']['humanIdleReleaseMinutes']`. */
+  idleReleaseMinutes: number;
+  /** Per-job timing overrides, by job name. */
+  timing?: Partial<Record<typeof SLA_REALERT_JOB | typeof IDLE_RELEASE_JOB | typeof RETENTION_JOB, JobTiming>>;
+}
+
+export function createDefaultJobs(deps: DefaultJobsDeps): JobDefinition[] {
+  return [
+    slaRealertJob({ serviceStore: deps.serviceStore, lifecycle: deps.lifecycle, sla: deps.sla, realert: deps.realert, timing: deps.timing?.[SLA_REALERT_JOB] }),
+    idleReleaseJob({ lifecycle: deps.lifecycle, idleMinutes: deps.idleReleaseMinutes, timing: deps.timing?.[IDLE_RELEASE_JOB] }),
+    retentionJob({ storage: deps.storage, serviceStore: deps.serviceStore, retentionDays: deps.retentionDays, timing: deps.timing?.[RETENTION_JOB] }),
+  ];
+}
