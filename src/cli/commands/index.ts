@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
+import { register as registerClassify } from './classify.js';
+import { register as registerDemo } from './demo.js';
+import { register as registerEval } from './eval.js';
 import { register as registerMcpWhatsApp } from './mcp-whatsapp.js';
 import { register as registerSimulate } from './simulate.js';
 
 /** Every subcommand registers itself here (one import + one call per command file). */
 export function registerCommands(program: Command): void {
+  registerClassify(program);
+  registerDemo(program);
+  registerEval(program);
   registerMcpWhatsApp(program);
   registerSimulate(program);
 }

@@ -1,0 +1,107 @@
+/**
+ * EmbeddedModel: the offline `Model` (the default when no ANTHROPIC_API_KEY is set). It answers the same
+ * requests Claude answers — pick a level among candidates, analyse escalation, re-check a path — from the
+ * trained classifiers, and its answer is parsed with the request's `responseSchema` like any model's.
+ * Deterministic: the same conversation always gets the same answer.
+ */
+import { defaultTaxonomy, type Taxonomy, type TaxonomyPath } from '../../taxonomy/index.js';
+import { ModelAbortedError, ModelOutputError, ModelUnsupportedTaskError } from '../errors.js';
+import type { Model, ModelRequest, ModelResponse } from '../model.js';
+import type { EmbeddedClassifiers } from './classifiers.js';
+import { loadOrTrainClassifiers, type LoadClassifiersOptions } from './store.js';
+import { escalationSummary } from './summary.js';
+
+export const EMBEDDED_MODEL_ID = 'zapflow-embedded-1';
+
+/** Options of `EmbeddedModel.load`; the taxonomy defaults to the bundled one. */
+export type EmbeddedModelLoadOptions = Partial<LoadClassifiersOptions>;
+
+export class EmbeddedModel implements Model {
+  readonly provider = 'embedded';
+  readonly modelId = EMBEDDED_MODEL_ID;
+
+  constructor(
+    readonly classifiers: EmbeddedClassifiers,
+    /** 'cache' or 'trained': how the classifiers were obtained (for startup logs and the benchmark). */
+    readonly origin: 'cache' | 'trained' | 'given' = 'given',
+  ) {}
+
+  /** Loads the cached classifiers, or trains them from the bundled dev set (a few seconds, then cached). */
+  static load(options: EmbeddedModelLoadOptions = {}): EmbeddedModel {
+    const loaded = loadOrTrainClassifiers({ ...options, taxonomy: options.taxonomy ?? defaultTaxonomy() });
+    return new EmbeddedModel(loaded.classifiers, loaded.origin);
+  }
+
+  get taxonomy(): Taxonomy {
+    return this.classifiers.taxonomy;
+  }
+
+  async complete<T>(request: ModelRequest<T>): Promise<ModelResponse<T>> {
+    const started = performance.now();
+    if (request.signal?.aborted) throw new ModelAbortedError(request.agentName, request.signal.reason);
+    const answer = this.#answer(request);
+    const parsed = request.responseSchema.safeParse(answer);
+    if (!parsed.success) {
+      // The embedded model answers in the shapes of src/agents/classification.ts; another shape cannot be repaired.
+      throw new ModelOutputError(request.agentName, `embedded answer does not fit the responseSchema: ${parsed.error.message.slice(0, 300)}`, 1);
+    }
+    return {
+      content: parsed.data,
+      modelId: this.modelId,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      latencyMs: performance.now() - started,
+    };
+  }
+
+  #answer<T>(request: ModelRequest<T>): unknown {
+    const { task } = request;
+    const analysis = this.classifiers.analyze(request.conversation);
+    switch (task.kind) {
+      case 'classify': {
+        if (task.candidates.length === 0) {
+          throw new ModelOutputError(request.agentName, `no candidates offered for ${task.level}`, 1);
+        }
+        const ids = task.candidates.map((c) => c.id);
+        const probabilities = this.classifiers.typifier.candidateProbabilities(analysis.scores, task.parentPath, ids);
+        let best = 0;
+        for (let i = 1; i < ids.length; i++) if ((probabilities[i] as number) > (probabilities[best] as number)) best = i;
+        return { id: ids[best], confidence: round(probabilities[best] as number) };
+      }
+      case 'escalation': {
+        const verdict = analysis.escalation;
+        return {
+          shouldEscalate: verdict.shouldEscalate,
+          reason: verdict.reason,
+          urgency: verdict.urgency,
+          emotion: verdict.emotion,
+          summary: escalationSummary(this.taxonomy, analysis.path, verdict, verdict.signals.largestAmount),
+          confidence: round(verdict.triggers.length > 0 ? 0.9 : Math.max(verdict.classifierProbability, 1 - verdict.classifierProbability)),
+        };
+      }
+      case 'validate_path': {
+        const asked = task.path;
+        const valid = this.taxonomy.isValidPath(asked);
+        const askedProbability = valid ? this.#pathProbability(analysis.scores.leaves, asked) : 0;
+        const best = analysis.path;
+        const agrees = valid && asked.every((id, depth) => id === best[depth]);
+        const path = agrees || !valid ? best : askedProbability >= analysis.confidence ? asked : best;
+        return {
+          valid: agrees,
+          confidence: round(agrees ? analysis.confidence : Math.max(analysis.confidence, askedProbability)),
+          path: { businessUnit: path[0], product: path[1], motive: path[2], submotive: path[3] },
+        };
+      }
+      case 'generate':
+        throw new ModelUnsupportedTaskError(this.provider, task.kind);
+    }
+  }
+
+  #pathProbability(leaves: Float64Array, path: TaxonomyPath): number {
+    const index = this.taxonomy.leaves().findIndex((leaf) => leaf[3] === path[3]);
+    return index < 0 ? 0 : (leaves[index] as number);
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e4) / 1e4;
+}

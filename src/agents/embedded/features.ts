@@ -1,0 +1,194 @@
+/**
+ * Turns a conversation into a sparse TF-IDF vector over three kinds of terms, each L2-normalised on its own
+ * and then weighted, so long conversations do not drown short ones:
+ *   - `w:` stemmed words (stopwords dropped),
+ *   - `b:` pairs of consecutive stemmed words ("nao cheg", "cartao clonado"),
+ *   - `c:` character 3–4-grams of each normalised word with boundary marks ("<maq", "ninha>") — these keep
+ *     a typo'd or truncated word close to the right one.
+ * Bot turns count less than customer turns: they often restate the topic, but the customer's words decide.
+ */
+import type { ConversationMessage } from '../model.js';
+import { isStopword, normalizeTokens, stem } from './normalize.js';
+
+export interface FeatureOptions {
+  /** Weight of the stemmed-word block. @default 1 */
+  wordWeight: number;
+  /** Weight of the word-pair block. @default 0.6 */
+  bigramWeight: number;
+  /** Weight of the character n-gram block. @default 1 */
+  charWeight: number;
+  /** Shortest and longest character n-gram (5-grams measured: no gain, 35 % more work). @default [3, 4] */
+  charRange: readonly [number, number];
+  /** Multiplier for terms from bot (and human agent) turns. @default 0.4 */
+  botTurnWeight: number;
+  /** A term must appear in at least this many training documents (drops one-off typos and names). @default 2 */
+  minDocumentFrequency: number;
+}
+
+export const defaultFeatureOptions: FeatureOptions = {
+  wordWeight: 1,
+  bigramWeight: 0.6,
+  charWeight: 1,
+  charRange: [3, 4],
+  botTurnWeight: 0.4,
+  minDocumentFrequency: 2,
+};
+
+export interface SparseVector {
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+type Block = 'w' | 'b' | 'c';
+
+interface KnownToken {
+  stem: string;
+  /** Column of the stemmed word, or -1 (stopword or unseen). */
+  wordColumn: number;
+  /** Columns of the token's known character n-grams (repeats kept: they count). */
+  charColumns: Int32Array;
+}
+
+/** Sublinear term frequency; a bot turn's term (weight < 1) counts less than one customer occurrence. */
+function termFrequency(count: number): number {
+  return count >= 1 ? 1 + Math.log(count) : count;
+}
+const blocks: readonly Block[] = ['w', 'b', 'c'];
+
+/** Raw weighted term counts of a conversation, one map per block. */
+export function extractTerms(messages: readonly ConversationMessage[], options: FeatureOptions): Map<string, number>[] {
+  const counts = blocks.map(() => new Map<string, number>());
+  const [words, pairs, chars] = counts as [Map<string, number>, Map<string, number>, Map<string, number>];
+  const add = (map: Map<string, number>, term: string, weight: number): void => {
+    map.set(term, (map.get(term) ?? 0) + weight);
+  };
+  const [minN, maxN] = options.charRange;
+  for (const message of messages) {
+    const weight = message.role === 'customer' ? 1 : options.botTurnWeight;
+    const tokens = normalizeTokens(message.text);
+    let previous: string | undefined;
+    for (const token of tokens) {
+      const stemmed = stem(token);
+      if (!isStopword(token)) add(words, stemmed, weight);
+      if (previous !== undefined) add(pairs, `${previous} ${stemmed}`, weight);
+      previous = stemmed;
+      if (token.length < 2) continue;
+      const marked = `<${token}>`;
+      for (let n = minN; n <= maxN; n++) {
+        for (let start = 0; start + n <= marked.length; start++) add(chars, marked.slice(start, start + n), weight);
+      }
+    }
+  }
+  return counts;
+}
+
+/** A fitted vocabulary with inverse document frequencies; `transform` is what prediction calls. */
+export class Featurizer {
+  constructor(
+    readonly options: FeatureOptions,
+    /** term → column, per block. */
+    readonly vocabulary: readonly Map<string, number>[],
+    /** idf per column. */
+    readonly idf: Float32Array,
+  ) {}
+
+  get dimension(): number {
+    return this.idf.length;
+  }
+
+  static fit(documents: readonly (readonly ConversationMessage[])[], options: FeatureOptions = defaultFeatureOptions): Featurizer {
+    const documentFrequency = blocks.map(() => new Map<string, number>());
+    for (const document of documents) {
+      extractTerms(document, options).forEach((terms, block) => {
+        const df = documentFrequency[block] as Map<string, number>;
+        for (const term of terms.keys()) df.set(term, (df.get(term) ?? 0) + 1);
+      });
+    }
+    const vocabulary = blocks.map(() => new Map<string, number>());
+    const idf: number[] = [];
+    const total = documents.length;
+    documentFrequency.forEach((df, block) => {
+      // Sorted so the column order (and so every float sum) is the same on every machine: determinism.
+      for (const [term, count] of [...df.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        if (count < options.minDocumentFrequency) continue;
+        (vocabulary[block] as Map<string, number>).set(term, idf.length);
+        idf.push(Math.log((total + 1) / (count + 1)) + 1);
+      }
+    });
+    return new Featurizer(options, vocabulary, Float32Array.from(idf));
+  }
+
+  /**
+   * The TF-IDF vector of a conversation. Same values as scoring `extractTerms`' counts, but per-token work
+   * (stem, stopword check, character n-grams → columns) is cached: customers reuse a small vocabulary, and
+   * building n-gram strings was most of the time per conversation.
+   */
+  transform(messages: readonly ConversationMessage[]): SparseVector {
+    const pairVocabulary = this.vocabulary[1] as Map<string, number>;
+    const counts = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>()];
+    const [words, pairs, chars] = counts as [Map<number, number>, Map<number, number>, Map<number, number>];
+    const add = (map: Map<number, number>, column: number, weight: number): void => {
+      map.set(column, (map.get(column) ?? 0) + weight);
+    };
+    for (const message of messages) {
+      const weight = message.role === 'customer' ? 1 : this.options.botTurnWeight;
+      let previous: string | undefined;
+      for (const token of normalizeTokens(message.text)) {
+        const known = this.#token(token);
+        if (known.wordColumn >= 0) add(words, known.wordColumn, weight);
+        if (previous !== undefined) {
+          const column = pairVocabulary.get(`${previous} ${known.stem}`);
+          if (column !== undefined) add(pairs, column, weight);
+        }
+        previous = known.stem;
+        for (const column of known.charColumns) add(chars, column, weight);
+      }
+    }
+    const indices: number[] = [];
+    const values: number[] = [];
+    const weights = [this.options.wordWeight, this.options.bigramWeight, this.options.charWeight];
+    counts.forEach((block, b) => {
+      const start = indices.length;
+      let norm = 0;
+      for (const [column, count] of block) {
+        const value = termFrequency(count) * (this.idf[column] as number);
+        indices.push(column);
+        values.push(value);
+        norm += value * value;
+      }
+      if (norm === 0) return;
+      const scale = (weights[b] as number) / Math.sqrt(norm);
+      for (let i = start; i < values.length; i++) values[i] = (values[i] as number) * scale;
+    });
+    return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
+  }
+
+  readonly #tokens = new Map<string, KnownToken>();
+
+  #token(token: string): KnownToken {
+    const cached = this.#tokens.get(token);
+    if (cached) return cached;
+    const [wordVocabulary, , charVocabulary] = this.vocabulary as [Map<string, number>, Map<string, number>, Map<string, number>];
+    const stemmed = stem(token);
+    const charColumns: number[] = [];
+    if (token.length >= 2) {
+      const marked = `<${token}>`;
+      const [minN, maxN] = this.options.charRange;
+      for (let n = minN; n <= maxN; n++) {
+        for (let start = 0; start + n <= marked.length; start++) {
+          const column = charVocabulary.get(marked.slice(start, start + n));
+          if (column !== undefined) charColumns.push(column);
+        }
+      }
+    }
+    const known: KnownToken = {
+      stem: stemmed,
+      wordColumn: isStopword(token) ? -1 : (wordVocabulary.get(stemmed) ?? -1),
+      charColumns: Int32Array.from(charColumns),
+    };
+    // Bounded: a stream of random strings must not grow memory without limit.
+    if (this.#tokens.size >= 100_000) this.#tokens.clear();
+    this.#tokens.set(token, known);
+    return known;
+  }
+}

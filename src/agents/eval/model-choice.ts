@@ -1,0 +1,26 @@
+/** Builds the model the CLI was asked for (`--model embedded|claude`). */
+import { defaultTaxonomy } from '../../taxonomy/index.js';
+import { ClaudeModel } from '../claude/index.js';
+import { EmbeddedModel } from '../embedded/embedded-model.js';
+import { ModelConfigError } from '../errors.js';
+import type { Model } from '../model.js';
+
+export type ModelChoice = 'embedded' | 'claude';
+
+export function isModelChoice(value: string): value is ModelChoice {
+  return value === 'embedded' || value === 'claude';
+}
+
+export function createModel(choice: ModelChoice, env: NodeJS.ProcessEnv = process.env): Model {
+  if (choice === 'embedded') return EmbeddedModel.load({ taxonomy: defaultTaxonomy() });
+  const apiKey = env.ANTHROPIC_API_KEY;
+  if (!apiKey) {
+    throw new ModelConfigError('--model claude needs ANTHROPIC_API_KEY in the environment (or use --model embedded, which works offline).');
+  }
+  return new ClaudeModel({
+    apiKey,
+    ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
+    ...(env.CLAUDE_CLASSIFIER_MODEL ? { defaultModelId: env.CLAUDE_CLASSIFIER_MODEL } : {}),
+    ...(env.CLAUDE_ESCALATION_MODEL ? { modelIdByTask: { escalation: env.CLAUDE_ESCALATION_MODEL } } : {}),
+  });
+}
