@@ -9,7 +9,7 @@ import { StepOutput } from '../../engine/index.js';
 import type { TaxonomyLevel } from '../../taxonomy/index.js';
 import type { WorkflowDeps } from '../deps.js';
 import { allocateProtocolNumber } from '../shared/protocol.js';
-import { conversationOf, customerTexts, originRunId } from '../shared/turn.js';
+import { conversationOf, customerTexts } from '../shared/turn.js';
 import type { ConversationSessionState, TypificationPathIds, TypificationRecord } from '../session-state.js';
 import { appendBounded } from '../session-state.js';
 import { buildTypificationReport } from './report.js';
@@ -28,6 +28,8 @@ export interface TypificationRunState {
   validationNote?: string;
   failure?: ClassificationFailure;
   protocolNumber?: string;
+  /** The conversation's contact counter was incremented for this run (once, whatever the retries). */
+  contactCounted?: boolean;
 }
 
 type State = ConversationSessionState & {
@@ -69,6 +71,11 @@ export function classificationStep(deps: WorkflowDeps, level: TaxonomyLevel): St
   const index = LEVELS.indexOf(level);
   return async (input) => {
     const run = runState(input);
+    if (!run.contactCounted) {
+      const state = input.workflowSessionState as State;
+      state.contacts = (state.contacts ?? 0) + 1;
+      run.contactCounted = true;
+    }
     const parentPath = chosenPath(run);
     if (parentPath.length < index) {
       // An earlier level failed after its retries: nothing sensible to choose here.
@@ -172,7 +179,7 @@ export function needsHumanAfterValidation(input: StepInput): boolean {
 /** `protocol_generation`: one protocol number per run (idempotent on the run id). */
 export function protocolStep(deps: WorkflowDeps): StepExecutor {
   return async (input) => {
-    const protocolNumber = await allocateProtocolNumber(deps.storage, originRunId(input), new Date((deps.now ?? Date.now)()));
+    const protocolNumber = await allocateProtocolNumber(deps.storage, input.rootRunId, new Date((deps.now ?? Date.now)()));
     const state = input.workflowSessionState as State;
     state.protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), protocolNumber])];
     return { protocolNumber };

@@ -14,7 +14,7 @@ import type { ConversationSessionState, EscalationRecord, HandoffRecord } from '
 import { appendBounded } from '../session-state.js';
 import { pathLabel } from '../conversation-typification/report.js';
 import { allocateProtocolNumber } from '../shared/protocol.js';
-import { conversationOf, customerTexts, originRunId, turnContext } from '../shared/turn.js';
+import { conversationOf, customerTexts, turnContext } from '../shared/turn.js';
 import { collectCustomerInfo, type CustomerInfo } from './customer-info.js';
 import { formatAgentAlert, formatCustomerHandoffMessage } from './messages.js';
 
@@ -146,18 +146,23 @@ export function issueDetailsStep(deps: WorkflowDeps): StepExecutor {
       title: `${typificationPath ?? 'Assunto não identificado'} — ${decision.reason ?? 'atendimento'}`,
       description: [decision.summary, ...texts.slice(-3).map((t) => `Cliente: ${t.slice(0, 300)}`)].join('\n'),
       typificationPath,
-      // This contact included: contacts counts processed turns, incremented by the service before the run.
-      earlierContacts: Math.max(0, (state.contacts ?? 1) - 1),
+      earlierContacts: earlierContacts(input, state),
     };
     return run.issue;
   };
+}
+
+/** Turns before this one: typification counts each turn, so this turn is excluded when it already ran. */
+function earlierContacts(input: StepInput, state: State): number {
+  const typifiedThisTurn = state.typificationRun?.runId === input.runId || turnContext(input).protocolNumber !== undefined;
+  return Math.max(0, (state.contacts ?? 0) - (typifiedThisTurn ? 1 : 0));
 }
 
 export function protocolStep(deps: WorkflowDeps): StepExecutor {
   return async (input) => {
     const run = runState(input);
     const state = input.workflowSessionState as State;
-    run.protocolNumber = turnContext(input).protocolNumber ?? (await allocateProtocolNumber(deps.storage, originRunId(input), new Date((deps.now ?? Date.now)())));
+    run.protocolNumber = turnContext(input).protocolNumber ?? (await allocateProtocolNumber(deps.storage, input.rootRunId, new Date((deps.now ?? Date.now)())));
     state.protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), run.protocolNumber])];
     return { protocolNumber: run.protocolNumber };
   };

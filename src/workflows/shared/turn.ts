@@ -56,10 +56,3 @@ export function turnContext(input: StepInput): TurnContext {
   return context;
 }
 
-/**
- * The run a rerun descends from (or this run itself). Idempotency of customer-visible effects is keyed on it:
- * a rerun re-classifies but keeps the protocol number and never alerts the agents a second time.
- */
-export function originRunId(input: StepInput): string {
-  return (input as StepInput & { rootRunId?: string }).rootRunId ?? input.runId;
-}
