@@ -22,10 +22,12 @@ export class StaleSessionStateError extends ZapflowError {
     readonly sessionId: string,
     readonly expectedVersion: number,
     readonly actualVersion: number | undefined,
+    options?: { cause?: unknown },
   ) {
     super(
       'STALE_SESSION_STATE',
       `Session "${sessionId}" was changed by another writer (expected version ${expectedVersion}, found ${actualVersion ?? 'none'}); the write was refused so no update is lost. Re-run on the fresh state.`,
+      options,
     );
   }
 }
@@ -44,9 +46,117 @@ export class StorageUnavailableError extends ZapflowError {
   }
 }
 
+/** `createRun` with a run id that storage already has (run ids are unique; a retried create must not fork a run). */
+export class DuplicateRunError extends ZapflowError {
+  constructor(readonly runId: string) {
+    super('RUN_EXISTS', `Run "${runId}" already exists; run ids are unique. Create the run with a new id, or load the existing one.`);
+  }
+}
+
 /** Looked up a run id that storage does not have. */
 export class RunNotFoundError extends ZapflowError {
+  constructor(readonly runId: string, options?: { cause?: unknown }) {
+    super('RUN_NOT_FOUND', `Run "${runId}" does not exist (purged by retention, or never created).`, options);
+  }
+}
+
+// --- workflow definitions and runs (the runner) ---
+
+/** A workflow or step definition is invalid. Thrown at construction, naming the step, so a bad definition never starts a run. */
+export class InvalidDefinitionError extends ZapflowError {
+  constructor(readonly stepName: string | undefined, message: string) {
+    super('INVALID_DEFINITION', stepName === undefined ? message : `Step "${stepName}": ${message}`);
+  }
+}
+
+/** An option passed to run(), rerun(), purge() or the Engine is invalid. */
+export class InvalidOptionError extends ZapflowError {
+  constructor(message: string) {
+    super('INVALID_OPTION', message);
+  }
+}
+
+/** A step failed on its last attempt. `cause` is what the step threw (the last attempt's error). */
+export class StepFailedError extends ZapflowError {
+  constructor(
+    readonly stepName: string,
+    readonly stepPath: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'STEP_FAILED',
+      `Step "${stepPath}" failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}. See \`cause\`; raise maxRetries or set skipOnFailure if the failure is transient or optional.`,
+      { cause },
+    );
+  }
+}
+
+/** One attempt of a step ran longer than its `timeoutMs`; the attempt's signal was aborted with this error. */
+export class StepTimeoutError extends ZapflowError {
+  constructor(
+    readonly stepPath: string,
+    readonly timeoutMs: number,
+  ) {
+    super('STEP_TIMEOUT', `Step "${stepPath}" did not finish within ${timeoutMs} ms; its signal was aborted. Raise timeoutMs or make the step honour input.signal sooner.`);
+  }
+}
+
+/** A Router's evaluator chose a route the Router does not have. */
+export class UnknownRouteError extends ZapflowError {
+  constructor(
+    readonly routerPath: string,
+    readonly route: string,
+    readonly validRoutes: readonly string[],
+  ) {
+    super('ROUTER_UNKNOWN_ROUTE', `Router "${routerPath}" got route "${route}" from its evaluator, but its routes are: ${validRoutes.map((r) => `"${r}"`).join(', ')}. Return one of those keys (or one of the routes' steps).`);
+  }
+}
+
+/** The run was cancelled (run.cancel(), wf.cancel(runId) or the caller's AbortSignal). */
+export class RunCancelledError extends ZapflowError {
+  constructor(readonly runId: string, reason?: unknown) {
+    const why = reason instanceof Error ? reason.message : reason === undefined ? 'cancel requested' : String(reason);
+    super('RUN_CANCELLED', `Run "${runId}" was cancelled (${why}).`, reason instanceof Error ? { cause: reason } : undefined);
+  }
+}
+
+/** wf.resume(runId, data) on a run that is not paused. */
+export class RunNotPausedError extends ZapflowError {
+  constructor(readonly runId: string, readonly status: string) {
+    super('RUN_NOT_PAUSED', `Run "${runId}" is ${status}, not paused, so there is nothing to resume. Only a run whose step paused it (status "paused") can be resumed.`);
+  }
+}
+
+/** wf.rerun(runId, { fromStep }) named a step the workflow does not have. */
+export class UnknownStepError extends ZapflowError {
+  constructor(
+    readonly workflowName: string,
+    readonly stepName: string,
+    readonly validSteps: readonly string[],
+  ) {
+    super('UNKNOWN_STEP', `Workflow "${workflowName}" has no top-level step "${stepName}". Valid steps: ${validSteps.map((s) => `"${s}"`).join(', ')}.`);
+  }
+}
+
+/** A run id was given to a workflow that did not create it. */
+export class WorkflowMismatchError extends ZapflowError {
+  constructor(readonly runId: string, readonly expected: string, readonly actual: string) {
+    super('WORKFLOW_MISMATCH', `Run "${runId}" belongs to workflow "${actual}", not "${expected}". Use the "${actual}" workflow (or the Engine) to act on it.`);
+  }
+}
+
+/** Recovery found a run of a workflow this Engine does not register. */
+export class WorkflowNotRegisteredError extends ZapflowError {
+  constructor(readonly workflowName: string, readonly known: readonly string[]) {
+    super('WORKFLOW_NOT_REGISTERED', `No workflow named "${workflowName}" is registered with this Engine (registered: ${known.map((k) => `"${k}"`).join(', ') || 'none'}). Register it in new Engine({ workflows }).`);
+  }
+}
+
+/** The run is already executing in this process (a second resume would run its steps twice). */
+export class RunAlreadyActiveError extends ZapflowError {
   constructor(readonly runId: string) {
-    super('RUN_NOT_FOUND', `Run "${runId}" does not exist (purged by retention, or never created).`);
+    super('RUN_ACTIVE', `Run "${runId}" is already executing in this process; wait for it (or cancel it) before resuming it again.`);
   }
 }
