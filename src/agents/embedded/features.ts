@@ -23,6 +23,8 @@ export interface FeatureOptions {
   botTurnWeight: number;
   /** A term must appear in at least this many training documents (drops one-off typos and names). @default 2 */
   minDocumentFrequency: number;
+  /** Multiplier for the first customer message (where the main issue is usually stated). @default 1 */
+  firstCustomerWeight: number;
 }
 
 export const defaultFeatureOptions: FeatureOptions = {
@@ -32,7 +34,29 @@ export const defaultFeatureOptions: FeatureOptions = {
   charRange: [3, 4],
   botTurnWeight: 0.4,
   minDocumentFrequency: 2,
+  firstCustomerWeight: 1,
 };
+
+/**
+ * A message that says something beyond a greeting: at least two words that are not stopwords. "oi", "bom dia",
+ * "e ai, tudo certo?" are not where the customer states the issue, even when they come first.
+ */
+function isSubstantive(text: string): boolean {
+  let words = 0;
+  for (const token of normalizeTokens(text)) if (!isStopword(token) && ++words >= 2) return true;
+  return false;
+}
+
+/** Weight of each message's terms: bot turns count less, the first substantive customer message may count more. */
+export function messageWeights(messages: readonly ConversationMessage[], options: FeatureOptions): number[] {
+  let mainIssueFound = options.firstCustomerWeight === 1;
+  return messages.map((message) => {
+    if (message.role !== 'customer') return options.botTurnWeight;
+    if (mainIssueFound || !isSubstantive(message.text)) return 1;
+    mainIssueFound = true;
+    return options.firstCustomerWeight;
+  });
+}
 
 export interface SparseVector {
   indices: Int32Array;
@@ -63,8 +87,9 @@ export function extractTerms(messages: readonly ConversationMessage[], options: 
     map.set(term, (map.get(term) ?? 0) + weight);
   };
   const [minN, maxN] = options.charRange;
-  for (const message of messages) {
-    const weight = message.role === 'customer' ? 1 : options.botTurnWeight;
+  const messageWeight = messageWeights(messages, options);
+  for (const [m, message] of messages.entries()) {
+    const weight = messageWeight[m] as number;
     const tokens = normalizeTokens(message.text);
     let previous: string | undefined;
     for (const token of tokens) {
@@ -130,8 +155,9 @@ export class Featurizer {
     const add = (map: Map<number, number>, column: number, weight: number): void => {
       map.set(column, (map.get(column) ?? 0) + weight);
     };
-    for (const message of messages) {
-      const weight = message.role === 'customer' ? 1 : this.options.botTurnWeight;
+    const messageWeight = messageWeights(messages, this.options);
+    for (const [m, message] of messages.entries()) {
+      const weight = messageWeight[m] as number;
       let previous: string | undefined;
       for (const token of normalizeTokens(message.text)) {
         const known = this.#token(token);

@@ -33,6 +33,10 @@ export interface TypifierOptions {
    * Upper levels have many more examples per class than leaves, so their own model is sharper. @default 0.5
    */
   levelModelWeight: number;
+  /** Weight of a customer-turns-only copy of each labeled conversation that has bot turns (0: none). @default 0 */
+  customerOnlyCopyWeight: number;
+  /** Weight of a copy made of the first customer message alone (0: none). @default 0 */
+  firstMessageCopyWeight: number;
 }
 
 export const defaultTypifierOptions: TypifierOptions = {
@@ -42,6 +46,8 @@ export const defaultTypifierOptions: TypifierOptions = {
   taxonomyTextWeight: 3,
   leafPhraseWeight: 3,
   levelModelWeight: 0.5,
+  customerOnlyCopyWeight: 0,
+  firstMessageCopyWeight: 0,
 };
 
 /** One synthetic customer message per leaf from the labels and descriptions on its path. */
@@ -89,6 +95,13 @@ export class Typifier {
       taxonomy.assertValidPath(example.path);
       const label = leafIndex.get(example.path[3]) as number;
       add([...example.messages], label, 1);
+      const customerTurns = example.messages.filter((m) => m.role === 'customer');
+      if (options.customerOnlyCopyWeight > 0 && customerTurns.length < example.messages.length && customerTurns.length > 0) {
+        add(customerTurns, label, options.customerOnlyCopyWeight);
+      }
+      if (options.firstMessageCopyWeight > 0 && customerTurns.length > 1) {
+        add([customerTurns[0] as ConversationMessage], label, options.firstMessageCopyWeight);
+      }
       for (let copy = 0; copy < options.roughCopies; copy++) {
         add(roughenConversation(example.messages, 1000 * (copy + 1) + exampleIndex), label, 1);
       }

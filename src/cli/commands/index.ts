@@ -3,7 +3,9 @@ import { register as registerClassify } from './classify.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerEval } from './eval.js';
 import { register as registerMcpWhatsApp } from './mcp-whatsapp.js';
+import { register as registerServe } from './serve.js';
 import { register as registerSimulate } from './simulate.js';
+import { register as registerStorageAdmin } from './storage-admin.js';
 
 /** Every subcommand registers itself here (one import + one call per command file). */
 export function registerCommands(program: Command): void {
@@ -12,4 +14,6 @@ export function registerCommands(program: Command): void {
   registerEval(program);
   registerMcpWhatsApp(program);
   registerSimulate(program);
+  registerServe(program);
+  registerStorageAdmin(program);
 }

@@ -8,10 +8,11 @@ export type HandoffStatus = 'bot' | 'waiting_human' | 'human';
 export type Urgency = 'low' | 'medium' | 'high' | 'critical';
 
 /**
- * What kind of inbound item: customer text to process, a non-text message that gets the text-only notice,
- * or a message our business number sent (an agent replying from WhatsApp: the conversation goes to `human`).
+ * What kind of item: customer text to process, a non-text message that gets the text-only notice, a message
+ * our business number sent (an agent replying from WhatsApp: the conversation goes to `human`), or a reply
+ * the bot sent (kept so admins see the whole conversation and our own echoes are not taken for an agent).
  */
-export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply';
+export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply';
 
 /** pending → processing (a run took it) → done; `forwarded` when a human owns the conversation. */
 export type InboxStatus = 'pending' | 'processing' | 'done' | 'forwarded';

@@ -69,6 +69,17 @@ export class WhatsAppMcpClient {
     return this.connection?.opened.pid();
   }
 
+  /** MCP ping over the (re)connected transport, for readiness probes: the server is up and answering. */
+  async ping(): Promise<void> {
+    const connection = await this.ensureConnected();
+    try {
+      await connection.client.ping({ timeout: Math.min(this.callTimeoutMs, 5000) });
+    } catch (error) {
+      if (isConnectionLoss(error)) await this.drop(connection, 'connection lost');
+      throw this.describeCallFailure('ping', error);
+    }
+  }
+
   async sendTextMessage(input: SendTextInput): Promise<SendTextResult> {
     const args: Record<string, unknown> = { number: input.number, message: input.message };
     if (input.instance !== undefined) args.instance = input.instance;

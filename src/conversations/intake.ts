@@ -1,0 +1,51 @@
+/**
+ * Webhook batch → inbox rows, BEFORE the provider gets its 200: a message acked is a message stored. The
+ * dispatcher is told after the commit; if the process dies in between, `dispatcher.start()` finds the rows.
+ */
+import type { AcceptedBatch } from '../webhooks/types.js';
+import type { ConversationDispatcher } from './dispatcher.js';
+import type { InboxItem, ServiceStore } from './store/types.js';
+
+// Postgres refuses U+0000 in text; no customer means it, so it is dropped rather than failing the whole batch.
+const clean = (text: string) => text.replaceAll('\u0000', '');
+
+export function inboxItemsOf(batch: AcceptedBatch): InboxItem[] {
+  const items: InboxItem[] = [];
+  for (const message of batch.messages) {
+    items.push({
+      provider: message.provider,
+      messageId: message.messageId,
+      conversationKey: message.conversationKey,
+      kind: message.fromMe ? 'agent_reply' : 'text',
+      customer: message.from,
+      ...(message.name ? { name: clean(message.name) } : {}),
+      text: clean(message.text),
+      sentAt: message.timestamp,
+      raw: message,
+    });
+  }
+  for (const notice of batch.textOnlyNotices) {
+    items.push({
+      provider: notice.provider,
+      messageId: notice.messageId,
+      conversationKey: notice.conversationKey,
+      kind: 'text_only_notice',
+      customer: notice.from,
+      ...(notice.name ? { name: clean(notice.name) } : {}),
+      text: `[${notice.because}]`,
+      sentAt: notice.timestamp,
+      raw: notice,
+    });
+  }
+  return items;
+}
+
+export function createIntake(store: ServiceStore, dispatcher: Pick<ConversationDispatcher, 'notify'>, now: () => number = Date.now) {
+  return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {
+    const items = inboxItemsOf(batch);
+    if (items.length === 0) return { stored: 0, duplicates: 0 };
+    const stored = await store.insertInbox(items, now());
+    for (const key of new Set(stored.map((record) => record.conversationKey))) dispatcher.notify(key);
+    return { stored: stored.length, duplicates: items.length - stored.length };
+  };
+}

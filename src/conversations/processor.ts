@@ -1,0 +1,187 @@
+/**
+ * One turn of a conversation: what happens to a batch of a customer's messages (already ordered and
+ * coalesced by the dispatcher).
+ *
+ * - `bot`: typification runs, then the handoff workflow decides on escalation (unless typification already
+ *   handed over, nested, for low confidence). Escalated → the conversation waits for a human (the workflow
+ *   already wrote the alert and the acknowledgement to the outbox). Otherwise the bot answers: the
+ *   self-service text of the typified submotive, or one clarifying question.
+ * - `waiting_human` / `human`: the bot stays silent; the messages are forwarded to the agents.
+ * - Non-text messages get the text-only notice; an agent replying from the business phone takes the
+ *   conversation.
+ *
+ * Every reply goes through the outbox with a key derived from the run id, and the run ids are the batch's:
+ * a batch re-processed after a crash reuses its finished runs and never answers twice.
+ */
+import type { RunResult, Storage, Workflow } from '../engine/index.js';
+import type { Logger } from '../logging.js';
+import { silentLogger } from '../logging.js';
+import type { TypificationOutcome } from '../workflows/conversation-typification/steps.js';
+import type { HandoffOutcome } from '../workflows/human-handoff/steps.js';
+import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
+import type { WorkflowSet } from '../workflows/registry.js';
+import type { ConversationLifecycle } from './lifecycle.js';
+import { botReply, forwardedMessageText, TEXT_ONLY_NOTICE, type SelfServiceContent } from './replies.js';
+import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
+
+export interface TurnProcessorDeps {
+  storage: Storage;
+  serviceStore: ServiceStore;
+  lifecycle: ConversationLifecycle;
+  workflows: WorkflowSet;
+  selfService: SelfServiceContent;
+  /** Deliver outbox rows now instead of at the next poll. */
+  kickOutbox?: () => void;
+  /** Earlier messages within this window are given to the models as context. @default 30 min */
+  contextWindowMs?: number;
+  now?: () => number;
+  logger?: Logger;
+  /** Observes each finished run (metrics). */
+  onRunFinished?: (workflowName: string, result: RunResult) => void;
+}
+
+type Outcome = { status: string; content: unknown };
+
+const ECHO_WINDOW_MS = 10 * 60_000;
+
+export function createTurnProcessor(deps: TurnProcessorDeps) {
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger ?? silentLogger;
+  const contextWindowMs = deps.contextWindowMs ?? 30 * 60_000;
+
+  /** Runs a workflow under a fixed run id once: a finished run with that id is reused, a live one awaited. */
+  async function runOnce(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string }): Promise<Outcome> {
+    for (let waited = 0; ; waited++) {
+      const existing = await deps.storage.getRun(options.runId);
+      if (!existing) {
+        const result = await workflow.run(options);
+        deps.onRunFinished?.(workflow.name, result);
+        if (result.status !== 'completed') throw new Error(`${workflow.name} run ${result.runId} ended ${result.status}: ${result.error?.message ?? ''}`, { cause: result.error });
+        return { status: result.status, content: result.content };
+      }
+      if (existing.status === 'completed') return { status: existing.status, content: existing.content };
+      if (existing.status === 'error' || existing.status === 'cancelled') {
+        throw new Error(`${workflow.name} run ${existing.runId} ended ${existing.status}: ${existing.error?.message ?? ''}`);
+      }
+      // Running: the engine's recovery is resuming it after a crash. Wait for it (bounded).
+      if (waited > 600) throw new Error(`${workflow.name} run ${existing.runId} is still ${existing.status} after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async function reply(conversation: ConversationRecord, key: string, text: string, runId?: string): Promise<void> {
+    await deps.storage.enqueueOutbox([{ key, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: conversation.conversationKey, text }, ...(runId ? { runId } : {}) }], now());
+    await recordBotReply(conversation, key, text);
+  }
+
+  /** The bot's own words, kept in the conversation's history (admins see them; echoes are recognised). */
+  async function recordBotReply(conversation: ConversationRecord, key: string, text: string): Promise<void> {
+    const [row] = await deps.serviceStore.insertInbox(
+      [{ provider: conversation.provider, messageId: `out:${key}`, conversationKey: conversation.conversationKey, kind: 'bot_reply', customer: conversation.customer, text, sentAt: now() }],
+      now(),
+    );
+    if (row) await deps.serviceStore.markInbox([row.id], 'done', now());
+  }
+
+  async function forwardToAgents(conversation: ConversationRecord, items: InboxRecord[]): Promise<void> {
+    const messages = items.map((item): { key: string; topic: string; payload: AgentAlert } => ({
+      key: `forward:${item.provider}:${item.messageId}`,
+      topic: OUTBOX_TOPICS.agentAlert,
+      payload: {
+        protocolNumber: conversation.protocolNumber ?? 'sem protocolo',
+        conversationKey: conversation.conversationKey,
+        urgency: conversation.urgency ?? 'medium',
+        reason: 'customer_message',
+        text: forwardedMessageText(conversation.protocolNumber, conversation.name, item.kind === 'text_only_notice' ? '(mensagem que não é texto)' : item.text),
+      },
+    }));
+    await deps.storage.enqueueOutbox(messages, now());
+  }
+
+  /**
+   * Recent conversation (customer and bot) within the context window, then this batch. A handoff closes an
+   * episode: what came before the last handoff (or went to an agent) is not this turn's context, or a
+   * customer released back to the bot would be escalated again for the old problem.
+   */
+  async function conversationFor(conversationKey: string, batch: InboxRecord[]) {
+    const first = batch[0]!.sentAt;
+    const ids = new Set(batch.map((item) => item.id));
+    const recent = (await deps.serviceStore.recentMessages(conversationKey, 12)).filter((item) => !ids.has(item.id) && item.sentAt >= first - contextWindowMs);
+    let episodeStart = 0;
+    recent.forEach((item, index) => {
+      if (item.status === 'forwarded' || (item.kind === 'bot_reply' && item.messageId.startsWith('out:handoff-ack:'))) episodeStart = index + 1;
+    });
+    const context = recent.slice(episodeStart).filter((item) => (item.kind === 'text' || item.kind === 'bot_reply') && item.status === 'done');
+    return [...context, ...batch].map((item) => ({ role: item.kind === 'bot_reply' ? ('bot' as const) : ('customer' as const), text: item.text }));
+  }
+
+  async function isOurEcho(conversationKey: string, item: InboxRecord): Promise<boolean> {
+    const recent = await deps.serviceStore.recentMessages(conversationKey, 20);
+    return recent.some((r) => r.kind === 'bot_reply' && r.text === item.text && Math.abs(r.sentAt - item.sentAt) < ECHO_WINDOW_MS);
+  }
+
+  return async function processTurn(conversationKey: string, items: InboxRecord[], runId: string): Promise<void> {
+    let conversation = (await deps.serviceStore.getConversation(conversationKey))!;
+    const done: number[] = [];
+    const forwarded: number[] = [];
+    const texts: InboxRecord[] = [];
+    const notices: InboxRecord[] = [];
+    for (const item of items) {
+      if (item.kind === 'bot_reply') done.push(item.id);
+      else if (item.kind === 'agent_reply') {
+        done.push(item.id);
+        if (!(await isOurEcho(conversationKey, item)) && conversation.handoffStatus !== 'bot') {
+          conversation = await deps.lifecycle.agentReplied(conversationKey);
+        }
+      } else if (item.kind === 'text_only_notice') notices.push(item);
+      else texts.push(item);
+    }
+    if (texts.length + notices.length > 0) await deps.lifecycle.customerWrote(conversationKey);
+
+    if (conversation.handoffStatus !== 'bot') {
+      // A person owns the conversation: the bot never answers; the agents see what the customer wrote.
+      await forwardToAgents(conversation, [...texts, ...notices]);
+      forwarded.push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
+    } else if (texts.length === 0 && notices.length > 0) {
+      await reply(conversation, `notice:${notices[0]!.provider}:${notices[0]!.messageId}`, TEXT_ONLY_NOTICE);
+      done.push(...notices.map((i) => i.id));
+    } else if (texts.length > 0) {
+      await runWorkflows(conversation, texts, runId);
+      done.push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
+    }
+    deps.kickOutbox?.();
+    if (done.length) await deps.serviceStore.markInbox(done, 'done', now());
+    if (forwarded.length) await deps.serviceStore.markInbox(forwarded, 'forwarded', now());
+  };
+
+  async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string): Promise<void> {
+    const key = conversation.conversationKey;
+    const message = { messages: await conversationFor(key, texts) };
+    const additionalData = {
+      conversationKey: key,
+      ...(conversation.name ? { customerName: conversation.name } : {}),
+      ...(/^\d{8,15}$/.test(conversation.customer) ? { customerPhone: conversation.customer } : {}),
+    };
+    const typification = await runOnce(deps.workflows['conversation-typification'], { runId, sessionId: key, message, additionalData });
+    const outcome = typification.content as TypificationOutcome;
+    let handoff = outcome.handoff as HandoffOutcome | undefined;
+    if (!handoff) {
+      const result = await runOnce(deps.workflows['human-handoff'], {
+        runId: `${runId}.handoff`,
+        sessionId: key,
+        message,
+        additionalData: { ...additionalData, protocolNumber: outcome.protocolNumber },
+      });
+      handoff = result.content as HandoffOutcome;
+    }
+    if (handoff.escalated && handoff.protocolNumber) {
+      await deps.lifecycle.handoffCreated(key, { protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason ?? 'atendimento' });
+      if (handoff.customerMessage) await recordBotReply(conversation, `handoff-ack:${handoff.protocolNumber}`, handoff.customerMessage);
+      logger.info({ conversationKey: key, protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason }, 'conversation handed to a human');
+      return;
+    }
+    const answer = botReply(deps.selfService, { path: outcome.path, route: outcome.route });
+    await reply(conversation, `${runId}/reply`, answer.text, runId);
+    logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');
+  }
+}

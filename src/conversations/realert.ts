@@ -1,0 +1,54 @@
+/**
+ * The SLA job's re-alert: the same alert agents got for the handoff, with "still waiting (Nth notice)" on
+ * top, written to the outbox under `realert:<protocol>:<n>` so a crash between sending and counting never
+ * sends the same notice twice.
+ */
+import type { Storage } from '../engine/index.js';
+import { maskPhone } from '../privacy.js';
+import type { Taxonomy } from '../taxonomy/index.js';
+import type { HandoffConfig } from '../workflows/config.js';
+import { pathLabel } from '../workflows/conversation-typification/report.js';
+import { formatAgentAlert } from '../workflows/human-handoff/messages.js';
+import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
+import { readConversationState } from '../workflows/session-state.js';
+import type { ConversationRecord } from './store/types.js';
+
+export interface RealertPortDeps {
+  storage: Storage;
+  taxonomy: Taxonomy;
+  handoffConfig: HandoffConfig;
+  kick?: () => void;
+  now?: () => number;
+}
+
+export function createRealertPort(deps: RealertPortDeps) {
+  const now = deps.now ?? Date.now;
+  return async function realert(conversation: ConversationRecord, realertNumber: number): Promise<void> {
+    const protocol = conversation.protocolNumber ?? 'sem protocolo';
+    const state = readConversationState((await deps.storage.getSession(conversation.conversationKey))?.state);
+    const urgency = conversation.urgency ?? 'medium';
+    const reason = conversation.reason ?? 'atendimento';
+    const alert: AgentAlert = {
+      protocolNumber: protocol,
+      conversationKey: conversation.conversationKey,
+      urgency,
+      reason,
+      realert: realertNumber,
+      text: formatAgentAlert(
+        deps.handoffConfig,
+        {
+          protocol,
+          urgency,
+          reason,
+          summary: state.escalation?.summary ?? '',
+          customer: [conversation.name, /^\d{8,15}$/.test(conversation.customer) ? maskPhone(conversation.customer) : undefined].filter(Boolean).join(' · ') || 'cliente',
+          path: state.typification ? pathLabel(deps.taxonomy, Object.values(state.typification.path)) : 'não identificado',
+          contacts: Math.max(0, (state.contacts ?? 1) - 1),
+        },
+        realertNumber,
+      ),
+    };
+    await deps.storage.enqueueOutbox([{ key: `realert:${protocol}:${realertNumber}`, topic: OUTBOX_TOPICS.agentAlert, payload: alert }], now());
+    deps.kick?.();
+  };
+}

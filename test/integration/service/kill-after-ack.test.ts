@@ -1,0 +1,87 @@
+/**
+ * "A message acked is never lost": the real `zapflow serve` process is SIGKILLed right after it answered
+ * 200 to a webhook (before its coalescing window let it process the message), then started again on the
+ * same data: the customer is answered, exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteSentMessageLog } from '../../../src/mcp/index.js';
+import { buildMetaTextWebhook } from '../../../src/webhooks/sign.js';
+import { SECRETS, serviceEnv } from '../../helpers/service.js';
+
+const children: ChildProcess[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'zapflow-kill-ack-'));
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function serve(port: number, coalesceMs: number): Promise<{ child: ChildProcess; exited: Promise<unknown> }> {
+  const { PORT: _port, ...env } = serviceEnv(dataDir, { COALESCE_WINDOW_MS: String(coalesceMs) });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`zapflow serve exited early: ${stderr}`);
+    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (healthy) return { child, exited };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`zapflow serve did not become healthy: ${stderr}`);
+}
+
+describe('a process killed right after acknowledging a webhook', () => {
+  it('processes the message after restart, exactly once', async () => {
+    const port = await freePort();
+    const first = await serve(port, 20_000);
+    const request = buildMetaTextWebhook({ appSecret: SECRETS.metaAppSecret, from: '5511900000301', text: 'como faço pra pedir a segunda via do boleto?' });
+    const ack = await fetch(`http://127.0.0.1:${port}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+    expect(ack.status).toBe(200);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await serve(port, 100);
+    const key = encodeURIComponent('meta:100000000000002:5511900000301');
+    let replies: unknown[] = [];
+    for (let i = 0; i < 200 && replies.length === 0; i++) {
+      const view = (await (await fetch(`http://127.0.0.1:${port}/admin/conversations/${key}`, { headers: { authorization: `Bearer ${SECRETS.adminToken}` } })).json()) as {
+        recentMessages?: Array<{ kind: string }>;
+      };
+      replies = (view.recentMessages ?? []).filter((m) => m.kind === 'bot_reply');
+      if (replies.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(replies).toHaveLength(1);
+    // Let the outbox deliver, then stop gracefully and read what "WhatsApp" got.
+    for (let i = 0; i < 100; i++) {
+      const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
+      const sent = await log.list({ limit: 100 });
+      await log.close();
+      if (sent.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    second.child.kill('SIGTERM');
+    await second.exited;
+    const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
+    const sent = (await log.list({ limit: 100 })).filter((r) => r.recipient.includes('5511900000301'));
+    await log.close();
+    expect(sent).toHaveLength(1);
+  });
+});
