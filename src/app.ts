@@ -17,7 +17,7 @@ import { createIntake } from './conversations/intake.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
 import { whatsAppDeliverers } from './conversations/outbox-deliverers.js';
 import { OutboxDispatcher } from './conversations/outbox-dispatcher.js';
-import { createTurnProcessor } from './conversations/processor.js';
+import { createTurnProcessor, type TurnProcessorDeps } from './conversations/processor.js';
 import { createRealertPort } from './conversations/realert.js';
 import { loadSelfServiceContent } from './conversations/replies.js';
 import { MemoryServiceStore } from './conversations/store/memory.js';
@@ -42,6 +42,8 @@ export interface AppOverrides {
   inMemory?: boolean;
   /** Use this model for every agent (tests); default from config. */
   model?: Model;
+  /** Every workflow event of every conversation turn, as it happens (the demo's live view). */
+  onEvent?: TurnProcessorDeps['onEvent'];
   now?: () => number;
 }
 
@@ -130,6 +132,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const processTurn = createTurnProcessor({
     storage, serviceStore, lifecycle, workflows, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
     onRunFinished: observeRun,
+    ...(overrides.onEvent ? { onEvent: overrides.onEvent } : {}),
   });
   const dispatcher = new ConversationDispatcher({
     store: serviceStore,

@@ -13,7 +13,7 @@
  * Every reply goes through the outbox with a key derived from the run id, and the run ids are the batch's:
  * a batch re-processed after a crash reuses its finished runs and never answers twice.
  */
-import type { RunResult, Storage, Workflow } from '../engine/index.js';
+import type { RunResult, Storage, Workflow, WorkflowEvent } from '../engine/index.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import type { TypificationOutcome } from '../workflows/conversation-typification/steps.js';
@@ -38,6 +38,8 @@ export interface TurnProcessorDeps {
   logger?: Logger;
   /** Observes each finished run (metrics). */
   onRunFinished?: (workflowName: string, result: RunResult) => void;
+  /** Observes every event of the runs as they happen (the demo's live view); runs are streamed when set. */
+  onEvent?: (workflowName: string, conversationKey: string, event: WorkflowEvent) => void;
 }
 
 type Outcome = { status: string; content: unknown };
@@ -54,7 +56,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     for (let waited = 0; ; waited++) {
       const existing = await deps.storage.getRun(options.runId);
       if (!existing) {
-        const result = await workflow.run(options);
+        const result = await execute(workflow, options);
         deps.onRunFinished?.(workflow.name, result);
         if (result.status !== 'completed') throw new Error(`${workflow.name} run ${result.runId} ended ${result.status}: ${result.error?.message ?? ''}`, { cause: result.error });
         return { status: result.status, content: result.content };
@@ -67,6 +69,14 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       if (waited > 600) throw new Error(`${workflow.name} run ${existing.runId} is still ${existing.status} after 60 s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  async function execute(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string }): Promise<RunResult> {
+    const observe = deps.onEvent;
+    if (!observe) return workflow.run(options);
+    const stream = workflow.stream({ ...options, streamIntermediateSteps: true });
+    for await (const event of stream) observe(workflow.name, options.sessionId ?? '', event);
+    return stream.result;
   }
 
   async function reply(conversation: ConversationRecord, key: string, text: string, runId?: string): Promise<void> {

@@ -1,72 +1,31 @@
 /**
- * `zapflow demo [--message "..."]`: runs the example support workflow (examples/support-triage) on a few
- * customer messages, printing the engine's events live as they stream, then each run's result. Offline: the
- * classifier is a keyword stand-in and storage is in memory. (Replaced by the service demo later.)
+ * `zapflow demo`: the service demo (real HTTP, real workflows, dry-run WhatsApp) — `npm run demo`.
+ * `zapflow demo --example`: the engine's example workflow with its event stream.
  */
 import type { Command } from 'commander';
-import { MemoryStorage } from '../../engine/index.js';
-import type { RunResult, WorkflowEvent } from '../../engine/index.js';
-import { createKeywordClassifier, createSupportTriageWorkflow } from '../../../examples/registry.js';
-
-const SAMPLE_MESSAGES = [
-  'Oi, fui cobrado duas vezes na fatura deste mês, como faço o estorno?',
-  'minha maquininha não liga desde ontem',
-  'Isso é um absurdo!!! Ninguém resolve meu problema, vou cancelar',
-];
-
-export interface DemoOutput {
-  write(line: string): void;
-}
-
-/** Runs the demo; resolves with each run's result (printing goes to `out`). */
-export async function runDemo(messages: string[], out: DemoOutput): Promise<RunResult[]> {
-  const storage = new MemoryStorage();
-  let protocol = 0;
-  const workflow = createSupportTriageWorkflow({
-    classifier: createKeywordClassifier(),
-    storage,
-    nextProtocolNumber: async () => `2025${String(++protocol).padStart(6, '0')}`,
-  });
-  const results: RunResult[] = [];
-  for (const [i, message] of messages.entries()) {
-    out.write(`\n── conversation ${i + 1}: "${message}"`);
-    const stream = workflow.stream({ message, sessionId: `demo-conversation-${i + 1}`, streamIntermediateSteps: true });
-    for await (const event of stream) out.write(describe(event));
-    const result = await stream.result;
-    out.write(`  ⇒ ${result.status}: ${JSON.stringify(result.content)}`);
-    out.write(`    state ${JSON.stringify(result.sessionState)} · ${result.metrics.stepsExecuted} steps in ${result.metrics.durationMs} ms`);
-    const alerts = await storage.listOutbox({ runId: result.runId });
-    for (const alert of alerts) out.write(`    outbox: ${alert.topic} ${JSON.stringify(alert.payload)} (key ${alert.key})`);
-    results.push(result);
-  }
-  return results;
-}
-
-function describe(event: WorkflowEvent): string {
-  const depth = event.stepPath === undefined ? 0 : event.stepPath.split('/').length;
-  const indent = '  '.repeat(depth + 1);
-  const where = event.stepPath ?? '';
-  switch (event.type) {
-    case 'StepCompleted':
-      return `${indent}✓ ${where} → ${JSON.stringify(event.data.content)}`;
-    case 'RouterExecutionCompleted':
-      return `${indent}↪ ${where} chose "${event.data.route}"`;
-    case 'ConditionExecutionCompleted':
-      return `${indent}? ${where} = ${event.data.result}`;
-    case 'StepError':
-      return `${indent}✗ ${where} ${event.data.error.message}`;
-    default:
-      return `${indent}· ${event.type} ${where}`.trimEnd();
-  }
-}
+import { runDemo, SAMPLE_MESSAGES } from '../demo/example.js';
+import { runServiceDemo } from '../demo/service-demo.js';
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('Run the example support workflow on sample messages, streaming the engine events')
-    .option('--message <text>', 'a customer message to run instead of the samples')
-    .action(async (options: { message?: string }) => {
-      const results = await runDemo(options.message === undefined ? SAMPLE_MESSAGES : [options.message], { write: (line) => process.stdout.write(`${line}\n`) });
-      process.exitCode = results.every((r) => r.status === 'completed') ? 0 : 1;
+    .description('Run the WhatsApp support service on ~20 realistic conversations (offline: SQLite, embedded model, dry-run WhatsApp)')
+    .option('--speed <factor>', 'multiply the pauses between a customer\'s messages (0.25 = 4× faster)', '1')
+    .option('--example', 'instead, run the engine\'s example workflow and stream its events')
+    .option('--message <text>', 'with --example: a customer message to run instead of the samples')
+    .action(async (options: { speed: string; example?: boolean; message?: string }) => {
+      const write = (line: string) => process.stdout.write(`${line}\n`);
+      if (options.example) {
+        const results = await runDemo(options.message === undefined ? SAMPLE_MESSAGES : [options.message], { write });
+        process.exitCode = results.every((r) => r.status === 'completed') ? 0 : 1;
+        return;
+      }
+      const speed = Number(options.speed);
+      if (!Number.isFinite(speed) || speed < 0) {
+        process.stderr.write(`zapflow demo: --speed must be a number ≥ 0, got "${options.speed}"\n`);
+        process.exit(1);
+      }
+      await runServiceDemo({ write }, { speed });
+      process.exitCode = 0;
     });
 }

@@ -19,7 +19,10 @@ export type ConfidenceRoute = 'high' | 'medium' | 'low';
 /** Why this run could not produce a trustworthy path (then a human takes over). */
 export type ClassificationFailure = 'model_failure' | 'invalid_classification';
 
-/** Per-run scratch kept in session state under `typificationRun` (cleared at the start of each run). */
+/**
+ * Per-run scratch kept in session state under `typificationRun`, keyed by the ROOT run id: a rerun reuses the
+ * original's early steps (and their state changes), so it must find the scratch those steps wrote.
+ */
 export interface TypificationRunState {
   runId: string;
   levels: Partial<Record<TaxonomyLevel, { id: string; confidence: number }>>;
@@ -42,7 +45,7 @@ const LEVELS: readonly TaxonomyLevel[] = ['businessUnit', 'product', 'motive', '
 
 export function runState(input: StepInput): TypificationRunState {
   const state = input.workflowSessionState as State;
-  if (state.typificationRun?.runId !== input.runId) state.typificationRun = { runId: input.runId, levels: {} };
+  if (state.typificationRun?.runId !== input.rootRunId) state.typificationRun = { runId: input.rootRunId, levels: {} };
   return state.typificationRun;
 }
 

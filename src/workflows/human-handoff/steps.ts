@@ -55,7 +55,8 @@ type State = ConversationSessionState & {
 
 function runState(input: StepInput): HandoffRunState {
   const state = input.workflowSessionState as State;
-  if (state.handoffRun?.runId !== input.runId) state.handoffRun = { runId: input.runId };
+  // Keyed by the root run, like typification's scratch: a rerun finds what its reused steps wrote.
+  if (state.handoffRun?.runId !== input.rootRunId) state.handoffRun = { runId: input.rootRunId };
   return state.handoffRun;
 }
 
@@ -76,7 +77,7 @@ export function escalationAnalysisStep(deps: WorkflowDeps): StepExecutor {
       signal: input.signal,
       modelId: deps.config.handoff.models.escalation,
     });
-    const forced = analysis.shouldEscalate ? undefined : forcedReason(state, input.runId);
+    const forced = analysis.shouldEscalate ? undefined : forcedReason(state, input.rootRunId);
     run.decision = {
       escalate: analysis.shouldEscalate || forced !== undefined,
       reason: analysis.reason ?? forced ?? null,
@@ -154,7 +155,7 @@ export function issueDetailsStep(deps: WorkflowDeps): StepExecutor {
 
 /** Turns before this one: typification counts each turn, so this turn is excluded when it already ran. */
 function earlierContacts(input: StepInput, state: State): number {
-  const typifiedThisTurn = state.typificationRun?.runId === input.runId || turnContext(input).protocolNumber !== undefined;
+  const typifiedThisTurn = state.typificationRun?.runId === input.rootRunId || turnContext(input).protocolNumber !== undefined;
   return Math.max(0, (state.contacts ?? 0) - (typifiedThisTurn ? 1 : 0));
 }
 

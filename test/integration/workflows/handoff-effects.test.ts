@@ -43,6 +43,10 @@ describe('rerun of a typification that handed over', () => {
     expect(rerun.metrics.stepsReused).toBeGreaterThanOrEqual(1);
     expect((rerun.sessionState as { classification?: { businessUnit?: unknown } }).classification?.businessUnit)
       .toEqual((original.sessionState as { classification?: { businessUnit?: unknown } }).classification?.businessUnit);
+    // The reused business unit is the one the rerun's later levels build on: a full path under it.
+    expect(rerunOutcome.path).not.toBeNull();
+    expect(rerunOutcome.path!.businessUnit).toBe(originalOutcome.path!.businessUnit);
+    expect(rerun.events.find((e) => e.type === 'StepCompleted' && e.stepPath === 'product_classification')?.data).toMatchObject({ content: { level: 'product', id: originalOutcome.path!.product } });
     expect(rerunOutcome.protocolNumber).toBe(originalOutcome.protocolNumber);
     expect(await alertsOf(storage, key)).toHaveLength(1);
     expect((await storage.getRun(rerun.runId))?.parentRunId).toBe(original.runId);

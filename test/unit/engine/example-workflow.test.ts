@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../../src/engine/index.js';
-import { runDemo } from '../../../src/cli/commands/demo.js';
+import { runDemo } from '../../../src/cli/demo/example.js';
 import { createKeywordClassifier, getExampleWorkflow } from '../../../examples/registry.js';
 
 describe('example support workflow (registry factory)', () => {
