@@ -3,10 +3,10 @@
  * guide's `config_loader.load_workflow_config`. A bad file stops the start naming the file, the key and
  * what is wrong, so nobody deploys a typo in a threshold.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { packageRoot } from '../package-root.js';
 
 const retries = z.number().int().min(0).max(10);
 
@@ -72,13 +72,9 @@ export class WorkflowConfigError extends Error {
   }
 }
 
-/** The project's config/workflows folder (works from src/ under tsx and from dist/src/ when built). */
+/** The project's config/workflows folder (from src/ under tsx and from dist/src/ when built). */
 export function defaultWorkflowConfigDir(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  for (const candidate of [resolve(here, '../../config/workflows'), resolve(here, '../../../config/workflows')]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  return resolve('config/workflows');
+  return join(packageRoot(), 'config', 'workflows');
 }
 
 export function loadWorkflowConfig<Id extends WorkflowId>(id: Id, dir = defaultWorkflowConfigDir()): WorkflowConfigs[Id] {

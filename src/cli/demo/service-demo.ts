@@ -15,6 +15,7 @@ import { loadConfig } from '../../config.js';
 import type { WorkflowEvent } from '../../engine/index.js';
 import { silentLogger } from '../../logging.js';
 import type { SentMessageRecord } from '../../mcp/index.js';
+import { packageRoot } from '../../package-root.js';
 import { maskPhone } from '../../privacy.js';
 import { buildEvolutionTextWebhook, buildMetaTextWebhook } from '../../webhooks/sign.js';
 import { type DemoConversation, type DemoRow, renderSummary, summarize } from './summary.js';
@@ -49,7 +50,7 @@ const INSTANCE = 'zapflow-demo';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function defaultConversationsFile(): string {
-  return new URL('../../../demo/conversations.json', import.meta.url).pathname.replace('/dist/demo/', '/demo/');
+  return join(packageRoot(), 'demo', 'conversations.json');
 }
 
 export async function runServiceDemo(out: DemoOutput, options: ServiceDemoOptions = {}): Promise<DemoRow[]> {
