@@ -142,7 +142,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     now,
     logger,
   });
-  const intake = createIntake(serviceStore, dispatcher, now);
+  const intake = createIntake(serviceStore, dispatcher, {
+    now,
+    // Delivery receipts update the in-process MCP server's log, so `get_message_status` reports them.
+    ...(whatsapp ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => whatsapp.log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),
+  });
   const scheduler = createScheduler({
     storage,
     owner,

@@ -40,8 +40,16 @@ export function inboxItemsOf(batch: AcceptedBatch): InboxItem[] {
   return items;
 }
 
-export function createIntake(store: ServiceStore, dispatcher: Pick<ConversationDispatcher, 'notify'>, now: () => number = Date.now) {
+export interface IntakeOptions {
+  now?: () => number;
+  /** Delivery statuses of our own outbound messages (sent, delivered, read, failed), e.g. for get_message_status. */
+  onStatusUpdates?: (updates: AcceptedBatch['statusUpdates']) => Promise<void>;
+}
+
+export function createIntake(store: ServiceStore, dispatcher: Pick<ConversationDispatcher, 'notify'>, options: IntakeOptions = {}) {
+  const now = options.now ?? Date.now;
   return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {
+    if (batch.statusUpdates.length > 0 && options.onStatusUpdates) await options.onStatusUpdates(batch.statusUpdates);
     const items = inboxItemsOf(batch);
     if (items.length === 0) return { stored: 0, duplicates: 0 };
     const stored = await store.insertInbox(items, now());

@@ -29,7 +29,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function serve(port: number, coalesceMs: number): Promise<{ child: ChildProcess; exited: Promise<unknown> }> {
+async function serve(port: number, coalesceMs: number): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
   const { PORT: _port, ...env } = serviceEnv(dataDir, { COALESCE_WINDOW_MS: String(coalesceMs) });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: '' },
@@ -38,7 +38,7 @@ async function serve(port: number, coalesceMs: number): Promise<{ child: ChildPr
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`zapflow serve exited early: ${stderr}`);
     const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
@@ -83,5 +83,41 @@ describe('a process killed right after acknowledging a webhook', () => {
     const sent = (await log.list({ limit: 100 })).filter((r) => r.recipient.includes('5511900000301'));
     await log.close();
     expect(sent).toHaveLength(1);
+  });
+});
+
+async function botReplies(port: number, phone: string): Promise<number> {
+  const key = encodeURIComponent(`meta:100000000000002:${phone}`);
+  const response = await fetch(`http://127.0.0.1:${port}/admin/conversations/${key}`, { headers: { authorization: `Bearer ${SECRETS.adminToken}` } });
+  if (!response.ok) return 0;
+  const view = (await response.json()) as { recentMessages: Array<{ kind: string }> };
+  return view.recentMessages.filter((m) => m.kind === 'bot_reply').length;
+}
+
+describe('SIGTERM while conversations are being processed', () => {
+  it('exits cleanly and every acknowledged message is answered exactly once after the restart', async () => {
+    const port = await freePort();
+    const first = await serve(port, 50);
+    const phones = ['5511900000311', '5511900000312', '5511900000313', '5511900000314', '5511900000315'];
+    for (const phone of phones) {
+      const request = buildMetaTextWebhook({ appSecret: SECRETS.metaAppSecret, from: phone, text: 'quero saber o limite do meu cartão de crédito' });
+      expect((await fetch(`http://127.0.0.1:${port}${request.path}`, { method: 'POST', headers: request.headers, body: request.body })).status).toBe(200);
+    }
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = await serve(port, 50);
+    for (let i = 0; i < 200; i++) {
+      const counts = await Promise.all(phones.map((phone) => botReplies(port, phone)));
+      if (counts.every((c) => c >= 1)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await Promise.all(phones.map((phone) => botReplies(port, phone)))).toEqual([1, 1, 1, 1, 1]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
+    const sent = await log.list({ limit: 1000 });
+    await log.close();
+    for (const phone of phones) expect(sent.filter((r) => r.recipient.includes(phone))).toHaveLength(1);
   });
 });
