@@ -4,35 +4,15 @@
  * independently. Checking and rendering reuse the engine's helpers; each dialect applies them in one
  * transaction under its own lock (SQLite: the write lock; Postgres: an advisory lock with its own key).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { StorageSchemaError } from '../../engine/errors.js';
-import { pendingMigrations, renderMigration } from '../../engine/storage/migrate.js';
+import { loadMigrationsFrom, pendingMigrations, renderMigration } from '../../engine/storage/migrate.js';
 import type { Migration } from '../../engine/storage/migrate.js';
 
-const FILE_NAME = /^(\d{6})_([a-z0-9_]+)\.sql$/;
-const loaded = new Map<string, Migration[]>();
-
-/** The service migrations shipped with this code, in version order (read once per process). */
+/** The service migrations shipped with this code, in version order. */
 export function loadServiceMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
-  const cached = loaded.get(dialect);
-  if (cached) return cached;
-  const dir = fileURLToPath(new URL(`./migrations/${dialect}/`, import.meta.url));
-  const migrations = readdirSync(dir)
-    .filter((file) => file.endsWith('.sql'))
-    .map((file): Migration => {
-      const match = FILE_NAME.exec(file);
-      if (!match?.[1] || !match[2]) throw new Error(`Migration file ${dir}${file} must be named NNNNNN_name.sql`);
-      return { version: Number(match[1]), name: match[2], sql: readFileSync(`${dir}${file}`, 'utf8') };
-    })
-    .sort((a, b) => a.version - b.version);
-  migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) throw new Error(`Migrations in ${dir} must be numbered 1, 2, 3, … without gaps`);
-  });
-  loaded.set(dialect, migrations);
-  return migrations;
+  return loadMigrationsFrom(new URL(`./migrations/${dialect}/`, import.meta.url));
 }
 
 const migrationsTable = (prefix: string): string => `${prefix}service_migrations`;

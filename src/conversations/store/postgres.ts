@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { StorageUnavailableError } from '../../engine/errors.js';
+import { PG_RAW_TYPES } from '../../engine/storage/pg-types.js';
 import { connectWithRetry } from '../../engine/storage/postgres-migrate.js';
 import { assertIdentifier } from '../../engine/storage/serialize.js';
 import { migrateServicePostgres } from './migrate.js';
@@ -30,14 +31,6 @@ export interface PostgresServiceStoreOptions {
   /** Connection attempts at `init()` before StorageUnavailableError (the wait doubles from 250 ms). @default 5 */
   connectAttempts?: number;
 }
-
-const JSON_OID = 114;
-const INT8_OID = 20;
-/** Per query, so a caller's pool keeps its settings: `json` as text (SQL NULL ≠ JSON null), bigint as number. */
-const RAW_TYPES = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === JSON_OID ? (text: string) => text : oid === INT8_OID ? (text: string) => Number(text) : pg.types.getTypeParser(oid, format),
-} as pg.CustomTypesConfig;
 
 const DEADLOCK = '40P01';
 const sqlArrayTypes: Record<(typeof INBOX_INSERT_COLUMNS)[number], string> = {
@@ -106,7 +99,7 @@ export class PostgresServiceStore implements ServiceStore {
       }
     }
     try {
-      return (await this.pool.query<Row>({ ...(name ? { name } : {}), text: sql, values, types: RAW_TYPES })).rows;
+      return (await this.pool.query<Row>({ ...(name ? { name } : {}), text: sql, values, types: PG_RAW_TYPES })).rows;
     } catch (error) {
       if (this.closed) throw new StorageUnavailableError('PostgresServiceStore is closed.', { cause: error });
       throw error;

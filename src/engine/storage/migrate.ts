@@ -19,9 +19,17 @@ const loaded = new Map<string, Migration[]>();
 
 /** The migrations shipped with this code, in version order (read once per process). */
 export function loadMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
-  const cached = loaded.get(dialect);
+  return loadMigrationsFrom(new URL(`./migrations/${dialect}/`, import.meta.url));
+}
+
+/**
+ * Numbered `NNNNNN_name.sql` files of a folder, in version order, checked for gaps (read once per folder).
+ * Also used by the service tables, which keep their own migration set beside the engine's.
+ */
+export function loadMigrationsFrom(folder: URL): Migration[] {
+  const dir = fileURLToPath(folder);
+  const cached = loaded.get(dir);
   if (cached) return cached;
-  const dir = fileURLToPath(new URL(`./migrations/${dialect}/`, import.meta.url));
   const migrations = readdirSync(dir)
     .filter((file) => file.endsWith('.sql'))
     .map((file): Migration => {
@@ -35,7 +43,7 @@ export function loadMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
       throw new Error(`Migrations in ${dir} must be numbered 1, 2, 3, … without gaps; found ${migration.version} at position ${index + 1}`);
     }
   });
-  loaded.set(dialect, migrations);
+  loaded.set(dir, migrations);
   return migrations;
 }
 

@@ -13,6 +13,7 @@ import type { PostgresSql } from './postgres-sql.js';
 import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
 import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
+import { PG_RAW_TYPES } from './pg-types.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
   SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
@@ -34,17 +35,6 @@ export interface PostgresStorageOptions {
   /** Wait before the 2nd attempt; doubles each time, capped at 5 s. @default 250 */
   connectRetryDelayMs?: number;
 }
-
-const JSON_OID = 114;
-const INT8_OID = 20;
-/**
- * Per-query type parsing (so a caller's own pool keeps its settings): `json` comes back as text, which we
- * parse ourselves so JSON `null` and SQL NULL stay different; bigint (epoch ms, ids, counts) as a number.
- */
-const RAW_TYPES = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === JSON_OID ? (text: string) => text : oid === INT8_OID ? (text: string) => Number(text) : pg.types.getTypeParser(oid, format),
-} as pg.CustomTypesConfig;
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
 
@@ -119,7 +109,7 @@ export class PostgresStorage implements Storage {
       name = `zf_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
       this.statementNames.set(text, name);
     }
-    return this.pool.query<Row>({ name, text, values, types: RAW_TYPES });
+    return this.pool.query<Row>({ name, text, values, types: PG_RAW_TYPES });
   }
 
   // --- sessions ---
@@ -249,13 +239,13 @@ export class PostgresStorage implements Storage {
       await client.query('BEGIN');
       const reserved = await client.query(this.sql.reserveSequenceKey, [sequence, idempotencyKey]);
       if (reserved.rowCount === 1) {
-        const bumped = await client.query<Row>({ text: this.sql.bumpSequence, values: [sequence], types: RAW_TYPES });
+        const bumped = await client.query<Row>({ text: this.sql.bumpSequence, values: [sequence], types: PG_RAW_TYPES });
         const value = Number(bumped.rows[0]?.value);
         await client.query(this.sql.setSequenceKey, [sequence, idempotencyKey, value]);
         await client.query('COMMIT');
         return value;
       }
-      const known = await client.query<Row>({ text: this.sql.getSequenceKey, values: [sequence, idempotencyKey], types: RAW_TYPES });
+      const known = await client.query<Row>({ text: this.sql.getSequenceKey, values: [sequence, idempotencyKey], types: PG_RAW_TYPES });
       await client.query('COMMIT');
       return Number(known.rows[0]?.value);
     } catch (error) {
