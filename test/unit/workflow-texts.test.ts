@@ -9,7 +9,7 @@ import { brazilDay, formatProtocolNumber, PROTOCOL_PATTERN } from '../../src/wor
 
 describe('workflow config files', () => {
   it('the shipped files are valid', () => {
-    expect(loadWorkflowConfig('conversation-typification').confidence).toEqual({ high: 0.8, medium: 0.5 });
+    expect(loadWorkflowConfig('conversation-typification').confidence).toEqual({ high: 0.8, medium: 0.35 });
     expect(loadWorkflowConfig('human-handoff').expectedWaitMinutes.critical).toBe(5);
   });
 

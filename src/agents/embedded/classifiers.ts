@@ -8,8 +8,9 @@ import type { ConversationMessage } from '../model.js';
 import type { LabeledConversation } from './dataset.js';
 import { EscalationAnalyzer, type EscalationOptions, type EscalationVerdict } from './escalation.js';
 import type { SparseVector } from './features.js';
-import { defaultSvmOptions, StackedSvms } from './svm.js';
-import { defaultTypifierOptions, Typifier, type TypifierOptions, type TypifierScores } from './typifier.js';
+import { defaultSvmOptions, StackedSvms, type LinearSvm } from './svm.js';
+import type { DecodedPath } from './path-distribution.js';
+import { defaultTypifierOptions, Typifier, type TypifierOptions } from './typifier.js';
 
 export interface EmbeddedTrainingOptions {
   typifier: TypifierOptions;
@@ -23,10 +24,12 @@ export const defaultEmbeddedTrainingOptions: EmbeddedTrainingOptions = {
 
 export interface ConversationAnalysis {
   vector: SparseVector;
-  scores: TypifierScores;
-  /** Best complete path, decoded level by level, and the product of the chosen levels' probabilities. */
+  /** P(leaf) for each leaf in `taxonomy.leaves()` order. */
+  leafProbabilities: Float64Array;
+  /** The most probable complete path, P(path) and each level's P(choice | levels above). */
   path: TaxonomyPath;
   confidence: number;
+  levelConfidences: DecodedPath['levelConfidences'];
   escalation: EscalationVerdict;
 }
 
@@ -40,7 +43,7 @@ export class EmbeddedClassifiers {
     readonly typifier: Typifier,
     readonly escalation: EscalationAnalyzer,
   ) {
-    this.#stack = new StackedSvms([typifier.classifier, ...typifier.levelClassifiers, ...escalation.classifiers]);
+    this.#stack = new StackedSvms([...typifier.classifiers, ...escalation.classifiers]);
   }
 
   get taxonomy(): Taxonomy {
@@ -79,12 +82,14 @@ export class EmbeddedClassifiers {
     const cached = this.#recent.get(key);
     if (cached) return cached;
     const vector = this.typifier.vectorize(messages);
-    const probabilities = this.#stack.predictAll(vector);
-    const levelCount = this.typifier.levelClassifiers.length;
-    const scores = { leaves: probabilities[0] as Float64Array, levels: probabilities.slice(1, 1 + levelCount) };
-    const { path, confidence } = this.typifier.decode(scores);
-    const escalation = this.escalation.analyzeScored(messages, probabilities.slice(1 + levelCount));
-    const analysis = { vector, scores, path, confidence, escalation };
+    const decisionValues = this.#stack.decisionValuesAll(vector);
+    const typifierModels = this.typifier.classifiers.length;
+    const leafProbabilities = this.typifier.distribution.probabilities(decisionValues.slice(0, typifierModels));
+    const decoded = this.typifier.decode(leafProbabilities);
+    const escalationModels = this.escalation.classifiers;
+    const escalationProbabilities = decisionValues.slice(typifierModels).map((values, i) => (escalationModels[i] as LinearSvm).probabilities(values));
+    const escalation = this.escalation.analyzeScored(messages, escalationProbabilities);
+    const analysis: ConversationAnalysis = { vector, leafProbabilities, ...decoded, escalation };
     if (this.#recent.size >= cacheSize) this.#recent.delete(this.#recent.keys().next().value as string);
     this.#recent.set(key, analysis);
     return analysis;

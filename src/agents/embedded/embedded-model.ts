@@ -62,10 +62,9 @@ export class EmbeddedModel implements Model {
           throw new ModelOutputError(request.agentName, `no candidates offered for ${task.level}`, 1);
         }
         const ids = task.candidates.map((c) => c.id);
-        const probabilities = this.classifiers.typifier.candidateProbabilities(analysis.scores, task.parentPath, ids);
-        let best = 0;
-        for (let i = 1; i < ids.length; i++) if ((probabilities[i] as number) > (probabilities[best] as number)) best = i;
-        return { id: ids[best], confidence: round(probabilities[best] as number) };
+        const choice = this.classifiers.typifier.distribution.choose(analysis.leafProbabilities, task.parentPath, ids);
+        // No offered id is a child of parentPath: answer the first one and let the caller's taxonomy check refuse it.
+        return choice ? { id: choice.id, confidence: round(choice.probability) } : { id: ids[0], confidence: 0 };
       }
       case 'escalation': {
         const verdict = analysis.escalation;
@@ -81,7 +80,7 @@ export class EmbeddedModel implements Model {
       case 'validate_path': {
         const asked = task.path;
         const valid = this.taxonomy.isValidPath(asked);
-        const askedProbability = valid ? this.#pathProbability(analysis.scores.leaves, asked) : 0;
+        const askedProbability = valid ? this.#pathProbability(analysis.leafProbabilities, asked) : 0;
         const best = analysis.path;
         const agrees = valid && asked.every((id, depth) => id === best[depth]);
         const path = agrees || !valid ? best : askedProbability >= analysis.confidence ? asked : best;

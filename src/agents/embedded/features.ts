@@ -1,19 +1,23 @@
 /**
- * Turns a conversation into a sparse TF-IDF vector over three kinds of terms, each L2-normalised on its own
+ * Turns a conversation into a sparse TF-IDF vector over four kinds of terms, each L2-normalised on its own
  * and then weighted, so long conversations do not drown short ones:
  *   - `w:` stemmed words (stopwords dropped),
  *   - `b:` pairs of consecutive stemmed words ("nao cheg", "cartao clonado"),
  *   - `c:` character 3–4-grams of each normalised word with boundary marks ("<maq", "ninha>") — these keep
- *     a typo'd or truncated word close to the right one.
- * Bot turns count less than customer turns: they often restate the topic, but the customer's words decide.
+ *     a typo'd or truncated word close to the right one,
+ *   - `t:` tone words (`offTopicWords`: asking for a person, anger, politeness), kept out of the three topic
+ *     blocks. Their columns come last (from `topicDimension` on): the typifier never trains on them, the
+ *     escalation classifiers do.
+ * Bot turns count less than customer turns: they often restate the topic, but the customer's words decide;
+ * the first substantive customer message counts more: it usually states the main issue.
  */
 import type { ConversationMessage } from '../model.js';
-import { isStopword, normalizeTokens, stem } from './normalize.js';
+import { isOffTopic, isStopword, normalizeTokens, stem } from './normalize.js';
 
 export interface FeatureOptions {
   /** Weight of the stemmed-word block. @default 1 */
   wordWeight: number;
-  /** Weight of the word-pair block. @default 0.6 */
+  /** Weight of the word-pair block. @default 0.9 */
   bigramWeight: number;
   /** Weight of the character n-gram block. @default 1 */
   charWeight: number;
@@ -23,18 +27,24 @@ export interface FeatureOptions {
   botTurnWeight: number;
   /** A term must appear in at least this many training documents (drops one-off typos and names). @default 2 */
   minDocumentFrequency: number;
-  /** Multiplier for the first customer message (where the main issue is usually stated). @default 1 */
+  /** Multiplier for the first substantive customer message (where the main issue is usually stated). @default 2 */
   firstCustomerWeight: number;
+  /** Move `offTopicWords` (tone, politeness, asking for a person) out of the topic blocks into `t:`. @default true */
+  dropOffTopicWords: boolean;
+  /** Weight of the tone-word block. @default 1 */
+  toneWeight: number;
 }
 
 export const defaultFeatureOptions: FeatureOptions = {
   wordWeight: 1,
-  bigramWeight: 0.6,
+  bigramWeight: 0.9,
   charWeight: 1,
   charRange: [3, 4],
   botTurnWeight: 0.4,
   minDocumentFrequency: 2,
-  firstCustomerWeight: 1,
+  firstCustomerWeight: 2,
+  dropOffTopicWords: true,
+  toneWeight: 1,
 };
 
 /**
@@ -63,7 +73,7 @@ export interface SparseVector {
   values: Float32Array;
 }
 
-type Block = 'w' | 'b' | 'c';
+type Block = 'w' | 'b' | 'c' | 't';
 
 interface KnownToken {
   stem: string;
@@ -77,12 +87,12 @@ interface KnownToken {
 function termFrequency(count: number): number {
   return count >= 1 ? 1 + Math.log(count) : count;
 }
-const blocks: readonly Block[] = ['w', 'b', 'c'];
+const blocks: readonly Block[] = ['w', 'b', 'c', 't'];
 
 /** Raw weighted term counts of a conversation, one map per block. */
 export function extractTerms(messages: readonly ConversationMessage[], options: FeatureOptions): Map<string, number>[] {
   const counts = blocks.map(() => new Map<string, number>());
-  const [words, pairs, chars] = counts as [Map<string, number>, Map<string, number>, Map<string, number>];
+  const [words, pairs, chars, tone] = counts as [Map<string, number>, Map<string, number>, Map<string, number>, Map<string, number>];
   const add = (map: Map<string, number>, term: string, weight: number): void => {
     map.set(term, (map.get(term) ?? 0) + weight);
   };
@@ -93,6 +103,10 @@ export function extractTerms(messages: readonly ConversationMessage[], options: 
     const tokens = normalizeTokens(message.text);
     let previous: string | undefined;
     for (const token of tokens) {
+      if (options.dropOffTopicWords && isOffTopic(token)) {
+        add(tone, token, weight);
+        continue;
+      }
       const stemmed = stem(token);
       if (!isStopword(token)) add(words, stemmed, weight);
       if (previous !== undefined) add(pairs, `${previous} ${stemmed}`, weight);
@@ -119,6 +133,11 @@ export class Featurizer {
 
   get dimension(): number {
     return this.idf.length;
+  }
+
+  /** Columns below this one are topic terms; the tone block's columns come after them. */
+  get topicDimension(): number {
+    return this.dimension - (this.vocabulary[3]?.size ?? 0);
   }
 
   static fit(documents: readonly (readonly ConversationMessage[])[], options: FeatureOptions = defaultFeatureOptions): Featurizer {
@@ -150,8 +169,9 @@ export class Featurizer {
    */
   transform(messages: readonly ConversationMessage[]): SparseVector {
     const pairVocabulary = this.vocabulary[1] as Map<string, number>;
-    const counts = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>()];
-    const [words, pairs, chars] = counts as [Map<number, number>, Map<number, number>, Map<number, number>];
+    const toneVocabulary = this.vocabulary[3];
+    const counts = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>(), new Map<number, number>()];
+    const [words, pairs, chars, tone] = counts as [Map<number, number>, Map<number, number>, Map<number, number>, Map<number, number>];
     const add = (map: Map<number, number>, column: number, weight: number): void => {
       map.set(column, (map.get(column) ?? 0) + weight);
     };
@@ -160,6 +180,11 @@ export class Featurizer {
       const weight = messageWeight[m] as number;
       let previous: string | undefined;
       for (const token of normalizeTokens(message.text)) {
+        if (this.options.dropOffTopicWords && isOffTopic(token)) {
+          const column = toneVocabulary?.get(token);
+          if (column !== undefined) add(tone, column, weight);
+          continue;
+        }
         const known = this.#token(token);
         if (known.wordColumn >= 0) add(words, known.wordColumn, weight);
         if (previous !== undefined) {
@@ -172,7 +197,7 @@ export class Featurizer {
     }
     const indices: number[] = [];
     const values: number[] = [];
-    const weights = [this.options.wordWeight, this.options.bigramWeight, this.options.charWeight];
+    const weights = [this.options.wordWeight, this.options.bigramWeight, this.options.charWeight, this.options.toneWeight];
     counts.forEach((block, b) => {
       const start = indices.length;
       let norm = 0;

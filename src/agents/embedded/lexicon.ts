@@ -64,6 +64,31 @@ export const domainSynonyms: Readonly<Record<string, string>> = {
   parcela: 'parcela', parcelas: 'parcela',
 };
 
+/**
+ * Domain words → a broader concept word added after them (the word itself is kept). Customers name the
+ * specific thing ("cofrinho", "IPTU", "Sisbajud"); the taxonomy and most examples use the general word, so
+ * the concept links a specific word seen once, or never, to the right part of the tree. General domain
+ * knowledge of Brazilian banking, not phrases from any labeled set.
+ */
+export const domainConcepts: Readonly<Record<string, string>> = {
+  // Savings and investment products.
+  cofrinho: 'investimento', cofrinhos: 'investimento', caixinha: 'investimento', caixinhas: 'investimento',
+  porquinho: 'investimento', cdb: 'investimento', cdbs: 'investimento', lci: 'investimento', lca: 'investimento',
+  tesouro: 'investimento', poupanca: 'investimento', rendimento: 'investimento', rendimentos: 'investimento',
+  rende: 'investimento', render: 'investimento', rendeu: 'investimento', resgate: 'investimento',
+  resgatar: 'investimento', resgatei: 'investimento', aplicar: 'investimento', apliquei: 'investimento',
+  investi: 'investimento', investir: 'investimento', investido: 'investimento',
+  // Third-party bills paid from the account.
+  iptu: 'boleto', ipva: 'boleto', condominio: 'boleto', mensalidade: 'boleto', darf: 'boleto',
+  // Debt records and court orders.
+  inadimplente: 'negativado', inadimplentes: 'negativado', protesto: 'negativado',
+  sisbajud: 'judicial', bacenjud: 'judicial', penhora: 'judicial', penhorado: 'judicial', penhoraram: 'judicial',
+  // Insurance words.
+  sinistro: 'seguro', apolice: 'seguro',
+  // Merchant fees.
+  mdr: 'taxa', tarifa: 'taxa', tarifas: 'taxa',
+};
+
 /** Very frequent words with no topic (kept out of word features; char n-grams still see them). */
 export const stopwords: ReadonlySet<string> = new Set(
   (
@@ -72,5 +97,20 @@ export const stopwords: ReadonlySet<string> = new Set(
     'oi ola bom boa dia tarde noite tudo bem obrigado por favor valeu beleza entao ai ne tipo la aqui ' +
     'foi ser era sou tem ter vou vai ate mais muito tambem so quando como onde qual quanto porque voce voces ' +
     'aconteceu gente kkk kkkk haha rs'
+  ).split(' '),
+);
+
+/**
+ * Words that say how the customer talks, not what the issue is: asking for a person, anger, politeness.
+ * They are left out of the features entirely (no word, pair or character n-gram), so "quero falar com um
+ * atendente" does not pull a conversation toward whichever leaf's examples happened to ask for one. The
+ * escalation rules read the raw text, so they still see these words.
+ */
+export const offTopicWords: ReadonlySet<string> = new Set(
+  (
+    'atendente humano pessoa alguem falar ligar robo verdade ' +
+    'absurdo palhacada incompetente incompetentes porcaria lixo ridiculo vergonha descaso procon reclame ' +
+    'ladrao ladroes ladra safado safados sacanagem vagabundo vagabundos merda bosta pessimo horrivel nojo ' +
+    'oi ola bom dia boa tarde noite obrigado por favor moca moco amigo amiga senhor senhora urgente'
   ).split(' '),
 );

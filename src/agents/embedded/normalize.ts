@@ -4,7 +4,7 @@
  * "pasei"), chat abbreviations expanded (vc, q, pq, n, tb, msm…), domain synonyms merged (maquina, maq,
  * pos → maquininha), digits folded to 0, and a light Portuguese stemmer for word features.
  */
-import { abbreviations, domainSynonyms, stopwords } from './lexicon.js';
+import { abbreviations, domainConcepts, domainSynonyms, offTopicWords, stopwords } from './lexicon.js';
 
 /** Lowercase, accents removed, anything but letters/digits turned into spaces. */
 export function foldText(text: string): string {
@@ -31,10 +31,13 @@ function collapsedMap(source: Readonly<Record<string, string>>): Map<string, str
 
 const abbreviationMap = collapsedMap(abbreviations);
 const synonymMap = collapsedMap(domainSynonyms);
+const conceptMap = collapsedMap(domainConcepts);
 const stopwordSet = new Set([...stopwords].map(collapseRepeats));
+const offTopicSet = new Set([...offTopicWords].map(collapseRepeats));
 
 /**
- * The normalised word sequence of a text: folded, collapsed, abbreviations expanded, synonyms merged.
+ * The normalised word sequence of a text: folded, collapsed, abbreviations expanded, synonyms merged, and
+ * a domain concept word added after a specific one ("cofrinho" → "cofrinho investimento").
  * Digit runs become "0" so amounts and dates share a feature without memorising values.
  */
 export function normalizeTokens(text: string): readonly string[] {
@@ -55,13 +58,23 @@ function tokenize(text: string): string[] {
     if (raw === '') continue;
     const token = collapseRepeats(raw.replace(/[0-9]+/g, '0'));
     const expanded = abbreviationMap.get(token) ?? token;
-    for (const word of expanded.split(' ')) out.push(synonymMap.get(word) ?? word);
+    for (const word of expanded.split(' ')) {
+      const canonical = synonymMap.get(word) ?? word;
+      out.push(canonical);
+      const concept = conceptMap.get(canonical);
+      if (concept !== undefined && concept !== canonical) out.push(concept);
+    }
   }
   return out;
 }
 
 export function isStopword(token: string): boolean {
   return stopwordSet.has(token);
+}
+
+/** A normalised token that carries tone or politeness but no topic (see `offTopicWords`). */
+export function isOffTopic(token: string): boolean {
+  return offTopicSet.has(token);
 }
 
 // Ordered longest-first within each group; the first matching suffix is removed (one per group).

@@ -4,7 +4,7 @@
  * the training set, the taxonomy, the hand-written phrases, the options and this module's own source. Any
  * change gives a new fingerprint, so a stale cache is never used; it is rebuilt on the next load.
  *
- * File layout: "ZFEMB1\n", a u32 header length, a JSON header (shapes, vocabulary, scalars), then the
+ * File layout: "ZFEMB2\n", a u32 header length, a JSON header (shapes, vocabulary, scalars), then the
  * Float32 arrays back to back (4-byte aligned), in the order the header lists them.
  */
 import { createHash } from 'node:crypto';
@@ -18,10 +18,11 @@ import { ModelCacheError, TrainingDataError } from './errors.js';
 import { EscalationAnalyzer } from './escalation.js';
 import { Featurizer, type FeatureOptions } from './features.js';
 import { leafPhrases } from './leaf-phrases.js';
+import type { ScoreWeights } from './path-distribution.js';
 import { LinearSvm } from './svm.js';
 import { Typifier } from './typifier.js';
 
-const MAGIC = 'ZFEMB1\n';
+const MAGIC = 'ZFEMB2\n';
 const moduleDir = dirname(fileURLToPath(import.meta.url));
 
 /** The package root (the folder with zapflow's package.json), from src/ or dist/src/. */
@@ -82,7 +83,7 @@ interface Header {
   features: { options: FeatureOptions; vocabulary: string[][]; idf: number };
   leafClassifier: SvmHeader;
   levelClassifiers: SvmHeader[];
-  levelModelWeight: number;
+  scoreWeights: ScoreWeights;
   escalate: SvmHeader;
   reason: SvmHeader;
   emotion: SvmHeader;
@@ -107,7 +108,7 @@ export function serializeClassifiers(classifiers: EmbeddedClassifiers, fingerpri
     features: { options: typifier.featurizer.options, vocabulary: vocabulary.map((t) => t.filter((x) => x !== undefined)), idf: push(typifier.featurizer.idf) },
     leafClassifier: svm(typifier.classifier),
     levelClassifiers: typifier.levelClassifiers.map(svm),
-    levelModelWeight: typifier.levelModelWeight,
+    scoreWeights: typifier.scoreWeights,
     escalate: svm(escalation.escalateClassifier),
     reason: svm(escalation.reasonClassifier),
     emotion: svm(escalation.emotionClassifier),
@@ -151,7 +152,7 @@ export function deserializeClassifiers(bytes: Buffer, taxonomy: Taxonomy, source
     return new Map(terms.map((term, i) => [term, offsetInBlock + i]));
   });
   const featurizer = new Featurizer(header.features.options, vocabulary, array(header.features.idf));
-  const typifier = new Typifier(taxonomy, featurizer, svm(header.leafClassifier), header.levelClassifiers.map(svm), header.levelModelWeight);
+  const typifier = new Typifier(taxonomy, featurizer, svm(header.leafClassifier), header.levelClassifiers.map(svm), header.scoreWeights);
   const escalation = new EscalationAnalyzer(svm(header.escalate), svm(header.reason), svm(header.emotion), header.classifierThreshold);
   return { classifiers: new EmbeddedClassifiers(typifier, escalation), fingerprint: header.fingerprint };
 }

@@ -2,7 +2,8 @@
  * One-vs-rest linear SVM (L2-regularised, squared hinge loss) trained by dual coordinate descent, the
  * algorithm of liblinear (Hsieh et al., 2008). On a few hundred short texts it converges in a handful of
  * passes, far faster than SGD on a softmax, and it is exact and deterministic (fixed visiting order).
- * Decision values become probabilities through a softmax with a fixed temperature (see `probabilities`).
+ * Decision values become probabilities through a softmax with a fixed temperature (see `probabilities`);
+ * the typifier instead combines the raw decision values of several SVMs (see typifier.ts).
  */
 import type { SparseVector } from './features.js';
 import { seededRandom, shuffleInPlace } from './random.js';
@@ -93,11 +94,16 @@ export class LinearSvm {
 
   /** Softmax of decision values / temperature: ranks like the SVM, sums to 1, usable as a confidence. */
   predict(x: SparseVector): Float64Array {
-    return softmaxWithTemperature(this.decisionValues(x), this.temperature);
+    return this.probabilities(this.decisionValues(x));
+  }
+
+  /** `predict` from decision values already computed (overwrites and returns `values`). */
+  probabilities(values: Float64Array): Float64Array {
+    return softmaxWithTemperature(values, this.temperature);
   }
 }
 
-function softmaxWithTemperature(values: Float64Array, temperature: number): Float64Array {
+export function softmaxWithTemperature(values: Float64Array, temperature: number): Float64Array {
   let max = -Infinity;
   for (const v of values) if (v > max) max = v;
   let sum = 0;
@@ -142,8 +148,8 @@ export class StackedSvms {
     });
   }
 
-  /** Each model's probabilities, exactly as `model.predict(x)` would give them. */
-  predictAll(x: SparseVector): Float64Array[] {
+  /** Each model's raw decision values, exactly as `model.decisionValues(x)` would give them. */
+  decisionValuesAll(x: SparseVector): Float64Array[] {
     const width = this.#width;
     const all = Float64Array.from(this.#bias);
     for (let k = 0; k < x.indices.length; k++) {
@@ -153,7 +159,7 @@ export class StackedSvms {
     }
     return this.models.map((model, m) => {
       const offset = this.#offsets[m] as number;
-      return softmaxWithTemperature(all.slice(offset, offset + model.classCount), model.temperature);
+      return all.slice(offset, offset + model.classCount);
     });
   }
 }

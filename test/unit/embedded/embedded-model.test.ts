@@ -36,6 +36,32 @@ describe('EmbeddedModel through the shared classification calls', () => {
     }
   });
 
+  it('returns per-level confidences whose product is the path confidence it reports', async () => {
+    const conversation = customer('paguei o boleto do condominio ontem', 'ainda aparece em aberto');
+    const result = await classifyConversation(model, taxonomy, conversation);
+    const analysis = model.classifiers.analyze(conversation);
+    expect(result.path).toEqual(analysis.path);
+    expect(result.levels.map((l) => l.confidence)).toEqual(analysis.levelConfidences.map((c) => Math.round(c * 1e4) / 1e4));
+    expect(result.confidence).toBeCloseTo(analysis.confidence, 3);
+  });
+
+  it('does not change the topic when the customer adds tone ("quero falar com um atendente", insults)', async () => {
+    const plain = await classifyConversation(model, taxonomy, customer('a maquininha nao liga mais'));
+    const withTone = await classifyConversation(
+      model,
+      taxonomy,
+      customer('a maquininha nao liga mais', 'que palhacada, quero falar com um atendente humano agora'),
+    );
+    expect(withTone.path).toEqual(plain.path);
+  });
+
+  it('links specific product words to their part of the tree (cofrinho, IPTU)', async () => {
+    expect((await classifyConversation(model, taxonomy, customer('tirei do cofrinho e nao caiu na conta'))).path[0]).toBe('credit_investments');
+    expect((await classifyConversation(model, taxonomy, customer('paguei o iptu pelo app e a prefeitura diz q nao recebeu'))).path[1]).toBe(
+      'payments_transfers',
+    );
+  });
+
   it('always answers a valid path, whatever the text', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.string({ minLength: 1, maxLength: 80 }), { minLength: 1, maxLength: 4 }), async (texts) => {
