@@ -9,6 +9,9 @@ import type { Row } from './lib.js';
 import { expectEq, measure, pool, row } from './lib.js';
 
 const RUNS = 1000;
+/** The peers' counts (warm-up, samples), with a sampling window about as long as theirs (see minWindowMs). */
+const SAMPLING = { warmup: 10, reps: 30, minWindowMs: 500 };
+const RUNS_SAMPLING = { warmup: 1, reps: 5, minWindowMs: 1000 };
 
 const previous = (input: StepInput): number => (input.previousStepContent as number | undefined) ?? (input.message as number);
 const inc = (name: string): Step => new Step({ name, executor: (input) => previous(input) + 1 });
@@ -16,13 +19,28 @@ const inc = (name: string): Step => new Step({ name, executor: (input) => previo
 /**
  * Bench-only: a storage that keeps nothing, to measure the orchestration alone (what Mastra's and
  * LangGraph's `default` variants do: no storage at all). Never use it in an app: nothing is durable.
+ * Plain methods returning shared settled promises, so the storage itself allocates nothing per call.
  */
 function nullStorage(): Storage {
   const written = Promise.resolve({});
   const nothing = Promise.resolve(undefined);
-  return new Proxy({} as Storage, {
-    get: (_target, key) => (key === 'kind' ? 'null' : key === 'commitStep' || key === 'finishRun' ? () => written : () => nothing),
-  });
+  const none = Promise.resolve([]);
+  const no = Promise.resolve(false);
+  return {
+    kind: 'null',
+    init: () => nothing, close: () => nothing, ping: () => nothing,
+    getSession: () => nothing, saveSession: () => Promise.resolve(1),
+    createRun: () => nothing, getRun: () => nothing, listRuns: () => Promise.resolve({ runs: [], total: 0 }),
+    finishRun: () => written, markResumed: () => no,
+    commitStep: () => written, getStepResults: () => none,
+    appendEvents: () => nothing, getEvents: () => none,
+    heartbeat: () => Promise.resolve(0), claimExpiredRuns: () => none,
+    tryAcquireLease: () => no, releaseLease: () => nothing,
+    nextSequenceValue: () => Promise.resolve(1),
+    enqueueOutbox: () => nothing, claimOutbox: () => none, markOutboxDelivered: () => nothing, markOutboxFailed: () => nothing,
+    listOutbox: () => none, getOutbox: () => nothing, retryOutbox: () => no,
+    purge: () => Promise.resolve({ runs: 0, stepResults: 0, events: 0, sessions: 0, outbox: 0 }),
+  };
 }
 
 function seq(name: string, steps: number, durability: Durability, storage?: Storage): Workflow {
@@ -62,17 +80,17 @@ async function streamed(wf: Workflow): Promise<unknown> {
 async function engineGroup(variant: string, durability: Durability, storage?: () => Storage): Promise<Row[]> {
   const rows: Row[] = [];
   const s = seq('seq100', 100, durability, storage?.());
-  rows.push(row('zapflow', 'seq100', variant, await measure(() => contentOf(s), { warmup: 10, reps: 30, check: (r) => expectEq(r, 100, 'seq100'), beforeSample: purgeAll(s) }), { steps: 100 }));
+  rows.push(row('zapflow', 'seq100', variant, await measure(() => contentOf(s), { ...SAMPLING, check: (r) => expectEq(r, 100, 'seq100'), beforeSample: purgeAll(s) }), { steps: 100 }));
   const p = par(50, durability, storage?.());
-  rows.push(row('zapflow', 'par50', variant, await measure(() => contentOf(p), { warmup: 10, reps: 30, check: (r) => expectEq(r, 50, 'par50'), beforeSample: purgeAll(p) }), { steps: 51 }));
+  rows.push(row('zapflow', 'par50', variant, await measure(() => contentOf(p), { ...SAMPLING, check: (r) => expectEq(r, 50, 'par50'), beforeSample: purgeAll(p) }), { steps: 51 }));
   const l = loop(durability, storage?.());
-  rows.push(row('zapflow', 'loop100', variant, await measure(() => contentOf(l), { warmup: 10, reps: 30, check: (r) => expectEq(r, 100, 'loop100'), beforeSample: purgeAll(l) }), { steps: 100 }));
+  rows.push(row('zapflow', 'loop100', variant, await measure(() => contentOf(l), { ...SAMPLING, check: (r) => expectEq(r, 100, 'loop100'), beforeSample: purgeAll(l) }), { steps: 100 }));
   const three = seq('seq3', 3, durability, storage?.());
   const oneRun = async (): Promise<void> => expectEq(await contentOf(three), 3, 'run');
   rows.push(row('zapflow', 'runs1000', `${variant} sequential`, await measure(async () => {
     for (let i = 0; i < RUNS; i++) await oneRun();
-  }, { warmup: 1, reps: 5, beforeSample: purgeAll(three) }), { runs: RUNS, steps: 3 * RUNS }));
-  rows.push(row('zapflow', 'runs1000', `${variant} concurrency=50`, await measure(() => pool(RUNS, 50, oneRun), { warmup: 1, reps: 5, beforeSample: purgeAll(three) }), { runs: RUNS, steps: 3 * RUNS }));
+  }, { ...RUNS_SAMPLING, beforeSample: purgeAll(three) }), { runs: RUNS, steps: 3 * RUNS }));
+  rows.push(row('zapflow', 'runs1000', `${variant} concurrency=50`, await measure(() => pool(RUNS, 50, oneRun), { ...RUNS_SAMPLING, beforeSample: purgeAll(three) }), { runs: RUNS, steps: 3 * RUNS }));
   return rows;
 }
 
@@ -105,7 +123,7 @@ async function floorGroup(): Promise<Row[]> {
 
 async function streamGroup(): Promise<Row[]> {
   const s = seq('seq100', 100, 'sync');
-  return [row('zapflow', 'seq100', 'stream (all events consumed)', await measure(() => streamed(s), { warmup: 10, reps: 30, check: (r) => expectEq(r, 100, 'seq100 stream'), beforeSample: purgeAll(s) }), { steps: 100 })];
+  return [row('zapflow', 'seq100', 'stream (all events consumed)', await measure(() => streamed(s), { ...SAMPLING, check: (r) => expectEq(r, 100, 'seq100 stream'), beforeSample: purgeAll(s) }), { steps: 100 })];
 }
 
 export const GROUPS: Record<string, () => Promise<Row[]>> = {

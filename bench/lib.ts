@@ -22,6 +22,13 @@ export interface MeasureOptions<T> {
   check?: (result: T) => void;
   /** Untimed work before each sample (e.g. purging the runs the previous sample stored). */
   beforeSample?: () => Promise<void> | void;
+  /**
+   * Keeps sampling past `reps` (up to 20 × reps) until the timed samples add up to this many ms. A zapflow
+   * sample is 10–30× shorter than a peer's, so on a shared machine one burst of other load can cover all of
+   * ours and none of theirs; a window of similar length keeps the median the same statistic, only as hard to
+   * sway as the peers'. Off in BENCH_QUICK. @default 0
+   */
+  minWindowMs?: number;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -39,9 +46,11 @@ function stats(samples: number[]): Stats {
 export async function measure<T>(fn: () => Promise<T>, options: MeasureOptions<T> = {}): Promise<Stats> {
   let { warmup = 5, reps = 15 } = options;
   const { inner = 1, check, beforeSample } = options;
+  let minWindowMs = options.minWindowMs ?? 0;
   if (QUICK) {
     warmup = Math.min(warmup, 1);
     reps = Math.min(reps, 3);
+    minWindowMs = 0;
   }
   for (let i = 0; i < warmup; i++) {
     await beforeSample?.();
@@ -49,13 +58,16 @@ export async function measure<T>(fn: () => Promise<T>, options: MeasureOptions<T
     check?.(result);
   }
   const samples: number[] = [];
-  for (let i = 0; i < reps; i++) {
+  let window = 0;
+  for (let i = 0; i < reps || (window < minWindowMs && i < reps * 20); i++) {
     await beforeSample?.();
     gc?.();
     let result: T | undefined;
     const t0 = performance.now();
     for (let j = 0; j < inner; j++) result = await fn();
-    samples.push((performance.now() - t0) / inner);
+    const elapsed = performance.now() - t0;
+    window += elapsed;
+    samples.push(elapsed / inner);
     check?.(result as T);
   }
   return stats(samples);

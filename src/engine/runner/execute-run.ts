@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StepNode } from '../definition.js';
 import { RunAlreadyActiveError, RunCancelledError, StaleSessionStateError } from '../errors.js';
-import type { WorkflowEvent } from '../events.js';
+import type { WorkflowEvent, WorkflowEventMap } from '../events.js';
 import { PauseRun } from '../pause.js';
 import type { StepOutput } from '../step-output.js';
 import type { RunFinish, RunInputRecord, RunRecord, StepResultRecord, Storage } from '../storage/types.js';
@@ -61,6 +61,8 @@ const NO_METRICS = Object.freeze({ durationMs: 0, stepsExecuted: 0, stepsReused:
 
 /** Starts the run in the background and registers it as in flight (so it can be cancelled and found). */
 export function launchRun(def: RunDefinition, runtime: Runtime, plan: RunPlan): ActiveRun {
+  flatten(plan.runId);
+  flatten(plan.sessionId);
   if (runtime.active.has(plan.runId)) throw new RunAlreadyActiveError(plan.runId);
   const active = new ActiveRun(def.name);
   runtime.track(plan.runId, active);
@@ -68,87 +70,111 @@ export function launchRun(def: RunDefinition, runtime: Runtime, plan: RunPlan): 
   return active;
 }
 
+/**
+ * Node's randomUUID() builds its text by concatenation, which V8 keeps as a tree of ~15 "cons" strings (~450 B
+ * instead of ~60); the run id is then held by every stored record. Reading one character makes V8 flatten the
+ * string in place (and the garbage collector drops the tree). Purely a memory/GC saving: the value is unchanged.
+ */
+function flatten(id: string): void {
+  id.charCodeAt(0);
+}
+
+/**
+ * One async function for the whole run (initialization, the session lock, the run itself and its cleanup):
+ * each async frame and await costs allocations that every run pays.
+ */
 async function executeRun(def: RunDefinition, runtime: Runtime, plan: RunPlan, active: ActiveRun): Promise<RunResult> {
   const startedAt = runtime.clock.now();
-  let release: (() => void) | undefined;
+  const queues = sessionQueues(runtime.storage);
+  let locked = false;
   try {
     const initializing = runtime.init();
     if (initializing !== undefined) await initializing;
-    const lock = sessionQueues(runtime.storage).acquire(plan.sessionId);
-    release = typeof lock === 'function' ? lock : await lock;
-    return await executeLocked(def, runtime, plan, active, startedAt);
+    const acquired = queues.acquire(plan.sessionId);
+    if (acquired !== true) await acquired;
+    locked = true;
+
+    const { storage, clock } = runtime;
+    const session = await storage.getSession(plan.sessionId);
+    const state: SessionState = plan.existing?.initialState ?? plan.initialState ?? session?.state ?? initialState(def);
+    const history = def.historyRunsToLoad > 0 ? await loadHistory(storage, def.name, plan.sessionId, def.historyRunsToLoad) : NO_HISTORY;
+    const firstEventSeq = plan.existing !== undefined && def.storeEvents ? await nextEventSeq(storage, plan.runId) : 0;
+    if (plan.existing === undefined) await storage.createRun(newRunRecord(def, runtime, plan, state));
+
+    const run = new RunContext(def, runtime, plan, history, session?.version ?? 0, firstEventSeq);
+    active.context = run;
+    if (active.pendingCancel !== undefined) run.cancel(active.pendingCancel);
+    active.markCreated();
+    const unlinkSignal = plan.signal === undefined ? undefined : linkSignal(plan.signal, run);
+
+    const scope = new Scope(run, state, fingerprintOf(state), new OutputRegistry(), undefined, false);
+    const initialFingerprint = scope.fingerprint;
+    run.emit('WorkflowStarted', undefined, undefined, startedEventData(def, plan));
+    const stepResults: StepOutput[] = [];
+    let failure: unknown = undefined;
+    try {
+      // Cancellation ends the run at once, even while a step that ignores its signal is still running.
+      await new Promise<void>((resolve, reject) => {
+        run.onRunCancelled = reject;
+        walk(def.steps, scope, stepResults).then(resolve, reject);
+      });
+    } catch (error) {
+      failure = error;
+      run.close(error); // a step still in flight after this may not commit
+    } finally {
+      unlinkSignal?.();
+    }
+
+    const result = outcome(run, failure, stepResults, scope.state);
+    emitFinal(run, result);
+    const now = clock.now();
+    result.metrics = { durationMs: now - startedAt, stepsExecuted: run.stepsExecuted, stepsReused: run.stepsReused };
+    const finish = finishRecord(plan, result, now);
+    if (run.exitRecords !== undefined) {
+      finish.steps = run.exitRecords;
+      if (diffFingerprints(initialFingerprint, scope.fingerprint) !== null) {
+        finish.session = { sessionId: plan.sessionId, state: scope.state, expectedVersion: run.sessionVersion };
+      }
+      // RunFinish has no outbox rows; their idempotency keys make this earlier separate write safe to repeat.
+      if (run.exitOutbox !== undefined && run.exitOutbox.length > 0) await storage.enqueueOutbox(run.exitOutbox, clock.now());
+    }
+    const events = run.takePendingEvents();
+    if (events !== undefined) finish.events = events;
+    try {
+      await storage.finishRun(finish);
+    } catch (error) {
+      await finishAfterStaleSession(storage, finish, result, error);
+    }
+    return result;
   } finally {
-    release?.();
+    if (locked) queues.release(plan.sessionId);
     runtime.untrack(plan.runId);
     active.markCreated();
   }
 }
 
-async function executeLocked(
-  def: RunDefinition, runtime: Runtime, plan: RunPlan, active: ActiveRun, startedAt: number,
-): Promise<RunResult> {
-  const { storage, clock } = runtime;
-  const session = await storage.getSession(plan.sessionId);
-  const state: SessionState = plan.existing?.initialState ?? plan.initialState ?? session?.state ?? initialState(def);
-  const history = def.historyRunsToLoad > 0 ? await loadHistory(storage, def.name, plan.sessionId, def.historyRunsToLoad) : NO_HISTORY;
-  const firstEventSeq = plan.existing !== undefined && def.storeEvents ? await nextEventSeq(storage, plan.runId) : 0;
-  if (plan.existing === undefined) await storage.createRun(newRunRecord(def, runtime, plan, state));
+function startedEventData(def: RunDefinition, plan: RunPlan): WorkflowEventMap['WorkflowStarted'] {
+  const data: WorkflowEventMap['WorkflowStarted'] = { workflowName: def.name, sessionId: plan.sessionId, resumed: plan.existing !== undefined };
+  if (plan.parentRunId) data.parentRunId = plan.parentRunId;
+  return data;
+}
 
-  const run = new RunContext({
-    runId: plan.runId, rootRunId: plan.rootRunId ?? plan.runId, workflowName: def.name, sessionId: plan.sessionId, userId: plan.userId, input: plan.input,
-    storage, durability: def.durability, clock, random: runtime.random,
-    memo: plan.memo, copyReused: plan.copyReused ?? false, resume: plan.resume,
-    history, workflowHistoryRuns: def.workflowHistoryRuns, sessionVersion: session?.version ?? 0,
-    storeEvents: def.storeEvents, eventsToSkip: def.eventsToSkip, firstEventSeq, listener: plan.listener,
-  });
-  active.context = run;
-  if (active.pendingCancel !== undefined) run.cancel(active.pendingCancel);
-  active.markCreated();
-  const unlinkSignal = plan.signal === undefined ? undefined : linkSignal(plan.signal, run);
-
-  const scope = new Scope(run, state, fingerprintOf(state), new OutputRegistry(), undefined, false);
-  const initialFingerprint = scope.fingerprint;
-  run.emit('WorkflowStarted', undefined, undefined, { workflowName: def.name, sessionId: plan.sessionId, resumed: plan.existing !== undefined, ...(plan.parentRunId ? { parentRunId: plan.parentRunId } : {}) });
-  const stepResults: StepOutput[] = [];
-  let failure: unknown = undefined;
-  try {
-    // Cancellation ends the run at once, even while a step that ignores its signal is still running.
-    await new Promise<void>((resolve, reject) => {
-      run.onRunCancelled = reject;
-      walk(def.steps, scope, stepResults).then(resolve, reject);
-    });
-  } catch (error) {
-    failure = error;
-    run.close(error); // a step still in flight after this may not commit
-  } finally {
-    unlinkSignal?.();
-  }
-
-  const result = outcome(run, failure, stepResults, scope.state);
-  emitFinal(run, result);
-  const now = clock.now();
-  result.metrics = { durationMs: now - startedAt, stepsExecuted: run.stepsExecuted, stepsReused: run.stepsReused };
-  // Storage copies what it is given (memory through JSON, SQL by serializing), so the result may share objects with it.
-  const finish: RunFinish = { runId: plan.runId, status: result.status, metrics: result.metrics, now };
+/** Storage copies what it is given (memory through JSON, SQL by serializing), so the result may share objects with it. */
+function finishRecord(plan: RunPlan, result: RunResult, now: number): RunFinish {
+  const finish: RunFinish = {
+    runId: plan.runId, status: result.status, content: undefined, error: undefined, metrics: result.metrics, pause: undefined,
+    session: undefined, events: undefined, steps: undefined, now,
+  };
   if (result.status === 'completed' && result.content !== undefined) finish.content = result.content;
   if (result.error !== undefined) finish.error = serializeError(result.error);
   if (result.pause !== undefined) finish.pause = result.pause;
-  if (run.exitRecords !== undefined) {
-    finish.steps = run.exitRecords;
-    if (diffFingerprints(initialFingerprint, scope.fingerprint) !== null) {
-      finish.session = { sessionId: plan.sessionId, state: scope.state, expectedVersion: run.sessionVersion };
-    }
-    // RunFinish has no outbox rows; their idempotency keys make this earlier separate write safe to repeat.
-    if (run.exitOutbox !== undefined && run.exitOutbox.length > 0) await storage.enqueueOutbox(run.exitOutbox, clock.now());
-  }
-  const events = run.takePendingEvents();
-  if (events.length > 0) finish.events = events;
-  await finishRun(storage, finish, result);
-  return result;
+  return finish;
 }
 
 async function walk(nodes: readonly StepNode[], scope: Scope, results: StepOutput[]): Promise<void> {
-  for (const node of nodes) {
+  // An index loop: an iterator would be one more object kept alive across every await.
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     const output = await node.execute(scope, node.name);
     if (output !== null) results.push(output);
     if (scope.run.stopOutput !== undefined) return;
@@ -194,15 +220,11 @@ function emitFinal(run: RunContext, result: RunResult): void {
 }
 
 /** With durability 'exit' the session is only written here; a stale version turns the run into an error, never a lost update. */
-async function finishRun(storage: Storage, finish: RunFinish, result: RunResult): Promise<void> {
-  try {
-    await storage.finishRun(finish);
-  } catch (error) {
-    if (!(error instanceof StaleSessionStateError) || finish.session === undefined) throw error;
-    result.status = 'error';
-    result.error = error;
-    await storage.finishRun({ ...finish, status: 'error', session: undefined, content: undefined, pause: undefined, error: serializeError(error) });
-  }
+async function finishAfterStaleSession(storage: Storage, finish: RunFinish, result: RunResult, error: unknown): Promise<void> {
+  if (!(error instanceof StaleSessionStateError) || finish.session === undefined) throw error;
+  result.status = 'error';
+  result.error = error;
+  await storage.finishRun({ ...finish, status: 'error', session: undefined, content: undefined, pause: undefined, error: serializeError(error) });
 }
 
 function newRunRecord(def: RunDefinition, runtime: Runtime, plan: RunPlan, state: SessionState): RunRecord {

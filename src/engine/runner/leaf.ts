@@ -1,12 +1,12 @@
 /**
  * Executing one leaf step (function, agent, team): reuse a recorded result, or run attempts with retries,
  * backoff and a per-attempt timeout; roll a failed attempt's state changes back; commit the result.
- * This is the per-step hot path: no clones, no per-step closures unless the step has a timeout.
+ * This is the per-step hot path: no clones, and no async frame for a step that answers synchronously.
  */
 import { StepFailedError, StepTimeoutError } from '../errors.js';
 import { PauseRun } from '../pause.js';
 import { StepOutput } from '../step-output.js';
-import type { StepRecordStatus } from '../storage/types.js';
+import type { StepRecordStatus, StepResultRecord } from '../storage/types.js';
 import { isPromiseLike } from './promise-like.js';
 import { serializeError } from './errors-json.js';
 import { reuseRecord } from './memo.js';
@@ -30,31 +30,72 @@ export interface LeafSpec {
   historyRuns(): number;
 }
 
-export async function executeLeaf(step: LeafSpec, scope: Scope, path: string): Promise<StepOutput> {
+/**
+ * The common case runs without an async frame: no recorded result, no timeout, and a first attempt that
+ * answers synchronously with success. Its commit is then the only promise. Anything else (a promise, a
+ * throw, a pause, `success: false`) continues in runAttempts exactly where the first attempt left off.
+ */
+export function executeLeaf(step: LeafSpec, scope: Scope, path: string): Promise<StepOutput> {
   const run = scope.run;
-  if (run.memo !== undefined) {
-    const recorded = run.recorded(path);
-    if (recorded !== undefined) {
-      const output = await reuseRecord(scope, recorded);
-      run.emit('StepCompleted', path, step.name, { content: output.content, attempts: recorded.attempts, reused: true });
-      scope.record(step.name, output);
-      if (output.stop === true) run.stopOutput = output;
-      return output;
+  try {
+    if (run.memo !== undefined) {
+      const recorded = run.recorded(path);
+      if (recorded !== undefined) return reuseLeaf(step, scope, path, recorded);
     }
+    run.assertOpen();
+    run.emit('StepStarted', path, step.name, step.startedEventData);
+    const startedAt = run.clock.now();
+    const input = new RunStepInput(scope, step.name, path, 1, step.historyRuns());
+    let value: unknown;
+    try {
+      value = step.timeoutMs === undefined ? step.invoke(input) : attemptWithTimeout(step, input, scope, path, step.timeoutMs);
+    } catch (error) {
+      return runAttempts(step, scope, path, startedAt, input, { threw: error });
+    }
+    if (!isPromiseLike(value) && !(value instanceof PauseRun)) {
+      const output = toStepOutput(value, step);
+      if (output.success) {
+        const writing = recordLeaf(step, scope, path, startedAt, 1, 'completed', output, input);
+        if (writing === undefined) return Promise.resolve(completeLeaf(step, scope, path, 1, 'completed', output));
+        return writing.then((written) => {
+          run.committed(written);
+          return completeLeaf(step, scope, path, 1, 'completed', output);
+        });
+      }
+    }
+    return runAttempts(step, scope, path, startedAt, input, { value });
+  } catch (error) {
+    return Promise.reject(error as Error);
   }
-  run.assertOpen();
-  run.emit('StepStarted', path, step.name, step.startedEventData);
-  const startedAt = run.clock.now();
+}
+
+async function reuseLeaf(step: LeafSpec, scope: Scope, path: string, recorded: StepResultRecord): Promise<StepOutput> {
+  const run = scope.run;
+  const output = await reuseRecord(scope, recorded);
+  run.emit('StepCompleted', path, step.name, { content: output.content, attempts: recorded.attempts, reused: true });
+  scope.record(step.name, output);
+  if (output.stop === true) run.stopOutput = output;
+  return output;
+}
+
+/**
+ * Settles the first attempt (its value or what it threw) and runs the retries: a failed attempt's state
+ * changes are rolled back, the backoff slept, and the last failure either fails the run or skips the step.
+ */
+async function runAttempts(
+  step: LeafSpec, scope: Scope, path: string, startedAt: number, firstInput: RunStepInput, first: { value?: unknown; threw?: unknown },
+): Promise<StepOutput> {
+  const run = scope.run;
   const before = scope.fingerprint;
-  let attempt = 0;
+  let attempt = 1;
+  let input = firstInput;
+  let pending = first;
   let output: StepOutput;
   let status: StepRecordStatus = 'completed';
-  let input: RunStepInput;
   for (;;) {
-    attempt++;
-    input = new RunStepInput(scope, step.name, path, attempt, step.historyRuns());
     try {
-      let value = step.timeoutMs === undefined ? step.invoke(input) : attemptWithTimeout(step, input, scope, path, step.timeoutMs);
+      if ('threw' in pending) throw pending.threw;
+      let value = pending.value;
       if (isPromiseLike(value)) value = await value;
       output = toStepOutput(value, step);
       if (!output.success) throw new Error(output.error?.message ?? `step returned success: false`);
@@ -70,6 +111,13 @@ export async function executeLeaf(step: LeafSpec, scope: Scope, path: string): P
         const delayMs = backoffDelay(step.backoff, attempt, run.random);
         run.emit('StepRetry', path, step.name, { attempt, delayMs, error: serializeError(error) });
         await run.sleep(delayMs);
+        attempt++;
+        input = new RunStepInput(scope, step.name, path, attempt, step.historyRuns());
+        try {
+          pending = { value: step.timeoutMs === undefined ? step.invoke(input) : attemptWithTimeout(step, input, scope, path, step.timeoutMs) };
+        } catch (thrown) {
+          pending = { threw: thrown };
+        }
         continue;
       }
       const failure = new StepFailedError(step.name, path, attempt, error);
@@ -80,6 +128,17 @@ export async function executeLeaf(step: LeafSpec, scope: Scope, path: string): P
       break;
     }
   }
+  const writing = recordLeaf(step, scope, path, startedAt, attempt, status, output, input);
+  if (writing !== undefined) run.committed(await writing);
+  return completeLeaf(step, scope, path, attempt, status, output);
+}
+
+/** Takes the state change and commits the step's record (and its outbox rows, if it completed). */
+function recordLeaf(
+  step: LeafSpec, scope: Scope, path: string, startedAt: number, attempt: number, status: StepRecordStatus, output: StepOutput, input: RunStepInput,
+): Promise<{ sessionVersion?: number }> | undefined {
+  const run = scope.run;
+  const before = scope.fingerprint;
   // A step may assign a new object to input.workflowSessionState (as the guide does when it is None).
   const assigned = input.workflowSessionState;
   if (status === 'completed' && assigned !== scope.state && typeof assigned === 'object' && assigned !== null) scope.state = assigned;
@@ -88,12 +147,16 @@ export async function executeLeaf(step: LeafSpec, scope: Scope, path: string): P
   scope.fingerprint = after;
   run.stepsExecuted++;
   const finishedAt = run.clock.now();
-  const writing = run.commit(
+  return run.commit(
     scope,
     { runId: run.runId, stepPath: path, stepName: step.name, stepType: step.stepType, status, output: storedOutput(output), stateDelta, attempts: attempt, startedAt, finishedAt },
     status === 'completed' ? input.stagedOutbox() : undefined,
   );
-  if (writing !== undefined) run.committed(await writing);
+}
+
+/** After the commit: the step's output becomes visible to later steps. */
+function completeLeaf(step: LeafSpec, scope: Scope, path: string, attempt: number, status: StepRecordStatus, output: StepOutput): StepOutput {
+  const run = scope.run;
   if (status === 'completed') run.emit('StepCompleted', path, step.name, { content: output.content, attempts: attempt, reused: false });
   scope.record(step.name, output);
   if (output.stop === true) run.stopOutput = output;

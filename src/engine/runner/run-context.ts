@@ -6,36 +6,12 @@
 import type { WorkflowEvent, WorkflowEventMap, WorkflowEventType } from '../events.js';
 import type { StepOutput } from '../step-output.js';
 import type { OutboxMessage, RunInputRecord, StepCommit, StepResultRecord, Storage } from '../storage/types.js';
-import type { Clock, Durability, WorkflowHistoryEntry } from '../types.js';
+import type { Clock, WorkflowHistoryEntry } from '../types.js';
+import type { RunDefinition, RunPlan } from './execute-run.js';
+import type { Runtime } from './runtime.js';
 import type { Scope } from './scope.js';
 
 export type OutboxRow = OutboxMessage & { runId?: string };
-
-export interface RunContextInit {
-  runId: string;
-  rootRunId: string;
-  workflowName: string;
-  sessionId: string;
-  userId: string | undefined;
-  input: RunInputRecord;
-  storage: Storage;
-  durability: Durability;
-  clock: Clock;
-  random: () => number;
-  /** Records of an earlier execution of this run (resume) or of the parent run (rerun), by step path. */
-  memo: Map<string, StepResultRecord> | undefined;
-  /** Rerun: reused records are written again under the new run id. */
-  copyReused: boolean;
-  resume: { stepPath: string; data: unknown } | undefined;
-  history: readonly WorkflowHistoryEntry[];
-  /** How many runs every step sees (workflow-level addWorkflowHistory); steps may ask for more. */
-  workflowHistoryRuns: number;
-  sessionVersion: number;
-  storeEvents: boolean;
-  eventsToSkip: ReadonlySet<string> | undefined;
-  firstEventSeq: number;
-  listener: ((event: WorkflowEvent) => void) | undefined;
-}
 
 export class RunContext {
   readonly runId: string;
@@ -83,28 +59,29 @@ export class RunContext {
   /** The runner's own wait for the walk (one per run, so a field rather than a hook in the set). */
   onRunCancelled: ((reason: unknown) => void) | undefined = undefined;
 
-  constructor(init: RunContextInit) {
-    this.runId = init.runId;
-    this.rootRunId = init.rootRunId;
-    this.workflowName = init.workflowName;
-    this.sessionId = init.sessionId;
-    this.userId = init.userId;
-    this.input = init.input;
-    this.storage = init.storage;
-    this.clock = init.clock;
-    this.random = init.random;
-    this.memo = init.memo;
-    this.copyReused = init.copyReused;
-    this.resume = init.resume;
-    this.history = init.history;
-    this.workflowHistoryRuns = init.workflowHistoryRuns;
-    this.sessionVersion = init.sessionVersion;
-    this.storeEvents = init.storeEvents;
-    this.eventsToSkip = init.eventsToSkip;
-    this.listener = init.listener;
-    this.seq = init.firstEventSeq;
-    this.exitRecords = init.durability === 'exit' ? [] : undefined;
-    this.exitOutbox = init.durability === 'exit' ? [] : undefined;
+  /** Built from the run's definition, runtime and plan directly (no options object: one per run adds up). */
+  constructor(def: RunDefinition, runtime: Runtime, plan: RunPlan, history: readonly WorkflowHistoryEntry[], sessionVersion: number, firstEventSeq: number) {
+    this.runId = plan.runId;
+    this.rootRunId = plan.rootRunId ?? plan.runId;
+    this.workflowName = def.name;
+    this.sessionId = plan.sessionId;
+    this.userId = plan.userId;
+    this.input = plan.input;
+    this.storage = runtime.storage;
+    this.clock = runtime.clock;
+    this.random = runtime.random;
+    this.memo = plan.memo;
+    this.copyReused = plan.copyReused ?? false;
+    this.resume = plan.resume;
+    this.history = history;
+    this.workflowHistoryRuns = def.workflowHistoryRuns;
+    this.sessionVersion = sessionVersion;
+    this.storeEvents = def.storeEvents;
+    this.eventsToSkip = def.eventsToSkip;
+    this.listener = plan.listener;
+    this.seq = firstEventSeq;
+    this.exitRecords = def.durability === 'exit' ? [] : undefined;
+    this.exitOutbox = def.durability === 'exit' ? [] : undefined;
   }
 
   get stopped(): boolean {
@@ -120,11 +97,11 @@ export class RunContext {
     if (this.listener !== undefined) this.listener(event);
   }
 
-  /** Events not yet stored (handed to finishRun at the end). */
-  takePendingEvents(): WorkflowEvent[] {
-    const events = this.pendingEvents ?? [];
+  /** Events not yet stored (handed to finishRun at the end); undefined when there are none. */
+  takePendingEvents(): WorkflowEvent[] | undefined {
+    const events = this.pendingEvents;
     this.pendingEvents = undefined;
-    return events;
+    return events !== undefined && events.length > 0 ? events : undefined;
   }
 
   /** Aborted when the run is cancelled; what steps get as `input.signal`. */
@@ -205,7 +182,8 @@ export class RunContext {
     if (!scope.isBranch && record.stateDelta !== null) {
       commit.session = { sessionId: this.sessionId, state: scope.state, expectedVersion: this.sessionVersion };
     }
-    if (this.pendingEvents !== undefined && this.pendingEvents.length > 0) commit.events = this.takePendingEvents();
+    const events = this.takePendingEvents();
+    if (events !== undefined) commit.events = events;
     if (outbox !== undefined) commit.outbox = outbox;
     return this.storage.commitStep(commit);
   }

@@ -5,25 +5,29 @@
  */
 import type { Storage } from '../storage/types.js';
 
-type Release = () => void;
-
 class SessionQueues {
-  /** Sessions with a run in progress → the runs waiting for it, in arrival order. */
-  private readonly waiting = new Map<string, Array<() => void>>();
+  /** Sessions with a run in progress → the runs waiting for it, in arrival order (null: nobody waits yet). */
+  private readonly waiting = new Map<string, Array<() => void> | null>();
 
-  /** Resolves (or returns at once, without a promise, when the session is free) with the release function. */
-  acquire(sessionId: string): Release | Promise<Release> {
+  /**
+   * True when the session was free and is now held; otherwise a promise that resolves once it is held. The
+   * holder calls release(sessionId) exactly once (no release closure per run: this is on every run's path).
+   */
+  acquire(sessionId: string): true | Promise<void> {
     const queue = this.waiting.get(sessionId);
     if (queue === undefined) {
-      this.waiting.set(sessionId, []);
-      return () => this.release(sessionId);
+      this.waiting.set(sessionId, null);
+      return true;
     }
-    return new Promise<Release>((resolve) => queue.push(() => resolve(() => this.release(sessionId))));
+    return new Promise<void>((resolve) => {
+      if (queue === null) this.waiting.set(sessionId, [resolve]);
+      else queue.push(resolve);
+    });
   }
 
-  private release(sessionId: string): void {
-    const queue = this.waiting.get(sessionId);
-    const next = queue?.shift();
+  /** Hands the session to the next waiting run, or frees it. */
+  release(sessionId: string): void {
+    const next = this.waiting.get(sessionId)?.shift();
     if (next !== undefined) next();
     else this.waiting.delete(sessionId);
   }

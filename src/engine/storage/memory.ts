@@ -1,10 +1,17 @@
 /**
  * In-memory Storage for tests and throwaway runs. Same contract as SQLite and Postgres (the contract suite
- * runs against all three): values are copied through JSON on the way in and out, versions and leases are
- * checked the same way. Every method runs synchronously inside its promise, so each one is atomic.
+ * runs against all three): values go through JSON on the way in and come back as fresh copies, versions and
+ * leases are checked the same way. Every method runs synchronously inside its promise, so each one is atomic.
+ *
+ * Records are kept like SQL rows (see memory-rows.ts), their JSON values copied once when written and again
+ * only when read: isolation without copying on every write what a read would copy again, and little for the
+ * garbage collector to walk.
  */
 import { DuplicateRunError, RunNotFoundError, StaleSessionStateError } from '../errors.js';
-import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, cloneJson, compact, purgeableStatuses } from './serialize.js';
+import { MemoryOutbox } from './memory-outbox.js';
+import { RunRow, RunningRuns, RunsBySession, SessionRow, StepRow } from './memory-rows.js';
+import { keepValue } from './memory-values.js';
+import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, purgeableStatuses } from './serialize.js';
 import { FINAL_RUN_STATUSES } from './types.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
@@ -12,43 +19,44 @@ import type {
 } from './types.js';
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
+type Written = { sessionVersion?: number };
+
+/*
+ * The methods the runner calls on every run and step (getSession, createRun, commitStep, finishRun) are plain
+ * functions returning settled promises rather than async functions, which cost a frame per call; their errors
+ * still arrive as rejections. A commit that wrote no session shares one frozen answer.
+ */
+const DONE: Promise<undefined> = Promise.resolve(undefined);
+const NO_SESSION_WRITTEN: Promise<Written> = Promise.resolve(Object.freeze({}));
+const written = (sessionVersion: number | undefined): Promise<Written> =>
+  sessionVersion === undefined ? NO_SESSION_WRITTEN : Promise.resolve({ sessionVersion });
 
 /**
  * Only the fields the SQL storages have columns for are kept, so a caller passing a richer object (an engine
- * event with `stepName`, say) gets the same record back from every storage.
+ * event with `stepName`, say) gets the same record back from every storage. JSON drops undefined keys.
  */
-const storedEvent = (e: StoredEvent): StoredEvent =>
-  compact({ runId: e.runId, seq: e.seq, type: e.type, stepPath: e.stepPath, time: e.time, data: cloneJson(e.data) });
-
-const stepRecord = (s: StepResultRecord): StepResultRecord => ({
-  runId: s.runId, stepPath: s.stepPath, stepName: s.stepName, stepType: s.stepType, status: s.status, output: cloneJson(s.output),
-  stateDelta: cloneJson(s.stateDelta), attempts: s.attempts, startedAt: s.startedAt, finishedAt: s.finishedAt,
-});
-
-const runRecord = (r: RunRecord): RunRecord => compact(cloneJson({
-  runId: r.runId, workflowName: r.workflowName, sessionId: r.sessionId, status: r.status, input: r.input, initialState: r.initialState,
-  content: r.content, error: r.error, parentRunId: r.parentRunId, rerunFromStep: r.rerunFromStep, pause: r.pause,
-  resumeData: r.resumeData, metrics: r.metrics, leaseOwner: r.leaseOwner, leaseExpiresAt: r.leaseExpiresAt,
-  createdAt: r.createdAt, updatedAt: r.updatedAt, finishedAt: r.finishedAt,
-}));
+const storedEvent = (e: StoredEvent): string =>
+  JSON.stringify({ runId: e.runId, seq: e.seq, type: e.type, stepPath: e.stepPath, time: e.time, data: e.data });
 
 const byStepOrder = (a: StepResultRecord, b: StepResultRecord): number =>
   a.finishedAt - b.finishedAt || a.startedAt - b.startedAt || (a.stepPath < b.stepPath ? -1 : a.stepPath > b.stepPath ? 1 : 0);
 
+const byNewestRun = (a: RunRow, b: RunRow): number => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
+
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
-  private readonly sessions = new Map<string, SessionRecord>();
-  private readonly runs = new Map<string, RunRecord>();
+  private readonly sessions = new Map<string, SessionRow>();
+  private readonly runs = new Map<string, RunRow>();
+  private readonly running = new RunningRuns();
+  private readonly runsBySession = new RunsBySession();
   /** runId → stepPath → record */
-  private readonly steps = new Map<string, Map<string, StepResultRecord>>();
-  /** runId → seq → event */
-  private readonly events = new Map<string, Map<number, StoredEvent>>();
+  private readonly steps = new Map<string, Map<string, StepRow>>();
+  /** runId → seq → event as JSON text */
+  private readonly events = new Map<string, Map<number, string>>();
   private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
   private readonly sequences = new Map<string, number>();
   private readonly sequenceKeys = new Map<string, number>();
-  private readonly outbox = new Map<number, OutboxRecord>();
-  private readonly outboxKeys = new Map<string, number>();
-  private nextOutboxId = 1;
+  private readonly outbox = new MemoryOutbox();
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -56,9 +64,9 @@ export class MemoryStorage implements Storage {
 
   // --- sessions ---
 
-  async getSession(sessionId: string): Promise<SessionRecord | undefined> {
+  getSession(sessionId: string): Promise<SessionRecord | undefined> {
     const session = this.sessions.get(sessionId);
-    return session && cloneJson(session);
+    return session === undefined ? DONE : Promise.resolve(session.toRecord(sessionId));
   }
 
   async saveSession(sessionId: string, state: Record<string, unknown>, expectedVersion: number, now: number): Promise<number> {
@@ -76,112 +84,153 @@ export class MemoryStorage implements Storage {
   private writeSession(write: SessionWrite, now: number): number {
     this.checkSession(write);
     const version = write.expectedVersion + 1;
-    this.sessions.set(write.sessionId, { sessionId: write.sessionId, state: cloneJson(write.state), version, updatedAt: now });
+    this.sessions.set(write.sessionId, new SessionRow(keepValue(write.state), version, now));
     return version;
   }
 
   // --- runs ---
 
-  async createRun(run: RunRecord): Promise<void> {
-    if (this.runs.has(run.runId)) throw new DuplicateRunError(run.runId);
-    this.runs.set(run.runId, runRecord(run));
+  createRun(run: RunRecord): Promise<void> {
+    try {
+      if (this.runs.has(run.runId)) throw new DuplicateRunError(run.runId);
+      const row = new RunRow(run);
+      this.runs.set(row.runId, row);
+      this.runsBySession.add(row);
+      if (row.status === 'running') this.running.add(row);
+      return DONE;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    const run = this.runs.get(runId);
-    return run && cloneJson(run);
+    return this.runs.get(runId)?.toRecord();
   }
 
   async listRuns(filter: RunFilter): Promise<{ runs: RunRecord[]; total: number }> {
-    const matching = [...this.runs.values()]
-      .filter((run) =>
-        (filter.status === undefined || run.status === filter.status) &&
+    const candidates = filter.sessionId === undefined ? this.runs.values() : this.runsBySession.get(filter.sessionId);
+    const matching: RunRow[] = [];
+    for (const run of candidates) {
+      if ((filter.status === undefined || run.status === filter.status) &&
         (filter.workflowName === undefined || run.workflowName === filter.workflowName) &&
-        (filter.sessionId === undefined || run.sessionId === filter.sessionId) &&
-        (filter.parentRunId === undefined || run.parentRunId === filter.parentRunId))
-      .sort((a, b) => b.createdAt - a.createdAt || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
+        (filter.parentRunId === undefined || run.parentRunId === filter.parentRunId)) matching.push(run);
+    }
+    matching.sort(byNewestRun);
     const offset = filter.offset ?? 0;
     const page = matching.slice(offset, offset + (filter.limit ?? DEFAULT_LIST_LIMIT));
-    return { runs: page.map((run) => cloneJson(run)), total: matching.length };
+    return { runs: page.map((run) => run.toRecord()), total: matching.length };
   }
 
-  async finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
+  finishRun(finish: RunFinish): Promise<Written> {
+    try {
+      return written(this.finish(finish));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  private finish(finish: RunFinish): number | undefined {
     const run = this.runs.get(finish.runId);
     if (!run) throw new RunNotFoundError(finish.runId);
     if (finish.session) this.checkSession(finish.session);
+    // Serialize before changing anything: a value JSON refuses (a BigInt) must leave the store as it was.
+    const content = keepValue(finish.content);
+    const error = keepValue(finish.error);
+    const metrics = keepValue(finish.metrics);
+    const pause = keepValue(finish.pause);
+    const steps = finish.steps === undefined ? undefined : finish.steps.map((step) => new StepRow(step));
+    const events = finish.events === undefined ? undefined : finish.events.map(storedEvent);
     const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
-    for (const step of finish.steps ?? []) this.putStep(step);
-    this.putEvents(finish.events ?? []);
-    const final = FINAL_RUN_STATUSES.includes(finish.status);
-    const updated: RunRecord = {
-      ...run,
-      status: finish.status,
-      content: cloneJson(finish.content),
-      error: cloneJson(finish.error),
-      metrics: cloneJson(finish.metrics),
-      pause: cloneJson(finish.pause),
-      leaseOwner: undefined,
-      leaseExpiresAt: undefined,
-      updatedAt: finish.now,
-      finishedAt: final ? finish.now : undefined,
-    };
-    this.runs.set(run.runId, compact(updated));
-    return sessionVersion === undefined ? {} : { sessionVersion };
+    if (steps !== undefined) for (let i = 0; i < steps.length; i++) this.putStep(finish.steps![i]!.runId, steps[i]!);
+    if (events !== undefined) this.putEvents(finish.events!, events);
+    run.status = finish.status;
+    run.content = content;
+    run.error = error;
+    run.metrics = metrics;
+    run.pause = pause;
+    run.leaseOwner = undefined;
+    run.leaseExpiresAt = undefined;
+    run.updatedAt = finish.now;
+    run.finishedAt = FINAL_RUN_STATUSES.includes(finish.status) ? finish.now : undefined;
+    if (run.status !== 'running') this.running.remove(run);
+    return sessionVersion;
   }
 
   async markResumed(runId: string, resumeData: unknown, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
     const run = this.runs.get(runId);
     if (!run || run.status !== 'paused') return false;
-    this.runs.set(runId, compact({
-      ...run, status: 'running', pause: undefined, resumeData: cloneJson(resumeData), leaseOwner, leaseExpiresAt, updatedAt: now,
-    }));
+    run.resumeData = keepValue(resumeData);
+    run.status = 'running';
+    run.pause = undefined;
+    run.leaseOwner = leaseOwner;
+    run.leaseExpiresAt = leaseExpiresAt;
+    run.updatedAt = now;
+    this.running.add(run);
     return true;
   }
 
   // --- step results and events ---
 
-  async commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
-    const now = commit.step.finishedAt;
-    const sessionVersion = commit.session ? this.writeSession(commit.session, now) : undefined;
-    this.putStep(commit.step);
-    this.putEvents(commit.events ?? []);
-    this.insertOutbox(commit.outbox ?? [], now);
-    return sessionVersion === undefined ? {} : { sessionVersion };
+  commitStep(commit: StepCommit): Promise<Written> {
+    try {
+      return written(this.commit(commit));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
-  private putStep(step: StepResultRecord): void {
-    let byPath = this.steps.get(step.runId);
-    if (!byPath) this.steps.set(step.runId, (byPath = new Map()));
-    byPath.set(step.stepPath, stepRecord(step));
+  private commit(commit: StepCommit): number | undefined {
+    const now = commit.step.finishedAt;
+    const step = new StepRow(commit.step);
+    const events = commit.events === undefined ? undefined : commit.events.map(storedEvent);
+    const sessionVersion = commit.session ? this.writeSession(commit.session, now) : undefined;
+    this.putStep(commit.step.runId, step);
+    if (events !== undefined) this.putEvents(commit.events!, events);
+    if (commit.outbox !== undefined) this.outbox.insert(commit.outbox, now);
+    return sessionVersion;
+  }
+
+  private putStep(runId: string, row: StepRow): void {
+    let byPath = this.steps.get(runId);
+    if (!byPath) this.steps.set(runId, (byPath = new Map()));
+    byPath.set(row.stepPath, row);
   }
 
   async getStepResults(runId: string): Promise<StepResultRecord[]> {
-    return [...(this.steps.get(runId)?.values() ?? [])].sort(byStepOrder).map((step) => cloneJson(step));
+    const records: StepResultRecord[] = [];
+    for (const row of this.steps.get(runId)?.values() ?? []) records.push(row.toRecord(runId));
+    return records.sort(byStepOrder);
   }
 
   async appendEvents(events: StoredEvent[]): Promise<void> {
-    this.putEvents(events);
+    this.putEvents(events, events.map(storedEvent));
   }
 
-  /** (runId, seq) is unique: an event re-sent by a replayed step is kept once, the first copy wins. */
-  private putEvents(events: StoredEvent[]): void {
-    for (const event of events) {
-      let bySeq = this.events.get(event.runId);
-      if (!bySeq) this.events.set(event.runId, (bySeq = new Map()));
-      if (!bySeq.has(event.seq)) bySeq.set(event.seq, storedEvent(event));
+  /**
+   * `texts[i]` is `events[i]` serialized (done before any change, so a value JSON refuses changes nothing).
+   * (runId, seq) is unique: an event re-sent by a replayed step is kept once, the first copy wins.
+   */
+  private putEvents(events: StoredEvent[], texts: string[]): void {
+    for (let i = 0; i < events.length; i++) {
+      const { runId, seq } = events[i]!;
+      let bySeq = this.events.get(runId);
+      if (!bySeq) this.events.set(runId, (bySeq = new Map()));
+      if (!bySeq.has(seq)) bySeq.set(seq, texts[i]!);
     }
   }
 
   async getEvents(runId: string): Promise<StoredEvent[]> {
-    return [...(this.events.get(runId)?.values() ?? [])].sort((a, b) => a.seq - b.seq).map((event) => cloneJson(event));
+    const bySeq = this.events.get(runId);
+    if (bySeq === undefined) return [];
+    return [...bySeq.keys()].sort((a, b) => a - b).map((seq) => JSON.parse(bySeq.get(seq)!) as StoredEvent);
   }
 
   // --- run leases ---
 
   async heartbeat(owner: string, leaseExpiresAt: number, _now: number): Promise<number> {
     let extended = 0;
-    for (const run of this.runs.values()) {
-      if (run.status === 'running' && run.leaseOwner === owner) {
+    for (const run of this.running) {
+      if (run.leaseOwner === owner) {
         run.leaseExpiresAt = leaseExpiresAt;
         extended++;
       }
@@ -190,12 +239,16 @@ export class MemoryStorage implements Storage {
   }
 
   async claimExpiredRuns(owner: string, leaseExpiresAt: number, now: number, limit: number): Promise<RunRecord[]> {
-    const expired = [...this.runs.values()]
-      .filter((run) => run.status === 'running' && (run.leaseExpiresAt ?? Number.NEGATIVE_INFINITY) < now)
+    const expired = [...this.running]
+      .filter((run) => (run.leaseExpiresAt ?? Number.NEGATIVE_INFINITY) < now)
       .sort((a, b) => (a.leaseExpiresAt ?? 0) - (b.leaseExpiresAt ?? 0) || a.createdAt - b.createdAt)
       .slice(0, Math.max(0, limit));
-    for (const run of expired) Object.assign(run, { leaseOwner: owner, leaseExpiresAt, updatedAt: now });
-    return expired.map((run) => cloneJson(run));
+    for (const run of expired) {
+      run.leaseOwner = owner;
+      run.leaseExpiresAt = leaseExpiresAt;
+      run.updatedAt = now;
+    }
+    return expired.map((run) => run.toRecord());
   }
 
   // --- named leases ---
@@ -226,74 +279,31 @@ export class MemoryStorage implements Storage {
   // --- outbox ---
 
   async enqueueOutbox(messages: Array<OutboxMessage & { runId?: string }>, now: number): Promise<void> {
-    this.insertOutbox(messages, now);
+    this.outbox.insert(messages, now);
   }
 
-  /** The key is the idempotency key: a second insert with a known key is a no-op (ON CONFLICT DO NOTHING). */
-  private insertOutbox(messages: Array<OutboxMessage & { runId?: string }>, now: number): void {
-    for (const message of messages) {
-      if (this.outboxKeys.has(message.key)) continue;
-      const id = this.nextOutboxId++;
-      this.outboxKeys.set(message.key, id);
-      this.outbox.set(id, compact({
-        id, key: message.key, topic: message.topic, payload: cloneJson(message.payload), runId: message.runId,
-        status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now,
-      }));
-    }
-  }
-
-  /** `attempts` counts claims: a message that crashes its deliverer still moves towards `dead`. */
   async claimOutbox(owner: string, claimExpiresAt: number, now: number, limit: number, topics?: string[]): Promise<OutboxRecord[]> {
-    const due = [...this.outbox.values()]
-      .filter((row) =>
-        (topics === undefined || topics.includes(row.topic)) &&
-        ((row.status === 'pending' && row.nextAttemptAt <= now) ||
-          (row.status === 'delivering' && (row.claimExpiresAt ?? 0) < now)))
-      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
-      .slice(0, Math.max(0, limit));
-    for (const row of due) {
-      Object.assign(row, { status: 'delivering', claimedBy: owner, claimExpiresAt, attempts: row.attempts + 1, updatedAt: now });
-    }
-    return due.map((row) => cloneJson(row));
+    return this.outbox.claim(owner, claimExpiresAt, now, limit, topics);
   }
 
-  /** Delivered wins over any claim: once the provider accepted the message, nobody may send it again. */
   async markOutboxDelivered(id: number, owner: string, result: unknown, now: number): Promise<void> {
-    const row = this.outbox.get(id);
-    if (!row || row.status === 'delivered' || row.status === 'dead') return;
-    this.outbox.set(id, compact({
-      ...row, status: 'delivered', result: cloneJson(result), claimedBy: owner, claimExpiresAt: undefined, deliveredAt: now, updatedAt: now,
-    }));
+    this.outbox.markDelivered(id, owner, result, now);
   }
 
-  /** Only the current claimer may report a failure: a late report must not undo another owner's claim. */
   async markOutboxFailed(id: number, owner: string, error: string, nextAttemptAt: number, dead: boolean, now: number): Promise<void> {
-    const row = this.outbox.get(id);
-    if (!row || row.status !== 'delivering' || row.claimedBy !== owner) return;
-    this.outbox.set(id, compact({
-      ...row, status: dead ? 'dead' : 'pending', lastError: error, nextAttemptAt, claimedBy: undefined, claimExpiresAt: undefined, updatedAt: now,
-    }));
+    this.outbox.markFailed(id, owner, error, nextAttemptAt, dead, now);
   }
 
   async listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]> {
-    const offset = filter.offset ?? 0;
-    return [...this.outbox.values()]
-      .filter((row) => (filter.status === undefined || row.status === filter.status) && (filter.runId === undefined || row.runId === filter.runId))
-      .sort((a, b) => a.id - b.id)
-      .slice(offset, offset + (filter.limit ?? DEFAULT_LIST_LIMIT))
-      .map((row) => cloneJson(row));
+    return this.outbox.list(filter);
   }
 
   async getOutbox(id: number): Promise<OutboxRecord | undefined> {
-    const row = this.outbox.get(id);
-    return row && cloneJson(row);
+    return this.outbox.get(id);
   }
 
   async retryOutbox(id: number, now: number): Promise<boolean> {
-    const row = this.outbox.get(id);
-    if (!row || (row.status !== 'dead' && row.status !== 'pending')) return false;
-    Object.assign(row, { status: 'pending', attempts: 0, nextAttemptAt: now, updatedAt: now });
-    return true;
+    return this.outbox.retry(id, now);
   }
 
   // --- retention ---
@@ -310,20 +320,15 @@ export class MemoryStorage implements Storage {
         this.steps.delete(run.runId);
         this.events.delete(run.runId);
         this.runs.delete(run.runId);
+        this.runsBySession.remove(run);
         counts.runs++;
       }
     }
-    for (const row of [...this.outbox.values()]) {
-      if ((row.status === 'delivered' || row.status === 'dead') && row.updatedAt < options.before) {
-        this.outbox.delete(row.id);
-        this.outboxKeys.delete(row.key);
-        counts.outbox++;
-      }
-    }
+    counts.outbox = this.outbox.purge(options.before);
     const activeSessions = new Set([...this.runs.values()].filter((run) => !FINAL_RUN_STATUSES.includes(run.status)).map((run) => run.sessionId));
-    for (const session of [...this.sessions.values()]) {
-      if (session.updatedAt < options.before && !activeSessions.has(session.sessionId)) {
-        this.sessions.delete(session.sessionId);
+    for (const [sessionId, session] of [...this.sessions]) {
+      if (session.updatedAt < options.before && !activeSessions.has(sessionId)) {
+        this.sessions.delete(sessionId);
         counts.sessions++;
       }
     }
