@@ -7,11 +7,14 @@
 import { defaultTaxonomy, type Taxonomy, type TaxonomyPath } from '../../taxonomy/index.js';
 import { ModelAbortedError, ModelOutputError, ModelUnsupportedTaskError } from '../errors.js';
 import type { Model, ModelRequest, ModelResponse } from '../model.js';
-import type { EmbeddedClassifiers } from './classifiers.js';
+import type { ConversationAnalysis, EmbeddedClassifiers } from './classifiers.js';
 import { loadOrTrainClassifiers, type LoadClassifiersOptions } from './store.js';
 import { escalationSummary } from './summary.js';
 
 export const EMBEDDED_MODEL_ID = 'zapflow-embedded-1';
+
+/** Conversations whose analysis is kept (a turn's calls reuse it; concurrent turns each keep theirs). */
+const RECENT_ANALYSES = 256;
 
 /** Options of `EmbeddedModel.load`; the taxonomy defaults to the bundled one. */
 export type EmbeddedModelLoadOptions = Partial<LoadClassifiersOptions>;
@@ -55,7 +58,7 @@ export class EmbeddedModel implements Model {
 
   #answer<T>(request: ModelRequest<T>): unknown {
     const { task } = request;
-    const analysis = this.classifiers.analyze(request.conversation);
+    const analysis = this.#analyze(request.conversation);
     switch (task.kind) {
       case 'classify': {
         if (task.candidates.length === 0) {
@@ -94,6 +97,22 @@ export class EmbeddedModel implements Model {
         throw new ModelUnsupportedTaskError(this.provider, task.kind);
     }
   }
+
+  /**
+   * One turn asks about the same conversation 5–7 times (four levels, escalation, maybe validation, in both
+   * workflows): analyse it once. Bounded and keyed by the exact texts, so answers stay deterministic.
+   */
+  #analyze(conversation: ModelRequest<unknown>['conversation']): ConversationAnalysis {
+    const key = JSON.stringify(conversation);
+    const cached = this.#recent.get(key);
+    if (cached) return cached;
+    const analysis = this.classifiers.analyze(conversation);
+    this.#recent.set(key, analysis);
+    if (this.#recent.size > RECENT_ANALYSES) this.#recent.delete(this.#recent.keys().next().value as string);
+    return analysis;
+  }
+
+  readonly #recent = new Map<string, ConversationAnalysis>();
 
   #pathProbability(leaves: Float64Array, path: TaxonomyPath): number {
     const index = this.taxonomy.leaves().findIndex((leaf) => leaf[3] === path[3]);
