@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', 'test/fixtures/**', '**/*.mjs', '**/*.cjs'] },
+  { ignores: ['dist/**', 'bench/.cache/**', 'node_modules/**', 'coverage/**', 'data/**', 'test/fixtures/**', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

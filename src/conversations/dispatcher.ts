@@ -6,6 +6,11 @@
  *   seconds; waiting `coalesceWindowMs` after the last one (at most `maxWaitMs` after the first) makes them
  *   one run with the whole thought instead of three half-answers;
  * - at most `maxConcurrent` conversations processed at once, the rest wait their turn in arrival order;
+ * - turns START one per event-loop iteration: with SQLite every storage call is synchronous, so a turn runs
+ *   from start to finish without giving the loop back, and a backlog of turns started together (or each
+ *   started from the end of the previous one) would hold the webhook acks back for seconds. One start per
+ *   iteration lets the pending acks in between (bench/README.md, "Webhooks"); with Postgres, turns still
+ *   overlap up to `maxConcurrent` while they wait on the database;
  * - nothing acked is lost: rows stay in the inbox until the processor marks them, a failed batch is retried
  *   with backoff, and `start()` picks up whatever a crashed process left behind.
  */
@@ -48,6 +53,7 @@ export class ConversationDispatcher {
   private active = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  private nextStart: NodeJS.Immediate | undefined;
   private readonly coalesceWindowMs: number;
   private readonly maxWaitMs: number;
   private readonly maxConcurrent: number;
@@ -96,6 +102,8 @@ export class ConversationDispatcher {
   /** Stops scheduling; in-flight runs finish (their rows are marked), waiting ones stay in the inbox for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.nextStart) clearImmediate(this.nextStart);
+    this.nextStart = undefined;
     for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
     this.ready.length = 0;
     for (const [key, slot] of this.slots) if (!slot.running) this.slots.delete(key);
@@ -136,13 +144,21 @@ export class ConversationDispatcher {
   }
 
   private pump(): void {
+    if (!this.stopped && this.active < this.maxConcurrent && this.ready.length > 0) this.nextStart ??= setImmediate(() => this.startNext());
+    this.resolveIdleIfQuiet();
+  }
+
+  /** Starts one ready conversation; the next start waits for the next loop iteration (see the header). */
+  private startNext(): void {
+    this.nextStart = undefined;
     while (!this.stopped && this.active < this.maxConcurrent && this.ready.length > 0) {
       const key = this.ready.shift()!;
       const slot = this.slots.get(key);
       if (!slot || slot.running) continue;
       void this.run(key, slot);
+      break;
     }
-    this.resolveIdleIfQuiet();
+    this.pump();
   }
 
   private async run(key: string, slot: ConversationSlot): Promise<void> {

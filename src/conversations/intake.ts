@@ -1,9 +1,11 @@
 /**
  * Webhook batch → inbox rows, BEFORE the provider gets its 200: a message acked is a message stored. The
  * dispatcher is told after the commit; if the process dies in between, `dispatcher.start()` finds the rows.
+ * Concurrent webhooks share commits (store/group-commit.ts), each answered after its own rows are committed.
  */
 import type { AcceptedBatch } from '../webhooks/types.js';
 import type { ConversationDispatcher } from './dispatcher.js';
+import { InboxGroupCommit } from './store/group-commit.js';
 import type { InboxItem, ServiceStore } from './store/types.js';
 
 // Postgres refuses U+0000 in text; no customer means it, so it is dropped rather than failing the whole batch.
@@ -48,11 +50,12 @@ export interface IntakeOptions {
 
 export function createIntake(store: ServiceStore, dispatcher: Pick<ConversationDispatcher, 'notify'>, options: IntakeOptions = {}) {
   const now = options.now ?? Date.now;
+  const inbox = new InboxGroupCommit(store);
   return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {
     if (batch.statusUpdates.length > 0 && options.onStatusUpdates) await options.onStatusUpdates(batch.statusUpdates);
     const items = inboxItemsOf(batch);
     if (items.length === 0) return { stored: 0, duplicates: 0 };
-    const stored = await store.insertInbox(items, now());
+    const stored = await inbox.insert(items, now());
     for (const key of new Set(stored.map((record) => record.conversationKey))) dispatcher.notify(key);
     return { stored: stored.length, duplicates: items.length - stored.length };
   };

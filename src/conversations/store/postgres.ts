@@ -1,7 +1,8 @@
 /**
  * Postgres ServiceStore (`pg`): the production backend, usually beside the engine's tables. The webhook's
- * insert is ONE statement (inbox rows and the conversation rows they need, via a data-modifying CTE), so the
- * ack waits for a single round trip; taking a conversation's pending messages is one UPDATE … RETURNING.
+ * insert is ONE statement (inbox rows and the conversation rows they need, via a data-modifying CTE) on
+ * connections of its own, so the ack waits for a single round trip and never for a free connection behind
+ * the conversation turns; taking a conversation's pending messages is one UPDATE … RETURNING.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -28,6 +29,12 @@ export interface PostgresServiceStoreOptions {
   schema?: string;
   /** Connections of the pool this store creates. @default 5 */
   poolSize?: number;
+  /**
+   * Connections reserved for `insertInbox` (the webhook path: the provider waits for its commit), so a
+   * backlog of conversation turns holding the main pool never delays an acknowledgement. Not used with a
+   * caller's `pool`. @default 2
+   */
+  intakePoolSize?: number;
   /** Connection attempts at `init()` before StorageUnavailableError (the wait doubles from 250 ms). @default 5 */
   connectAttempts?: number;
 }
@@ -42,6 +49,8 @@ export class PostgresServiceStore implements ServiceStore {
   readonly tableName: string;
   readonly schema: string;
   private readonly pool: pg.Pool;
+  /** The webhook path's own connections (the main pool when the caller gave one). */
+  private readonly intakePool: pg.Pool;
   private readonly ownsPool: boolean;
   private readonly where: string;
   private readonly connectAttempts: number;
@@ -58,8 +67,9 @@ export class PostgresServiceStore implements ServiceStore {
     this.connectAttempts = Math.max(1, options.connectAttempts ?? 5);
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.dbUrl, max: options.poolSize ?? 5, connectionTimeoutMillis: 10_000 });
+    this.intakePool = options.pool ?? new pg.Pool({ connectionString: options.dbUrl, max: Math.max(1, options.intakePoolSize ?? 2), connectionTimeoutMillis: 10_000 });
     // An idle client whose server went away emits 'error' on the pool; unhandled, it would kill the process.
-    if (this.ownsPool) this.pool.on('error', () => {});
+    if (this.ownsPool) for (const pool of [this.pool, this.intakePool]) pool.on('error', () => {});
     this.where = describeServer(options.dbUrl);
   }
 
@@ -84,11 +94,11 @@ export class PostgresServiceStore implements ServiceStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ownsPool) await this.pool.end();
+    if (this.ownsPool) await Promise.all([this.pool.end(), this.intakePool.end()]);
   }
 
   /** `{p}` is the schema-qualified table prefix. Named (prepared once per connection) per SQL text. */
-  private async query(text: string, values: unknown[], prepared = true): Promise<Row[]> {
+  private async query(text: string, values: unknown[], prepared = true, pool = this.pool): Promise<Row[]> {
     const sql = text.replaceAll('{p}', `"${this.schema}".${this.tableName}`);
     let name: string | undefined;
     if (prepared) {
@@ -99,7 +109,7 @@ export class PostgresServiceStore implements ServiceStore {
       }
     }
     try {
-      return (await this.pool.query<Row>({ ...(name ? { name } : {}), text: sql, values, types: PG_RAW_TYPES })).rows;
+      return (await pool.query<Row>({ ...(name ? { name } : {}), text: sql, values, types: PG_RAW_TYPES })).rows;
     } catch (error) {
       if (this.closed) throw new StorageUnavailableError('PostgresServiceStore is closed.', { cause: error });
       throw error;
@@ -125,7 +135,7 @@ export class PostgresServiceStore implements ServiceStore {
     const values = [...columns.map(([, index]) => params.map((row) => row[index])), now];
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.query(text, values)).map(inboxFromRow);
+        return (await this.query(text, values, true, this.intakePool)).map(inboxFromRow);
       } catch (error) {
         // Two deliveries of overlapping batches in different orders can wait on each other's new rows; the
         // statement is idempotent, so running it again is safe.

@@ -1,0 +1,75 @@
+/**
+ * Group commit of the webhook inbox inserts: while one insert is being committed, the webhooks that arrive
+ * queue, and the next commit stores all of them in ONE `insertInbox` (one transaction; one round trip on
+ * Postgres). Each caller still resolves only after the commit holding its items, so "a message acked is a
+ * message stored" holds unchanged. Under load the ack path then holds one database connection instead of one
+ * per request, and stops queueing behind the conversation turns' queries in the pool.
+ *
+ * With SQLite the insert is synchronous and never "under way" when the next request is parsed, so every call
+ * commits alone, exactly as before.
+ */
+import type { InboxItem, InboxRecord, ServiceStore } from './types.js';
+
+interface Waiter {
+  items: InboxItem[];
+  now: number;
+  resolve: (stored: InboxRecord[]) => void;
+  reject: (error: unknown) => void;
+}
+
+const identity = (item: { provider: string; messageId: string }) => `${item.provider}\u0000${item.messageId}`;
+
+export class InboxGroupCommit {
+  private queue: Waiter[] = [];
+  private committing = false;
+
+  constructor(private readonly store: Pick<ServiceStore, 'insertInbox'>) {}
+
+  /** Same contract as `ServiceStore.insertInbox`: the items that were new, after they are committed. */
+  insert(items: InboxItem[], now: number): Promise<InboxRecord[]> {
+    return new Promise<InboxRecord[]>((resolve, reject) => {
+      this.queue.push({ items, now, resolve, reject });
+      if (!this.committing) void this.commitQueued();
+    });
+  }
+
+  private async commitQueued(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue;
+        this.queue = [];
+        await (group.length === 1 ? this.commitAlone(group[0]!) : this.commitTogether(group));
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async commitAlone(waiter: Waiter): Promise<void> {
+    try {
+      waiter.resolve(await this.store.insertInbox(waiter.items, waiter.now));
+    } catch (error) {
+      waiter.reject(error);
+    }
+  }
+
+  private async commitTogether(group: Waiter[]): Promise<void> {
+    let stored: InboxRecord[];
+    try {
+      // The latest arrival time of the group: no row is stamped earlier than its request reached us.
+      stored = await this.store.insertInbox(group.flatMap((waiter) => waiter.items), Math.max(...group.map((waiter) => waiter.now)));
+    } catch {
+      // One request's bad item must not fail its neighbours: each is committed on its own, and only the
+      // culprit's caller sees the error (and answers 503, so its provider delivers it again).
+      for (const waiter of group) await this.commitAlone(waiter);
+      return;
+    }
+    // A message id in two requests of the group (a redelivery racing the original) is new for the first only.
+    const owner = new Map<string, Waiter>();
+    for (const waiter of group) for (const item of waiter.items) if (!owner.has(identity(item))) owner.set(identity(item), waiter);
+    const byWaiter = new Map<Waiter, InboxRecord[]>(group.map((waiter) => [waiter, []]));
+    for (const record of stored) byWaiter.get(owner.get(identity(record))!)!.push(record);
+    for (const [waiter, records] of byWaiter) waiter.resolve(records);
+  }
+}
