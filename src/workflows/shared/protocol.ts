@@ -8,10 +8,12 @@
  */
 import type { Storage } from '../../engine/storage/types.js';
 
+// Building an Intl formatter costs more than formatting with it: one per process.
+const SAO_PAULO_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Sao_Paulo', year: 'numeric', month: '2-digit', day: '2-digit' });
+
 /** The calendar day in Brazil (São Paulo time), which is what the customer and the agent see. */
 export function brazilDay(now: Date): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Sao_Paulo', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-  return parts.replaceAll('-', '');
+  return SAO_PAULO_DATE.format(now).replaceAll('-', '');
 }
 
 export function formatProtocolNumber(day: string, sequence: number): string {
