@@ -4,6 +4,7 @@
  * its escaped wire bytes, Evolution with its header secret) by the same builders `zapflow simulate` uses.
  */
 import { buildEvolutionTextWebhook, buildMetaTextWebhook, type WebhookRequest } from '../src/webhooks/sign.js';
+import { seededRandom } from '../src/agents/embedded/random.js';
 
 /** Secrets the bench's receivers are configured with (loopback only, never real). */
 export const BENCH_SECRETS = {
@@ -65,18 +66,6 @@ const ESCALATING = [
 const ESCALATING_SHARE = 0.01;
 
 const NAMES = ['Ana', 'Bruno', 'Carla', 'Diego', 'Eduarda', 'Felipe', 'Gabriela', 'Henrique', 'Isabela', 'João', 'Larissa', 'Marcos'];
-
-/** Mulberry32: small, fast and good enough to make the same plan from the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A fictional Brazilian mobile number per customer index (55 11 97xxx-xxxx), never a real customer's. */
 export function customerPhone(index: number): string {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
+import { seededRandom } from '../../src/agents/embedded/random.js';
 
 export interface WorkerEnv {
   ZF_STORAGE: 'sqlite' | 'postgres';
@@ -96,18 +97,6 @@ export function readExecutions(file: string): Execution[] {
   }
 }
 
-/** Small seeded PRNG (mulberry32): a failing kill schedule can be replayed from the printed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Re-executions the crash model allows: a step runs again only because it was in flight when its process was
  * killed. So every execution of a step but the last must be in a killed generation, as the last execution of
@@ -143,3 +132,6 @@ export function unexplainedReexecutions(
   }
   return problems;
 }
+
+/** Seeded PRNG (mulberry32): a failing kill schedule can be replayed from the printed seed. */
+export { seededRandom };
