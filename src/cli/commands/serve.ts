@@ -1,10 +1,52 @@
 /**
  * `zapflow serve`: the WhatsApp support service. Configuration comes from the environment only (see
  * .env.example); a bad value stops the start with the list of problems. SIGTERM/SIGINT stop it gracefully.
+ *
+ * A database that does not answer yet is not a reason to exit: under a restart policy that would be a crash
+ * loop. Until storage answers, the port serves `/healthz` (200, alive) and `/readyz` (503, with the reason),
+ * and the start is retried with backoff.
  */
+import type { Server } from 'node:http';
 import type { Command } from 'commander';
-import { createApp } from '../../app.js';
-import { ConfigError, loadConfig } from '../../config.js';
+import express from 'express';
+import { createApp, type App } from '../../app.js';
+import { ConfigError, loadConfig, type Config } from '../../config.js';
+import { StorageUnavailableError } from '../../engine/index.js';
+import { createLogger, type Logger } from '../../logging.js';
+
+/** Answers probes while the service waits for its database; closed once the real app takes the port. */
+function startWaitingRoom(config: Config, reason: () => string): Promise<Server> {
+  const app = express();
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', (_req, res) => void res.status(503).json({ status: 'not_ready', checks: { storage: reason() } }));
+  app.use((_req, res) => void res.status(503).json({ error: 'zapflow is starting: storage is not reachable yet', code: 'NOT_READY' }));
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.port, config.host, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+async function createAppWhenStorageAnswers(config: Config, logger: Logger, stopping: () => boolean): Promise<App | undefined> {
+  let waitingRoom: Server | undefined;
+  let lastError = '';
+  try {
+    for (let attempt = 1; !stopping(); attempt++) {
+      try {
+        return await createApp(config, { logger });
+      } catch (error) {
+        if (!(error instanceof StorageUnavailableError)) throw error;
+        lastError = error.message;
+        waitingRoom ??= await startWaitingRoom(config, () => lastError);
+        const delayMs = Math.min(30_000, 1000 * 2 ** Math.min(attempt - 1, 5));
+        logger.warn({ attempt, retryInMs: delayMs, err: error }, 'storage not reachable; not ready, retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    return undefined;
+  } finally {
+    if (waitingRoom) await new Promise((resolve) => waitingRoom!.close(resolve));
+  }
+}
 
 export function register(program: Command): void {
   program
@@ -12,7 +54,7 @@ export function register(program: Command): void {
     .description('Run the WhatsApp support service (webhooks, workflows, admin API, MCP) — configured by the environment')
     .addHelpText('after', '\nEvery setting is an environment variable: see .env.example. Storage, model and WhatsApp sender are chosen from the credentials present.')
     .action(async () => {
-      let config;
+      let config: Config;
       try {
         config = loadConfig(process.env, { purpose: 'serve' });
       } catch (error) {
@@ -22,21 +64,27 @@ export function register(program: Command): void {
         }
         throw error;
       }
-      const app = await createApp(config);
+      const logger = createLogger({ level: config.logLevel });
+      let stopping = false;
+      const running: { app?: App } = {};
       const shutdown = (signal: string) => {
-        app.logger.info({ signal }, 'shutting down');
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
         const force = setTimeout(() => process.exit(1), 25_000);
         force.unref();
-        app.stop().then(
+        (running.app ? running.app.stop() : Promise.resolve()).then(
           () => process.exit(0),
           (error: unknown) => {
-            app.logger.error({ err: error }, 'shutdown failed');
+            logger.error({ err: error }, 'shutdown failed');
             process.exit(1);
           },
         );
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
+      const app = await createAppWhenStorageAnswers(config, logger, () => stopping);
+      if (!app || stopping) return;
+      running.app = app;
       await app.start();
     });
 }
