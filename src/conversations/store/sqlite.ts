@@ -4,11 +4,10 @@
  * transactions (the write lock taken up front, waiting up to busyTimeoutMs for another process), so the
  * inbox insert and its conversation rows commit together or not at all.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { StorageSchemaError, StorageUnavailableError } from '../../engine/errors.js';
+import type Database from 'better-sqlite3';
 import { assertIdentifier, encodeJson } from '../../engine/storage/serialize.js';
+import { openSqlite } from '../../engine/storage/sqlite-open.js';
+import { SqliteConnection } from '../../engine/storage/sqlite-statements.js';
 import { migrateServiceSqlite } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
@@ -37,8 +36,7 @@ export class SqliteServiceStore implements ServiceStore {
   readonly tableName: string;
   private readonly synchronous: 'normal' | 'full';
   private readonly busyTimeoutMs: number;
-  private database: Database.Database | undefined;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly connection: SqliteConnection;
 
   constructor(options: SqliteServiceStoreOptions = {}) {
     this.dbFile = options.dbFile ?? './data/zapflow.db';
@@ -48,55 +46,33 @@ export class SqliteServiceStore implements ServiceStore {
       throw new TypeError(`SqliteServiceStore synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.connection = new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
   }
 
   async init(): Promise<void> {
-    this.database ??= this.open();
+    if (this.connection.isOpen) return;
+    const prefix = this.tableName;
+    this.connection.open(
+      openSqlite({
+        dbFile: this.dbFile,
+        prefix,
+        synchronous: this.synchronous,
+        busyTimeoutMs: this.busyTimeoutMs,
+        migrate: (db, file) => db.transaction(() => migrateServiceSqlite(db, file, prefix)).immediate(),
+      }),
+    );
   }
 
   async close(): Promise<void> {
-    this.statements.clear();
-    this.database?.close();
-    this.database = undefined;
-  }
-
-  private open(): Database.Database {
-    const file = this.dbFile === ':memory:' ? ':memory:' : resolve(this.dbFile);
-    let db: Database.Database;
-    try {
-      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-      db = new Database(file, { timeout: this.busyTimeoutMs });
-    } catch (error) {
-      throw new StorageUnavailableError(`Could not open the SQLite database ${file}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
-    }
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-      db.transaction(() => migrateServiceSqlite(db, file, this.tableName)).immediate();
-      return db;
-    } catch (error) {
-      db.close();
-      if ((error as { code?: unknown }).code === 'SQLITE_NOTADB') {
-        throw new StorageSchemaError(`${file} is not a SQLite database. Point dbFile at a new file or at zapflow's database.`, { cause: error });
-      }
-      throw error;
-    }
+    this.connection.close();
   }
 
   private get db(): Database.Database {
-    if (!this.database) throw new StorageUnavailableError(`SqliteServiceStore(${this.dbFile}) is not open: call init() first (or it was closed).`);
-    return this.database;
+    return this.connection.db;
   }
 
-  /** Prepared once per SQL text; `{p}` is the table prefix. */
   private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text.replaceAll('{p}', this.tableName));
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return this.connection.sql(text);
   }
 
   private write<T>(work: () => T): T {

@@ -14,6 +14,8 @@ export interface SqliteOpenOptions {
   prefix: string;
   synchronous: 'normal' | 'full';
   busyTimeoutMs: number;
+  /** Applies the migrations; the engine's own by default (the service tables pass theirs). */
+  migrate?: (db: Database.Database, file: string) => void;
 }
 
 const isSqliteError = (error: unknown, code: string): boolean =>
@@ -30,7 +32,7 @@ export function openSqlite(options: SqliteOpenOptions): Database.Database {
   }
   try {
     configure(db, file, options);
-    migrate(db, file, options.prefix);
+    (options.migrate ?? ((opened, path) => migrate(opened, path, options.prefix)))(db, file);
     return db;
   } catch (error) {
     db.close();

@@ -6,7 +6,7 @@
  * across processes.
  */
 import type Database from 'better-sqlite3';
-import { DuplicateRunError, RunNotFoundError, StaleSessionStateError, StorageUnavailableError } from '../errors.js';
+import { DuplicateRunError, RunNotFoundError, StaleSessionStateError } from '../errors.js';
 import { DEFAULT_LIST_LIMIT, assertIdentifier, encodeJson } from './serialize.js';
 import {
   RUN_COLUMNS, STEP_COLUMNS, eventFromRow, eventToParams, outboxFromRow, runFromRow, runToParams, sessionFromRow,
@@ -14,6 +14,7 @@ import {
 } from './rows.js';
 import type { Row } from './rows.js';
 import { openSqlite } from './sqlite-open.js';
+import { SqliteConnection } from './sqlite-statements.js';
 import { purgeSqlite } from './sqlite-purge.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
@@ -47,8 +48,7 @@ export class SqliteStorage implements Storage {
   readonly tableName: string;
   readonly synchronous: 'normal' | 'full';
   private readonly busyTimeoutMs: number;
-  private database: Database.Database | undefined;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly connection: SqliteConnection;
   private transaction: Database.Transaction<(run: () => unknown) => unknown> | undefined;
 
   constructor(options: SqliteStorageOptions = {}) {
@@ -59,17 +59,18 @@ export class SqliteStorage implements Storage {
       throw new TypeError(`SqliteStorage synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
   }
 
   async init(): Promise<void> {
-    this.database ??= openSqlite({ dbFile: this.dbFile, prefix: this.tableName, synchronous: this.synchronous, busyTimeoutMs: this.busyTimeoutMs });
+    if (!this.connection.isOpen) {
+      this.connection.open(openSqlite({ dbFile: this.dbFile, prefix: this.tableName, synchronous: this.synchronous, busyTimeoutMs: this.busyTimeoutMs }));
+    }
   }
 
   async close(): Promise<void> {
-    this.statements.clear();
     this.transaction = undefined;
-    this.database?.close();
-    this.database = undefined;
+    this.connection.close();
   }
 
   async ping(): Promise<void> {
@@ -77,18 +78,11 @@ export class SqliteStorage implements Storage {
   }
 
   private get db(): Database.Database {
-    if (!this.database) throw new StorageUnavailableError(`SqliteStorage(${this.dbFile}) is not open: call init() first (or it was closed).`);
-    return this.database;
+    return this.connection.db;
   }
 
-  /** Prepared once per SQL text; `{p}` is the table prefix. */
   private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text.replaceAll('{p}', this.tableName));
-      this.statements.set(text, statement);
-    }
-    return statement;
+    return this.connection.sql(text);
   }
 
   /** One transaction function for every write (better-sqlite3 builds its BEGIN/COMMIT wrappers once). */
