@@ -161,8 +161,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
   });
   metrics.setOutboxCounts(async () => ({
-    pending: (await storage.listOutbox({ status: 'pending', limit: 10_000 })).length,
-    dead: (await storage.listOutbox({ status: 'dead', limit: 10_000 })).length,
+    pending: await storage.countOutbox('pending'),
+    dead: await storage.countOutbox('dead'),
   }));
   metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
 

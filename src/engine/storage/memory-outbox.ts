@@ -65,6 +65,12 @@ export class MemoryOutbox {
       .map((row) => cloneJson(row));
   }
 
+  count(status: OutboxStatus): number {
+    let count = 0;
+    for (const row of this.rows.values()) if (row.status === status) count++;
+    return count;
+  }
+
   get(id: number): OutboxRecord | undefined {
     const row = this.rows.get(id);
     return row && cloneJson(row);

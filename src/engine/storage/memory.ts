@@ -298,6 +298,10 @@ export class MemoryStorage implements Storage {
     return this.outbox.list(filter);
   }
 
+  async countOutbox(status: OutboxStatus): Promise<number> {
+    return this.outbox.count(status);
+  }
+
   async getOutbox(id: number): Promise<OutboxRecord | undefined> {
     return this.outbox.get(id);
   }

@@ -148,6 +148,7 @@ export function postgresSql(t: string) {
     listOutbox: `SELECT * FROM ${t}outbox WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR run_id = $2)
       ORDER BY id LIMIT $3 OFFSET $4`,
     getOutbox: `SELECT * FROM ${t}outbox WHERE id = $1`,
+    countOutbox: `SELECT COUNT(*) AS n FROM ${t}outbox WHERE status = $1`,
     retryOutbox: `UPDATE ${t}outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2
       WHERE id = $1 AND status IN ('dead', 'pending')`,
     /** One batch of finished runs with their steps and events; SKIP LOCKED so two purgers split the work. */

@@ -283,6 +283,11 @@ export class PostgresStorage implements Storage {
     return rows.map(outboxFromRow);
   }
 
+  async countOutbox(status: OutboxStatus): Promise<number> {
+    const { rows } = await this.query(this.sql.countOutbox, [status]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async getOutbox(id: number): Promise<OutboxRecord | undefined> {
     const { rows } = await this.query(this.sql.getOutbox, [id]);
     return rows[0] && outboxFromRow(rows[0]);

@@ -297,6 +297,10 @@ export class SqliteStorage implements Storage {
     return rows.map(outboxFromRow);
   }
 
+  async countOutbox(status: OutboxStatus): Promise<number> {
+    return (this.sql('SELECT COUNT(*) AS n FROM {p}outbox WHERE status = ?').get(status) as { n: number }).n;
+  }
+
   async getOutbox(id: number): Promise<OutboxRecord | undefined> {
     const row = this.sql('SELECT * FROM {p}outbox WHERE id = ?').get(id) as Row | undefined;
     return row && outboxFromRow(row);

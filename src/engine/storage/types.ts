@@ -262,6 +262,8 @@ export interface Storage {
   /** Records a failed attempt: back to pending at `nextAttemptAt`, or `dead` when `dead` is true. */
   markOutboxFailed(id: number, owner: string, error: string, nextAttemptAt: number, dead: boolean, now: number): Promise<void>;
   listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]>;
+  /** How many rows have this status (metrics: outbox depth, dead letters) without reading them. */
+  countOutbox(status: OutboxStatus): Promise<number>;
   getOutbox(id: number): Promise<OutboxRecord | undefined>;
   /** A dead (or pending) row becomes pending again, due now, attempts reset. False if unknown or delivered. */
   retryOutbox(id: number, now: number): Promise<boolean>;

@@ -41,6 +41,7 @@ export function outboxCases(ctx: ContractContext): void {
       expect(await storage.getOutbox(first!.id)).toMatchObject({ status: 'dead', lastError: 'HTTP 400 invalid recipient' });
       expect(await storage.claimOutbox('d1', T0 + 99_000, T0 + 50_000, 10)).toEqual([]);
       expect(await storage.listOutbox({ status: 'dead' })).toHaveLength(1);
+      expect([await storage.countOutbox('dead'), await storage.countOutbox('pending'), await storage.countOutbox('delivered')]).toEqual([1, 0, 0]);
       expect(await storage.retryOutbox(first!.id, T0 + 60_000)).toBe(true);
       expect(await storage.getOutbox(first!.id)).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: T0 + 60_000 });
       expect((await storage.claimOutbox('d3', T0 + 70_000, T0 + 60_000, 10)).map((r) => r.key)).toEqual(['k1']);
