@@ -1,66 +1,56 @@
 /**
- * The composition root: builds storage, models, the WhatsApp MCP client, the workflows, the conversation
- * service, the scheduled jobs and the HTTP app from a validated Config — and starts and stops them in the
- * right order. Nothing else in the code base knows how the pieces are wired.
+ * The composition root: the request side (webhooks → inbox → ack, admin API, probes, metrics) and the
+ * processing side (src/processing: engine, workflows, dispatcher, outbox, scheduled jobs, MCP client),
+ * wired from a validated Config and started and stopped in the right order. Nothing else in the code base
+ * knows how the pieces are wired.
+ *
+ * The processing side runs in a worker thread by default (ZAPFLOW_PROCESSING=thread), so webhook acks never
+ * wait behind conversation turns; in-memory stores and test overrides (a fake model, a clock, the demo's
+ * event feed) keep it in this thread, where those objects live.
  */
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { ClaudeModel } from './agents/claude/index.js';
-import { EmbeddedModel } from './agents/embedded/index.js';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
-import { ConversationDispatcher } from './conversations/dispatcher.js';
 import { createIntake } from './conversations/intake.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
-import { whatsAppDeliverers } from './conversations/outbox-deliverers.js';
-import { OutboxDispatcher } from './conversations/outbox-dispatcher.js';
-import { createTurnProcessor, type TurnProcessorDeps } from './conversations/processor.js';
-import { createRealertPort } from './conversations/realert.js';
-import { loadSelfServiceContent } from './conversations/replies.js';
-import { MemoryServiceStore } from './conversations/store/memory.js';
-import { PostgresServiceStore } from './conversations/store/postgres.js';
-import { SqliteServiceStore } from './conversations/store/sqlite.js';
+import type { TurnProcessorDeps } from './conversations/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
-import { createDefaultJobs, createScheduler, type Scheduler } from './cron/index.js';
-import { Engine, MemoryStorage, PostgresStorage, SqliteStorage, type RunResult, type Storage } from './engine/index.js';
+import type { Storage } from './engine/index.js';
 import { createHttpApp } from './http/app.js';
-import { createMetrics, stepLabel, type Metrics } from './http/metrics.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 import { createLogger, type Logger } from './logging.js';
-import { McpCustomerMessenger, McpNotifier, WhatsAppMcpClient, bundledWhatsAppServer, createInProcessWhatsApp, createSender, SqliteSentMessageLog } from './mcp/index.js';
-import type { McpServerTarget, InProcessWhatsApp, WhatsAppSenderConfig } from './mcp/index.js';
-import { defaultTaxonomy } from './taxonomy/index.js';
-import { loadWorkflowConfig } from './workflows/config.js';
-import type { WorkflowDeps } from './workflows/deps.js';
-import { createWorkflows, WORKFLOW_IDS, type WorkflowSet } from './workflows/registry.js';
+import type { InProcessWhatsApp } from './mcp/index.js';
+import type { ProcessingPort, RunObservation } from './processing/port.js';
+import { createProcessing, inProcessWhatsApp, openStores } from './processing/processing.js';
+import { ProcessingThread } from './processing/thread.js';
 
 export interface AppOverrides {
   logger?: Logger;
-  /** Keep everything in memory (tests, throwaway demos). */
+  /** Keep everything in memory (tests, throwaway demos). Implies inline processing. */
   inMemory?: boolean;
-  /** Use this model for every agent (tests); default from config. */
+  /** Use this model for every agent (tests); default from config. Implies inline processing. */
   model?: Model;
-  /** Every workflow event of every conversation turn, as it happens (the demo's live view). */
+  /** Every workflow event of every conversation turn, as it happens (the demo's live view). Implies inline processing. */
   onEvent?: TurnProcessorDeps['onEvent'];
+  /** Clock for the processing side (tests). Implies inline processing. */
   now?: () => number;
+  /** Overrides config.processing. */
+  processing?: Config['processing'];
+  /** The processing thread died outside stop() (serve exits so that its supervisor restarts it). */
+  onProcessingCrash?: (error: Error) => void;
 }
 
 export interface App {
   readonly config: Config;
   readonly logger: Logger;
+  /** The request side's connections (admin reads, metrics); the processing thread has its own. */
   readonly storage: Storage;
   readonly serviceStore: ServiceStore;
-  readonly engine: Engine;
-  readonly workflows: WorkflowSet;
   readonly lifecycle: ConversationLifecycle;
-  readonly dispatcher: ConversationDispatcher;
-  readonly outbox: OutboxDispatcher;
-  readonly mcp: WhatsAppMcpClient;
+  readonly processing: ProcessingPort;
   /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
   readonly whatsapp?: InProcessWhatsApp;
-  readonly scheduler: Scheduler;
   readonly metrics: Metrics;
   /** Starts everything and listens; resolves with the base URL. */
   start(): Promise<string>;
@@ -70,95 +60,56 @@ export interface App {
   settle(): Promise<void>;
 }
 
+function recordRun(metrics: Metrics, observation: RunObservation): void {
+  metrics.workflowRuns.inc({ workflow: observation.workflow, status: observation.status });
+  for (const step of observation.steps) metrics.stepSeconds.observe({ workflow: observation.workflow, step: step.step }, step.seconds);
+}
+
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
-  const now = overrides.now ?? Date.now;
-  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-
-  // Engine storage first: it refuses a database holding tables it did not create, and the service tables
-  // share its prefix.
-  const storage: Storage = overrides.inMemory
-    ? new MemoryStorage()
-    : config.storage.kind === 'postgres'
-      ? new PostgresStorage({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
-      : new SqliteStorage({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous });
-  await storage.init();
-  const serviceStore: ServiceStore = overrides.inMemory
-    ? new MemoryServiceStore()
-    : config.storage.kind === 'postgres'
-      ? new PostgresServiceStore({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
-      : new SqliteServiceStore({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous });
-  await serviceStore.init();
-
-  const models = overrides.model ? { classifier: overrides.model, escalation: overrides.model } : buildModels(config);
-  const deps: WorkflowDeps = {
-    storage,
-    models,
-    taxonomy: defaultTaxonomy(),
-    config: { typification: loadWorkflowConfig('conversation-typification'), handoff: loadWorkflowConfig('human-handoff') },
-    now,
-  };
-  const workflows = createWorkflows(deps);
-  const engine = new Engine({
-    storage,
-    workflows: Object.values(workflows),
-    owner,
-    recoverOnBoot: config.recoveryOnBoot,
-    onBackgroundError: (error) => logger.error({ err: error }, 'engine background work failed'),
-  });
-
-  const { target, whatsapp } = mcpTarget(config, logger);
-  const mcp = new WhatsAppMcpClient({ server: target, callTimeoutMs: config.mcp.callTimeoutMs, logger });
   const metrics = createMetrics({ logger });
-  const alertRecipients = config.agentAlertNumbers.length > 0 ? config.agentAlertNumbers : ['5511900000090'];
-  const outbox = new OutboxDispatcher({
-    storage,
-    deliverers: whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) }),
-    owner: `outbox:${owner}`,
-    logger,
-    pollIntervalMs: 500,
-  });
-  const lifecycle = new ConversationLifecycle(serviceStore, now);
-  const observeRun = (workflowName: string, result: RunResult) => {
-    metrics.workflowRuns.inc({ workflow: workflowName, status: result.status });
-    const started = new Map<string, number>();
-    for (const event of result.events) {
-      if (event.type === 'StepStarted' && event.stepPath) started.set(event.stepPath, event.time);
-      if (event.type === 'StepCompleted' && event.stepPath && started.has(event.stepPath)) {
-        metrics.stepSeconds.observe({ workflow: workflowName, step: stepLabel(event.stepPath) }, (event.time - started.get(event.stepPath)!) / 1000);
-      }
-    }
-  };
-  const processTurn = createTurnProcessor({
-    storage, serviceStore, lifecycle, workflows, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
-    onRunFinished: observeRun,
-    ...(overrides.onEvent ? { onEvent: overrides.onEvent } : {}),
-  });
-  const dispatcher = new ConversationDispatcher({
-    store: serviceStore,
-    process: processTurn,
-    coalesceWindowMs: config.dispatch.coalesceWindowMs,
-    maxConcurrent: config.dispatch.maxConcurrentConversations,
-    now,
-    logger,
-  });
-  const intake = createIntake(serviceStore, dispatcher, {
-    now,
+  const onRunObserved = (observation: RunObservation) => recordRun(metrics, observation);
+  const inlineOnly = Boolean(overrides.inMemory || overrides.model || overrides.onEvent || overrides.now);
+  const threaded = (overrides.processing ?? config.processing) === 'thread' && !inlineOnly;
+
+  let processing: ProcessingPort;
+  let storage: Storage;
+  let serviceStore: ServiceStore;
+  let whatsapp: InProcessWhatsApp | undefined;
+  let closeOwnStores = async () => {};
+  if (threaded) {
+    // The request thread opens (and migrates) the stores first, so a database that does not answer is
+    // reported here as StorageUnavailableError (serve's waiting room) before a thread is started.
+    ({ storage, serviceStore } = await openStores(config));
+    const stores = { storage, serviceStore };
+    closeOwnStores = async () => {
+      await stores.serviceStore.close();
+      await stores.storage.close();
+    };
+    // Its own handle on the sent-message log: delivery receipts and the /mcp endpoint, in this thread.
+    if (config.mcp.server === 'in-process') whatsapp = inProcessWhatsApp(config, logger);
+    processing = new ProcessingThread({
+      config, logger, onRunObserved,
+      ...(overrides.onProcessingCrash ? { onCrash: overrides.onProcessingCrash } : {}),
+    });
+  } else {
+    const inline = await createProcessing(config, {
+      logger, onRunObserved,
+      ...(overrides.inMemory ? { inMemory: true } : {}),
+      ...(overrides.model ? { model: overrides.model } : {}),
+      ...(overrides.onEvent ? { onEvent: overrides.onEvent } : {}),
+      ...(overrides.now ? { now: overrides.now } : {}),
+    });
+    ({ storage, serviceStore, whatsapp } = inline);
+    processing = inline;
+  }
+
+  const lifecycle = new ConversationLifecycle(serviceStore, overrides.now ?? Date.now);
+  const log = whatsapp?.log;
+  const intake = createIntake(serviceStore, (keys) => processing.notify(keys), {
+    ...(overrides.now ? { now: overrides.now } : {}),
     // Delivery receipts update the in-process MCP server's log, so `get_message_status` reports them.
-    ...(whatsapp ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => whatsapp.log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),
-  });
-  const scheduler = createScheduler({
-    storage,
-    owner,
-    logger,
-    now,
-    jobs: createDefaultJobs({
-      storage, serviceStore, lifecycle,
-      realert: createRealertPort({ storage, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(), now }),
-      sla: config.sla,
-      retentionDays: config.retentionDays,
-      idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,
-    }),
+    ...(log ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),
   });
   metrics.setOutboxCounts(async () => ({
     pending: await storage.countOutbox('pending'),
@@ -167,35 +118,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
 
   const http = createHttpApp({
-    config, logger, metrics, storage, serviceStore, lifecycle, workflows, intake,
-    kickOutbox: () => outbox.kick(),
-    ready: { storage: () => storage.ping(), mcp: () => mcp.ping() },
-    workflowIds: [...WORKFLOW_IDS],
+    config, logger, metrics, storage, serviceStore, lifecycle, intake,
+    workflows: processing.workflows,
+    kickOutbox: () => processing.kickOutbox(),
+    ready: { storage: () => storage.ping(), mcp: () => processing.pingMcp() },
     ...(whatsapp ? { whatsapp } : {}),
   });
 
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
 
-  async function settle(): Promise<void> {
-    for (;;) {
-      await dispatcher.idle();
-      const summary = await outbox.drain();
-      if (summary.delivered + summary.retried + summary.dead === 0 && dispatcher.activeCount === 0) return;
-    }
-  }
-
   return {
-    config, logger, storage, serviceStore, engine, workflows, lifecycle, dispatcher, outbox, mcp, scheduler, metrics,
+    config, logger, storage, serviceStore, lifecycle, processing, metrics,
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
-      await mcp.connect();
-      const recovery = await engine.start();
-      if (recovery && recovery.resumed.length > 0) logger.info({ runs: recovery.resumed.length }, 'resuming runs a previous process left unfinished');
-      const pickedUp = await dispatcher.start();
-      if (pickedUp > 0) logger.info({ conversations: pickedUp }, 'processing messages received before the last stop');
-      outbox.start();
-      scheduler.start();
+      await processing.start();
       server = http.app.listen(config.port, config.host);
       await new Promise<void>((resolve, reject) => {
         server!.once('listening', resolve);
@@ -203,69 +140,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       });
       const address = server.address() as AddressInfo;
       const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-      logger.info({ url, storage: storage.kind, model: models.classifier.provider, sender: config.sender.kind }, 'zapflow is listening');
+      logger.info({ url, storage: storage.kind, model: processing.modelProvider, sender: config.sender.kind, processing: processing.mode }, 'zapflow is listening');
       return url;
     },
     stop() {
       stopping ??= (async () => {
-        // 1. No new webhooks (connections drain), 2. finish turns in flight, 3. deliver due replies,
-        // 4. release leases so another process can take over at once, 5. close storage and the MCP child.
+        // 1. No new webhooks (connections drain), 2. the processing side finishes turns in flight, delivers
+        // due replies, releases its leases and closes its connections, 3. this thread's connections.
         if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
         await http.close();
-        await scheduler.stop();
-        await dispatcher.stop();
-        await outbox.stop();
-        await engine.stop();
-        await mcp.close();
-        await serviceStore.close();
-        await storage.close();
+        await processing.stop();
+        await closeOwnStores();
         logger.info('zapflow stopped');
       })();
       return stopping;
     },
-    settle,
+    settle: () => processing.settle(),
   };
-}
-
-function buildModels(config: Config): WorkflowDeps['models'] {
-  if (config.model.kind === 'claude') {
-    const common = {
-      apiKey: config.model.apiKey,
-      timeoutMs: config.model.timeoutMs,
-      ...(config.model.baseURL ? { baseURL: config.model.baseURL } : {}),
-    };
-    return {
-      classifier: new ClaudeModel({ ...common, defaultModelId: config.model.classifierModel }),
-      escalation: new ClaudeModel({ ...common, defaultModelId: config.model.escalationModel }),
-    };
-  }
-  const embedded = EmbeddedModel.load();
-  return { classifier: embedded, escalation: embedded };
-}
-
-function senderConfig(config: Config): WhatsAppSenderConfig {
-  switch (config.sender.kind) {
-    case 'meta':
-      return { provider: 'meta', accessToken: config.sender.accessToken, phoneNumberId: config.sender.phoneNumberId, graphUrl: config.sender.graphUrl, apiVersion: config.sender.apiVersion };
-    case 'evolution':
-      return { provider: 'evolution', baseUrl: config.sender.baseUrl, apiKey: config.sender.apiKey, instance: config.sender.instance };
-    default:
-      return { provider: 'dry-run' };
-  }
-}
-
-function mcpTarget(config: Config, logger: Logger): { target: McpServerTarget; whatsapp?: InProcessWhatsApp } {
-  if (config.mcp.server === 'in-process') {
-    const whatsapp = createInProcessWhatsApp({
-      sender: createSender(senderConfig(config), logger),
-      log: new SqliteSentMessageLog(join(config.dataDir, 'mcp-whatsapp.sqlite')),
-      logger,
-    });
-    return { target: whatsapp.target, whatsapp };
-  }
-  if (config.mcp.server.startsWith('stdio:')) {
-    const [command, ...args] = config.mcp.server.slice('stdio:'.length).trim().split(/\s+/);
-    return { target: command ? { kind: 'stdio', command, args } : bundledWhatsAppServer() };
-  }
-  return { target: { kind: 'http', url: config.mcp.server, ...(config.mcp.httpToken ? { token: config.mcp.httpToken } : {}) } };
 }

@@ -77,6 +77,7 @@ const envSchema = z.object({
   MCP_HTTP_TOKEN: secret(16),
   MCP_CALL_TIMEOUT_MS: int(10_000, 100, 120_000),
 
+  ZAPFLOW_PROCESSING: z.preprocess(emptyToUndefined, z.enum(['thread', 'inline']).default('thread')),
   COALESCE_WINDOW_MS: int(2000, 0, 60_000),
   MAX_CONCURRENT_CONVERSATIONS: int(16, 1, 1000),
   HUMAN_IDLE_RELEASE_MINUTES: int(120, 1, 7 * 24 * 60),
@@ -120,6 +121,11 @@ export interface Config {
   adminToken?: string;
   mcp: { server: string; httpToken?: string; callTimeoutMs: number };
   dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number };
+  /**
+   * Where conversation turns run: `thread` (a worker thread, so webhook acks never wait behind them) or
+   * `inline` (the request thread: one thread to debug, or a one-core container).
+   */
+  processing: 'thread' | 'inline';
   sla: { minutes: Record<'critical' | 'high' | 'medium' | 'low', number>; raiseUrgencyAfter: number };
   retentionDays: number;
   recoveryOnBoot: boolean;
@@ -219,6 +225,7 @@ function toConfig(e: Env): Config {
       maxConcurrentConversations: e.MAX_CONCURRENT_CONVERSATIONS,
       humanIdleReleaseMinutes: e.HUMAN_IDLE_RELEASE_MINUTES,
     },
+    processing: e.ZAPFLOW_PROCESSING,
     sla: {
       minutes: { critical: e.SLA_CRITICAL_MINUTES, high: e.SLA_HIGH_MINUTES, medium: e.SLA_MEDIUM_MINUTES, low: e.SLA_LOW_MINUTES },
       raiseUrgencyAfter: e.SLA_RAISE_URGENCY_AFTER,

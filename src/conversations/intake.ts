@@ -1,10 +1,10 @@
 /**
  * Webhook batch → inbox rows, BEFORE the provider gets its 200: a message acked is a message stored. The
- * dispatcher is told after the commit; if the process dies in between, `dispatcher.start()` finds the rows.
+ * dispatcher (in this thread or the processing thread) is told after the commit; if the process dies in
+ * between, `dispatcher.start()` finds the rows.
  * Concurrent webhooks share commits (store/group-commit.ts), each answered after its own rows are committed.
  */
 import type { AcceptedBatch } from '../webhooks/types.js';
-import type { ConversationDispatcher } from './dispatcher.js';
 import { InboxGroupCommit } from './store/group-commit.js';
 import type { InboxItem, ServiceStore } from './store/types.js';
 
@@ -48,7 +48,10 @@ export interface IntakeOptions {
   onStatusUpdates?: (updates: AcceptedBatch['statusUpdates']) => Promise<void>;
 }
 
-export function createIntake(store: ServiceStore, dispatcher: Pick<ConversationDispatcher, 'notify'>, options: IntakeOptions = {}) {
+/** Told which conversations got new committed rows (the dispatcher, here or in the processing thread). */
+export type NotifyConversations = (conversationKeys: string[]) => void;
+
+export function createIntake(store: ServiceStore, notify: NotifyConversations, options: IntakeOptions = {}) {
   const now = options.now ?? Date.now;
   const inbox = new InboxGroupCommit(store);
   return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {
@@ -56,7 +59,7 @@ export function createIntake(store: ServiceStore, dispatcher: Pick<ConversationD
     const items = inboxItemsOf(batch);
     if (items.length === 0) return { stored: 0, duplicates: 0 };
     const stored = await inbox.insert(items, now());
-    for (const key of new Set(stored.map((record) => record.conversationKey))) dispatcher.notify(key);
+    if (stored.length > 0) notify([...new Set(stored.map((record) => record.conversationKey))]);
     return { stored: stored.length, duplicates: items.length - stored.length };
   };
 }

@@ -50,10 +50,21 @@ export function serviceEnv(dataDir: string, extra: Record<string, string> = {}):
   };
 }
 
-export async function startService(extraEnv: Record<string, string> = {}): Promise<TestService> {
+export interface StartServiceOptions {
+  /**
+   * `thread`: the processing side in its worker thread, as `zapflow serve` runs it (it loads its own
+   * embedded model). Default `inline`, sharing the test process's already-trained model.
+   */
+  processing?: 'inline' | 'thread';
+}
+
+export async function startService(extraEnv: Record<string, string> = {}, options: StartServiceOptions = {}): Promise<TestService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zapflow-service-'));
   const config = loadConfig(serviceEnv(dataDir, extraEnv), { purpose: 'serve' });
-  const app = await createApp(config, { logger: silentLogger, model: embeddedModel() });
+  const app = await createApp(
+    config,
+    options.processing === 'thread' ? { logger: silentLogger, processing: 'thread' } : { logger: silentLogger, model: embeddedModel() },
+  );
   const url = await app.start();
   const post = (request: WebhookRequest) => fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
   return {

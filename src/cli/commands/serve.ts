@@ -9,7 +9,7 @@
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import express from 'express';
-import { createApp, type App } from '../../app.js';
+import { createApp, type App, type AppOverrides } from '../../app.js';
 import { ConfigError, loadConfig, type Config } from '../../config.js';
 import { StorageUnavailableError } from '../../engine/index.js';
 import { createLogger, type Logger } from '../../logging.js';
@@ -26,13 +26,14 @@ function startWaitingRoom(config: Config, reason: () => string): Promise<Server>
   });
 }
 
-async function createAppWhenStorageAnswers(config: Config, logger: Logger, stopping: () => boolean): Promise<App | undefined> {
+async function createAppWhenStorageAnswers(config: Config, overrides: AppOverrides & { logger: Logger }, stopping: () => boolean): Promise<App | undefined> {
+  const { logger } = overrides;
   let waitingRoom: Server | undefined;
   let lastError = '';
   try {
     for (let attempt = 1; !stopping(); attempt++) {
       try {
-        return await createApp(config, { logger });
+        return await createApp(config, overrides);
       } catch (error) {
         if (!(error instanceof StorageUnavailableError)) throw error;
         lastError = error.message;
@@ -67,13 +68,14 @@ export function register(program: Command): void {
       const logger = createLogger({ level: config.logLevel });
       let stopping = false;
       const running: { app?: App } = {};
-      const shutdown = (signal: string) => {
+      const shutdown = (signal: string, exitCode = 0) => {
+        if (stopping && exitCode === 0) return;
         stopping = true;
         logger.info({ signal }, 'shutting down');
         const force = setTimeout(() => process.exit(1), 25_000);
         force.unref();
         (running.app ? running.app.stop() : Promise.resolve()).then(
-          () => process.exit(0),
+          () => process.exit(exitCode),
           (error: unknown) => {
             logger.error({ err: error }, 'shutdown failed');
             process.exit(1);
@@ -82,7 +84,10 @@ export function register(program: Command): void {
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
-      const app = await createAppWhenStorageAnswers(config, logger, () => stopping);
+      // A dead processing thread cannot be half-recovered in place: stop (acked messages stay in the inbox)
+      // and exit non-zero, so that the supervisor restarts the service and the new start picks them up.
+      const onProcessingCrash = () => shutdown('processing thread crashed', 1);
+      const app = await createAppWhenStorageAnswers(config, { logger, onProcessingCrash }, () => stopping);
       if (!app || stopping) return;
       running.app = app;
       await app.start();

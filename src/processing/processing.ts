@@ -1,0 +1,300 @@
+/**
+ * The processing side of the service, built from a validated Config: engine storage, the service store,
+ * models, workflows and engine, the WhatsApp MCP client, the conversation dispatcher, the outbox and the
+ * scheduled jobs — started and stopped in the right order. It runs in the request thread (`mode: 'inline'`)
+ * or, unchanged, inside the processing worker thread (./worker-entry.ts).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ClaudeModel } from '../agents/claude/index.js';
+import { EmbeddedModel } from '../agents/embedded/index.js';
+import type { Model } from '../agents/model.js';
+import type { Config } from '../config.js';
+import { ConversationDispatcher } from '../conversations/dispatcher.js';
+import { ConversationLifecycle } from '../conversations/lifecycle.js';
+import { whatsAppDeliverers } from '../conversations/outbox-deliverers.js';
+import { OutboxDispatcher } from '../conversations/outbox-dispatcher.js';
+import { createTurnProcessor, type TurnProcessorDeps } from '../conversations/processor.js';
+import { createRealertPort } from '../conversations/realert.js';
+import { loadSelfServiceContent } from '../conversations/replies.js';
+import { MemoryServiceStore } from '../conversations/store/memory.js';
+import { PostgresServiceStore } from '../conversations/store/postgres.js';
+import { SqliteServiceStore } from '../conversations/store/sqlite.js';
+import type { ServiceStore } from '../conversations/store/types.js';
+import { createDefaultJobs, createScheduler, type Scheduler } from '../cron/index.js';
+import { Engine, MemoryStorage, PostgresStorage, SqliteStorage, UnknownStepError, type RunResult, type Storage } from '../engine/index.js';
+import type { AdminWorkflowsPort } from '../http/admin/ports.js';
+import { stepLabel } from '../http/metrics.js';
+import type { Logger } from '../logging.js';
+import { McpCustomerMessenger, McpNotifier, WhatsAppMcpClient, bundledWhatsAppServer, createInProcessWhatsApp, createSender, SqliteSentMessageLog } from '../mcp/index.js';
+import type { McpServerTarget, InProcessWhatsApp, WhatsAppSenderConfig } from '../mcp/index.js';
+import { defaultTaxonomy } from '../taxonomy/index.js';
+import { loadWorkflowConfig } from '../workflows/config.js';
+import type { WorkflowDeps } from '../workflows/deps.js';
+import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type WorkflowSet } from '../workflows/registry.js';
+import type { ProcessingPort, RunObservation } from './port.js';
+
+export interface ProcessingOptions {
+  logger: Logger;
+  /** Keep everything in memory (tests, throwaway demos). */
+  inMemory?: boolean;
+  /** Use this model for every agent (tests); default from config. */
+  model?: Model;
+  /** Every workflow event of every conversation turn, as it happens (the demo's live view). */
+  onEvent?: TurnProcessorDeps['onEvent'];
+  /** Each finished run, for the metrics. */
+  onRunObserved?: (observation: RunObservation) => void;
+  now?: () => number;
+}
+
+export interface Processing extends ProcessingPort {
+  readonly storage: Storage;
+  readonly serviceStore: ServiceStore;
+  readonly lifecycle: ConversationLifecycle;
+  readonly engine: Engine;
+  readonly workflows: AdminWorkflowsPort;
+  readonly workflowSet: WorkflowSet;
+  readonly dispatcher: ConversationDispatcher;
+  readonly outbox: OutboxDispatcher;
+  readonly mcp: WhatsAppMcpClient;
+  readonly scheduler: Scheduler;
+  /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
+  readonly whatsapp?: InProcessWhatsApp;
+}
+
+/** Step durations of a finished run, from its StepStarted/StepCompleted events. */
+export function observationOf(workflowName: string, result: RunResult): RunObservation {
+  const started = new Map<string, number>();
+  const steps: RunObservation['steps'] = [];
+  for (const event of result.events) {
+    if (event.type === 'StepStarted' && event.stepPath) started.set(event.stepPath, event.time);
+    const at = event.stepPath === undefined ? undefined : started.get(event.stepPath);
+    if (event.type === 'StepCompleted' && event.stepPath && at !== undefined) {
+      steps.push({ step: stepLabel(event.stepPath), seconds: (event.time - at) / 1000 });
+    }
+  }
+  return { workflow: workflowName, status: result.status, steps };
+}
+
+/** Opens the engine storage and the service store the configuration names (migrating them). */
+export async function openStores(config: Config, inMemory = false): Promise<{ storage: Storage; serviceStore: ServiceStore }> {
+  // Engine storage first: it refuses a database holding tables it did not create, and the service tables
+  // share its prefix.
+  const storage: Storage = inMemory
+    ? new MemoryStorage()
+    : config.storage.kind === 'postgres'
+      ? new PostgresStorage({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
+      : new SqliteStorage({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous });
+  await storage.init();
+  const serviceStore: ServiceStore = inMemory
+    ? new MemoryServiceStore()
+    : config.storage.kind === 'postgres'
+      ? new PostgresServiceStore({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
+      : new SqliteServiceStore({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous });
+  try {
+    await serviceStore.init();
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return { storage, serviceStore };
+}
+
+export async function createProcessing(config: Config, options: ProcessingOptions): Promise<Processing> {
+  const { logger } = options;
+  const now = options.now ?? Date.now;
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const { storage, serviceStore } = await openStores(config, options.inMemory);
+  const observe = (workflowName: string, result: RunResult) => options.onRunObserved?.(observationOf(workflowName, result));
+
+  const models = options.model ? { classifier: options.model, escalation: options.model } : buildModels(config);
+  const deps: WorkflowDeps = {
+    storage,
+    models,
+    taxonomy: defaultTaxonomy(),
+    config: { typification: loadWorkflowConfig('conversation-typification'), handoff: loadWorkflowConfig('human-handoff') },
+    now,
+  };
+  const workflowSet = createWorkflows(deps);
+  const engine = new Engine({
+    storage,
+    workflows: Object.values(workflowSet),
+    owner,
+    recoverOnBoot: config.recoveryOnBoot,
+    onBackgroundError: (error) => logger.error({ err: error }, 'engine background work failed'),
+  });
+
+  const { target, whatsapp } = mcpTarget(config, logger);
+  const mcp = new WhatsAppMcpClient({ server: target, callTimeoutMs: config.mcp.callTimeoutMs, logger });
+  const alertRecipients = config.agentAlertNumbers.length > 0 ? config.agentAlertNumbers : ['5511900000090'];
+  const outbox = new OutboxDispatcher({
+    storage,
+    deliverers: whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) }),
+    owner: `outbox:${owner}`,
+    logger,
+    pollIntervalMs: 500,
+  });
+  const lifecycle = new ConversationLifecycle(serviceStore, now);
+  const processTurn = createTurnProcessor({
+    storage, serviceStore, lifecycle, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
+    onRunFinished: observe,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  const dispatcher = new ConversationDispatcher({
+    store: serviceStore,
+    process: processTurn,
+    coalesceWindowMs: config.dispatch.coalesceWindowMs,
+    maxConcurrent: config.dispatch.maxConcurrentConversations,
+    now,
+    logger,
+  });
+  const scheduler = createScheduler({
+    storage,
+    owner,
+    logger,
+    now,
+    jobs: createDefaultJobs({
+      storage, serviceStore, lifecycle,
+      realert: createRealertPort({ storage, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(), now }),
+      sla: config.sla,
+      retentionDays: config.retentionDays,
+      idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,
+    }),
+  });
+
+  const workflows: AdminWorkflowsPort = {
+    ids: () => [...WORKFLOW_IDS],
+    async start(workflowId, input) {
+      if (!isWorkflowId(workflowId)) throw new UnknownWorkflowError(workflowId);
+      const handle = workflowSet[workflowId].start({
+        sessionId: input.conversationKey,
+        message: input.message,
+        additionalData: { conversationKey: input.conversationKey },
+      });
+      handle.result.then(
+        (result) => {
+          observe(workflowId, result);
+          outbox.kick();
+        },
+        (error: unknown) => logger.error({ err: error, runId: handle.runId }, 'admin-started run failed'),
+      );
+      return { runId: handle.runId };
+    },
+    async rerun(runId, rerunOptions) {
+      const original = await storage.getRun(runId);
+      const workflowName = original?.workflowName ?? '';
+      if (!isWorkflowId(workflowName)) throw new UnknownWorkflowError(workflowName);
+      const workflow = workflowSet[workflowName];
+      const names = workflow.steps.map((step) => step.name);
+      if (rerunOptions.fromStep !== undefined && !names.includes(rerunOptions.fromStep)) {
+        // Same error the engine throws, before answering 202, so the admin sees the valid names.
+        throw new UnknownStepError(workflowName, rerunOptions.fromStep, names);
+      }
+      const newRunId = randomUUID();
+      workflow.rerun(runId, { ...(rerunOptions.fromStep ? { fromStep: rerunOptions.fromStep } : {}), runId: newRunId }).then(
+        (result) => {
+          observe(workflowName, result);
+          outbox.kick();
+        },
+        (error: unknown) => logger.error({ err: error, runId: newRunId }, 'rerun failed'),
+      );
+      return { runId: newRunId };
+    },
+  };
+
+  let stopping: Promise<void> | undefined;
+
+  return {
+    mode: 'inline',
+    storage, serviceStore, lifecycle, engine, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
+    modelProvider: models.classifier.provider,
+    ...(whatsapp ? { whatsapp } : {}),
+    async start() {
+      await mcp.connect();
+      const recovery = await engine.start();
+      if (recovery && recovery.resumed.length > 0) logger.info({ runs: recovery.resumed.length }, 'resuming runs a previous process left unfinished');
+      const pickedUp = await dispatcher.start();
+      if (pickedUp > 0) logger.info({ conversations: pickedUp }, 'processing messages received before the last stop');
+      outbox.start();
+      scheduler.start();
+    },
+    stop() {
+      // Finish turns in flight, deliver due replies, release leases so another process can take over at
+      // once, then close storage and the MCP child.
+      stopping ??= (async () => {
+        await scheduler.stop();
+        await dispatcher.stop();
+        await outbox.stop();
+        await engine.stop();
+        await mcp.close();
+        await serviceStore.close();
+        await storage.close();
+      })();
+      return stopping;
+    },
+    async settle() {
+      for (;;) {
+        await dispatcher.idle();
+        const summary = await outbox.drain();
+        if (summary.delivered + summary.retried + summary.dead === 0 && dispatcher.activeCount === 0) return;
+      }
+    },
+    notify(conversationKeys) {
+      for (const key of conversationKeys) dispatcher.notify(key);
+    },
+    kickOutbox: () => outbox.kick(),
+    pingMcp: () => mcp.ping(),
+  };
+}
+
+function buildModels(config: Config): WorkflowDeps['models'] {
+  if (config.model.kind === 'claude') {
+    const common = {
+      apiKey: config.model.apiKey,
+      timeoutMs: config.model.timeoutMs,
+      ...(config.model.baseURL ? { baseURL: config.model.baseURL } : {}),
+    };
+    return {
+      classifier: new ClaudeModel({ ...common, defaultModelId: config.model.classifierModel }),
+      escalation: new ClaudeModel({ ...common, defaultModelId: config.model.escalationModel }),
+    };
+  }
+  const embedded = EmbeddedModel.load();
+  return { classifier: embedded, escalation: embedded };
+}
+
+function senderConfig(config: Config): WhatsAppSenderConfig {
+  switch (config.sender.kind) {
+    case 'meta':
+      return { provider: 'meta', accessToken: config.sender.accessToken, phoneNumberId: config.sender.phoneNumberId, graphUrl: config.sender.graphUrl, apiVersion: config.sender.apiVersion };
+    case 'evolution':
+      return { provider: 'evolution', baseUrl: config.sender.baseUrl, apiKey: config.sender.apiKey, instance: config.sender.instance };
+    default:
+      return { provider: 'dry-run' };
+  }
+}
+
+/**
+ * The in-process WhatsApp MCP service (MCP_SERVER=in-process), over the sent-message log in the data
+ * directory. Both threads may open one: the log is a WAL SQLite file, so they see each other's rows.
+ */
+export function inProcessWhatsApp(config: Config, logger: Logger): InProcessWhatsApp {
+  return createInProcessWhatsApp({
+    sender: createSender(senderConfig(config), logger),
+    log: new SqliteSentMessageLog(join(config.dataDir, 'mcp-whatsapp.sqlite')),
+    logger,
+  });
+}
+
+function mcpTarget(config: Config, logger: Logger): { target: McpServerTarget; whatsapp?: InProcessWhatsApp } {
+  if (config.mcp.server === 'in-process') {
+    const whatsapp = inProcessWhatsApp(config, logger);
+    return { target: whatsapp.target, whatsapp };
+  }
+  if (config.mcp.server.startsWith('stdio:')) {
+    const [command, ...args] = config.mcp.server.slice('stdio:'.length).trim().split(/\s+/);
+    return { target: command ? { kind: 'stdio', command, args } : bundledWhatsAppServer() };
+  }
+  return { target: { kind: 'http', url: config.mcp.server, ...(config.mcp.httpToken ? { token: config.mcp.httpToken } : {}) } };
+}

@@ -1,0 +1,150 @@
+/**
+ * The processing side in a worker thread, seen from the request thread.
+ *
+ * Why a thread: at 1,000 webhooks/s a single event loop is saturated — acks take about 60 % of a core and
+ * each conversation turn 3.5–4 ms of CPU (storage transactions, the classifier), so acks queued behind turns
+ * and their p99 was 3.5–7× that of a bare receiver. With the turns on the second core, the request thread
+ * only verifies, stores (the inbox row is committed before the 200, as before) and acks, then posts the
+ * conversation keys here. Nothing acked depends on this message arriving: a worker that dies, or a
+ * process that is killed, leaves the rows in the inbox for the next start.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config.js';
+import type { AdminWorkflowsPort } from '../http/admin/ports.js';
+import type { Logger } from '../logging.js';
+import { WORKFLOW_IDS } from '../workflows/registry.js';
+import { ProcessingThreadError, type CallMethod, type FromWorker, type ToWorker } from './messages.js';
+import type { ProcessingPort, RunObservation } from './port.js';
+
+export interface ProcessingThreadOptions {
+  config: Config;
+  logger: Logger;
+  /** Each run the worker finished (recorded by the request thread's metrics). */
+  onRunObserved?: (observation: RunObservation) => void;
+  /**
+   * The worker died outside stop(): no turn will be processed any more (acked messages wait in the inbox).
+   * `zapflow serve` exits non-zero so that the supervisor restarts the whole service.
+   */
+  onCrash?: (error: Error) => void;
+}
+
+interface PendingCall {
+  method: CallMethod;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The worker's entry: the compiled .js in a build. From source (tsx, vitest) the .ts, behind a two-line
+ * bootstrap that registers tsx's loader inside the worker: Node 20 neither passes the parent's loader hooks
+ * to a worker nor honours `--import` in a worker's execArgv.
+ */
+function workerEntry(): { entry: URL | string; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./worker-entry.js', import.meta.url), eval: false };
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./worker-entry.ts', import.meta.url).href;
+  return { entry: `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`, eval: true };
+}
+
+export class ProcessingThread implements ProcessingPort {
+  readonly mode = 'thread' as const;
+  readonly workflows: AdminWorkflowsPort;
+  modelProvider = 'unknown';
+  private readonly worker: Worker;
+  private readonly calls = new Map<number, PendingCall>();
+  private nextCallId = 1;
+  private stopping: Promise<void> | undefined;
+  private exitedWith: Error | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(private readonly options: ProcessingThreadOptions) {
+    const { entry, eval: isEval } = workerEntry();
+    this.worker = new Worker(entry, { name: 'zapflow-processing', workerData: { config: options.config }, eval: isEval });
+    this.worker.on('message', (message: FromWorker) => this.receive(message));
+    this.worker.on('error', (error) => {
+      this.exitedWith = error;
+      options.logger.fatal({ err: error }, 'processing thread failed');
+    });
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        const error = (this.exitedWith ??= new Error(`the processing thread exited with code ${code}`));
+        for (const call of this.calls.values()) call.reject(error);
+        this.calls.clear();
+        if (!this.stopping) {
+          options.logger.fatal({ err: error }, 'processing stopped unexpectedly; acked messages stay in the inbox for the next start');
+          options.onCrash?.(error);
+        }
+        resolve();
+      });
+    });
+    const known = [...WORKFLOW_IDS] as string[];
+    this.workflows = {
+      ids: () => known,
+      start: (workflowId, input) => this.call('workflowStart', [workflowId, input]) as Promise<{ runId: string }>,
+      rerun: (runId, rerunOptions) => this.call('workflowRerun', [runId, rerunOptions]) as Promise<{ runId: string }>,
+    };
+  }
+
+  async start(): Promise<void> {
+    const started = (await this.call('start', [])) as { modelProvider: string };
+    this.modelProvider = started.modelProvider;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const alreadyGone = this.exitedWith !== undefined;
+      try {
+        await this.call('stop', []);
+      } catch (error) {
+        if (!alreadyGone) this.options.logger.error({ err: error }, 'processing thread did not stop cleanly');
+      }
+      await this.worker.terminate();
+      await this.exited;
+    })();
+    return this.stopping;
+  }
+
+  async settle(): Promise<void> {
+    await this.call('settle', []);
+  }
+
+  notify(conversationKeys: readonly string[]): void {
+    if (conversationKeys.length > 0) this.post({ type: 'notify', keys: [...conversationKeys] });
+  }
+
+  kickOutbox(): void {
+    this.post({ type: 'kickOutbox' });
+  }
+
+  async pingMcp(): Promise<void> {
+    await this.call('pingMcp', []);
+  }
+
+  private post(message: ToWorker): void {
+    // After an exit there is nobody to tell; the rows are in the inbox and the next start finds them.
+    if (this.exitedWith === undefined) this.worker.postMessage(message);
+  }
+
+  private call(method: CallMethod, args: unknown[]): Promise<unknown> {
+    if (this.exitedWith) return Promise.reject(this.exitedWith);
+    const id = this.nextCallId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { method, resolve, reject });
+      this.worker.postMessage({ type: 'call', id, method, args } satisfies ToWorker);
+    });
+  }
+
+  private receive(message: FromWorker): void {
+    if (message.type === 'runs') {
+      for (const observation of message.observations) this.options.onRunObserved?.(observation);
+      return;
+    }
+    const call = this.calls.get(message.id);
+    if (!call) return;
+    this.calls.delete(message.id);
+    if (message.ok) call.resolve(message.value);
+    else call.reject(new ProcessingThreadError(message.error));
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The processing worker thread: builds the processing side from the Config it is given and answers the
+ * request thread's notifications and calls (./messages.ts). Its own storage connections, model, engine,
+ * dispatcher, outbox and jobs; the request thread keeps only what verifies, stores and acks webhooks and
+ * serves the admin API.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config.js';
+import { createLogger } from '../logging.js';
+import { serializeError, type FromWorker, type ToWorker } from './messages.js';
+import type { RunObservation } from './port.js';
+import { createProcessing, type Processing } from './processing.js';
+
+const port = parentPort;
+if (!port) throw new Error('src/processing/worker-entry is a worker thread entry point: start it with new Worker(...)');
+
+const { config } = workerData as { config: Config };
+const logger = createLogger({ level: config.logLevel }).child({ thread: 'processing' });
+const send = (message: FromWorker) => port.postMessage(message);
+
+// Run observations are batched per event-loop turn: one message instead of one per run.
+let pendingObservations: RunObservation[] = [];
+const flushObservations = () => {
+  const observations = pendingObservations;
+  pendingObservations = [];
+  if (observations.length > 0) send({ type: 'runs', observations });
+};
+
+// Notifications before the processing side exists can be dropped: its start() scans the inbox and the
+// outbox anyway (and the request thread only listens once start() has answered).
+let processing: Processing | undefined;
+
+const building = createProcessing(config, {
+  logger,
+  onRunObserved(observation) {
+    if (pendingObservations.push(observation) === 1) setImmediate(flushObservations);
+  },
+}).then((built) => {
+  processing = built;
+  return built;
+});
+// A failure to build is reported by the first call (start), which awaits `building`; keep it from also
+// being an unhandled rejection.
+building.catch(() => undefined);
+
+async function call(method: string, args: unknown[]): Promise<unknown> {
+  const p = await building;
+  switch (method) {
+    case 'start':
+      await p.start();
+      return { modelProvider: p.modelProvider };
+    case 'stop':
+      await p.stop();
+      flushObservations();
+      return undefined;
+    case 'settle':
+      return p.settle();
+    case 'pingMcp':
+      return p.pingMcp();
+    case 'workflowStart':
+      return p.workflows.start(args[0] as string, args[1] as { conversationKey: string; message: string });
+    case 'workflowRerun':
+      return p.workflows.rerun(args[0] as string, args[1] as { fromStep?: string });
+    default:
+      throw new Error(`unknown processing call "${method}"`);
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'notify':
+      processing?.notify(message.keys);
+      return;
+    case 'kickOutbox':
+      processing?.kickOutbox();
+      return;
+    case 'call':
+      call(message.method, message.args).then(
+        (value) => send({ type: 'reply', id: message.id, ok: true, value }),
+        (error: unknown) => send({ type: 'reply', id: message.id, ok: false, error: serializeError(error) }),
+      );
+  }
+});
