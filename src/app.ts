@@ -80,7 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (threaded) {
     // The request thread opens (and migrates) the stores first, so a database that does not answer is
     // reported here as StorageUnavailableError (serve's waiting room) before a thread is started.
-    ({ storage, serviceStore } = await openStores(config));
+    ({ storage, serviceStore } = await openStores(config, { intake: true }));
     const stores = { storage, serviceStore };
     closeOwnStores = async () => {
       await stores.serviceStore.close();

@@ -77,8 +77,13 @@ export function observationOf(workflowName: string, result: RunResult): RunObser
   return { workflow: workflowName, status: result.status, steps };
 }
 
-/** Opens the engine storage and the service store the configuration names (migrating them). */
-export async function openStores(config: Config, inMemory = false): Promise<{ storage: Storage; serviceStore: ServiceStore }> {
+/**
+ * Opens the engine storage and the service store the configuration names (migrating them). `intake`: the
+ * request thread's stores beside a processing thread — SQLite writes there wait for the lock without
+ * sleeping the thread (SqliteServiceStore `lockWait: 'yield'`).
+ */
+export async function openStores(config: Config, options: { inMemory?: boolean; intake?: boolean } = {}): Promise<{ storage: Storage; serviceStore: ServiceStore }> {
+  const { inMemory = false } = options;
   // Engine storage first: it refuses a database holding tables it did not create, and the service tables
   // share its prefix.
   const storage: Storage = inMemory
@@ -91,7 +96,10 @@ export async function openStores(config: Config, inMemory = false): Promise<{ st
     ? new MemoryServiceStore()
     : config.storage.kind === 'postgres'
       ? new PostgresServiceStore({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
-      : new SqliteServiceStore({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous });
+      : new SqliteServiceStore({
+        dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous,
+        ...(options.intake ? { lockWait: 'yield' as const } : {}),
+      });
   try {
     await serviceStore.init();
   } catch (error) {
@@ -105,7 +113,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const { logger } = options;
   const now = options.now ?? Date.now;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const { storage, serviceStore } = await openStores(config, options.inMemory);
+  const { storage, serviceStore } = await openStores(config, { inMemory: Boolean(options.inMemory) });
   const observe = (workflowName: string, result: RunResult) => options.onRunObserved?.(observationOf(workflowName, result));
 
   const models = options.model ? { classifier: options.model, escalation: options.model } : buildModels(config);

@@ -5,8 +5,8 @@
  * message stored" holds unchanged. Under load the ack path then holds one database connection instead of one
  * per request, and stops queueing behind the conversation turns' queries in the pool.
  *
- * With SQLite the insert is synchronous and never "under way" when the next request is parsed, so every call
- * commits alone, exactly as before.
+ * With SQLite the insert is synchronous, so it is "under way" only while it waits for the write lock the
+ * processing thread holds (SqliteServiceStore `lockWait: 'yield'`); otherwise every call commits alone.
  */
 import type { InboxItem, InboxRecord, ServiceStore } from './types.js';
 

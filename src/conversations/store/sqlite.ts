@@ -25,7 +25,19 @@ export interface SqliteServiceStoreOptions {
   synchronous?: 'normal' | 'full';
   /** How long a write waits for another connection holding the write lock. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * How a write waits for that lock. `block`: in SQLite's busy handler, which SLEEPS the calling thread
+   * (1, 2, 5, 10 … 100 ms). `yield`: never sleeps; a write that finds the lock taken is retried from the
+   * event loop (next iteration, then every millisecond) until `busyTimeoutMs`. The request thread uses
+   * `yield` while the processing thread writes the same file: its loop keeps reading and queueing webhooks
+   * (the next commit stores them together) instead of stalling every ack for a sleep. @default 'block'
+   */
+  lockWait?: 'block' | 'yield';
 }
+
+const isBusy = (error: unknown) => error instanceof Error && /^SQLITE_BUSY/.test(String((error as Error & { code?: unknown }).code));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const oneMillisecond = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
 /** Items the store is done with; everything else is still owed to the customer and never purged. */
 const FINISHED = `status IN ('done', 'forwarded')`;
@@ -36,6 +48,7 @@ export class SqliteServiceStore implements ServiceStore {
   readonly tableName: string;
   private readonly synchronous: 'normal' | 'full';
   private readonly busyTimeoutMs: number;
+  private readonly lockWait: 'block' | 'yield';
   private readonly connection: SqliteConnection;
 
   constructor(options: SqliteServiceStoreOptions = {}) {
@@ -46,21 +59,27 @@ export class SqliteServiceStore implements ServiceStore {
       throw new TypeError(`SqliteServiceStore synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.lockWait = options.lockWait ?? 'block';
     this.connection = new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
   }
 
   async init(): Promise<void> {
     if (this.connection.isOpen) return;
     const prefix = this.tableName;
-    this.connection.open(
-      openSqlite({
-        dbFile: this.dbFile,
-        prefix,
-        synchronous: this.synchronous,
-        busyTimeoutMs: this.busyTimeoutMs,
-        migrate: (db, file) => db.transaction(() => migrateServiceSqlite(db, file, prefix)).immediate(),
-      }),
-    );
+    const db = openSqlite({
+      dbFile: this.dbFile,
+      prefix,
+      synchronous: this.synchronous,
+      busyTimeoutMs: this.busyTimeoutMs,
+      migrate: (db, file) => db.transaction(() => migrateServiceSqlite(db, file, prefix)).immediate(),
+    });
+    if (this.lockWait === 'yield') {
+      // Retries are ours (write() below); checkpoints are left to the other connections, so that a commit
+      // here never also copies the WAL back into the database file.
+      db.pragma('busy_timeout = 0');
+      db.pragma('wal_autocheckpoint = 0');
+    }
+    this.connection.open(db);
   }
 
   async close(): Promise<void> {
@@ -75,8 +94,18 @@ export class SqliteServiceStore implements ServiceStore {
     return this.connection.sql(text);
   }
 
-  private write<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+  private async write<T>(work: () => T): Promise<T> {
+    if (this.lockWait === 'block') return this.db.transaction(work).immediate();
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // BEGIN IMMEDIATE fails before `work` runs, so a retry never repeats half a transaction.
+        return this.db.transaction(work).immediate();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) throw error;
+        await (attempt <= 8 ? nextTurn() : oneMillisecond());
+      }
+    }
   }
 
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
@@ -119,7 +148,7 @@ export class SqliteServiceStore implements ServiceStore {
 
   async markInbox(ids: number[], status: InboxStatus, now: number): Promise<void> {
     if (ids.length === 0) return;
-    this.write(() => this.sql('UPDATE {p}inbox SET status = ?, processed_at = ? WHERE id IN (SELECT value FROM json_each(?))')
+    await this.write(() => this.sql('UPDATE {p}inbox SET status = ?, processed_at = ? WHERE id IN (SELECT value FROM json_each(?))')
       .run(status, now, encodeJson(ids)));
   }
 
@@ -137,7 +166,7 @@ export class SqliteServiceStore implements ServiceStore {
   async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
     const assignments = patchAssignments(conversationKey, patch);
     const columns = [...assignments.map(([column]) => `${column} = ?`), 'updated_at = ?'].join(', ');
-    const row = this.write(() => this.sql(`UPDATE {p}conversations SET ${columns} WHERE conversation_key = ? RETURNING *`)
+    const row = await this.write(() => this.sql(`UPDATE {p}conversations SET ${columns} WHERE conversation_key = ? RETURNING *`)
       .get(...assignments.map(([, value]) => value), now, conversationKey)) as Row | undefined;
     if (!row) throw new ConversationNotFoundError(conversationKey);
     return conversationFromRow(row);
