@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logging.js';
 import type { InProcessWhatsApp } from './mcp/index.js';
 import type { ProcessingPort, RunObservation } from './processing/port.js';
 import { createProcessing, inProcessWhatsApp, openStores } from './processing/processing.js';
+import { IntakePressure } from './processing/intake-pressure.js';
 import { ProcessingThread } from './processing/thread.js';
 
 export interface AppOverrides {
@@ -77,6 +78,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let serviceStore: ServiceStore;
   let whatsapp: InProcessWhatsApp | undefined;
   let closeOwnStores = async () => {};
+  let pressure: IntakePressure | undefined;
   if (threaded) {
     // The request thread opens (and migrates) the stores first, so a database that does not answer is
     // reported here as StorageUnavailableError (serve's waiting room) before a thread is started.
@@ -88,8 +90,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     };
     // Its own handle on the sent-message log: delivery receipts and the /mcp endpoint, in this thread.
     if (config.mcp.server === 'in-process') whatsapp = inProcessWhatsApp(config, logger);
+    pressure = new IntakePressure({ maxConcurrent: config.dispatch.maxConcurrentConversations });
+    const budget = pressure;
+    metrics.setProcessingConcurrency(() => budget.budget.concurrency);
     processing = new ProcessingThread({
-      config, logger, onRunObserved,
+      config, logger, onRunObserved, intakePressure: pressure.buffer,
       ...(overrides.onProcessingCrash ? { onCrash: overrides.onProcessingCrash } : {}),
     });
   } else {
@@ -106,11 +111,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const lifecycle = new ConversationLifecycle(serviceStore, overrides.now ?? Date.now);
   const log = whatsapp?.log;
-  const intake = createIntake(serviceStore, (keys) => processing.notify(keys), {
+  const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {
     ...(overrides.now ? { now: overrides.now } : {}),
     // Delivery receipts update the in-process MCP server's log, so `get_message_status` reports them.
     ...(log ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),
   });
+  // How long each webhook's rows took to commit tells the processing thread how much room the acks need.
+  const intake: typeof storeInbox = pressure
+    ? async (batch) => {
+        const startedAt = performance.now();
+        const result = await storeInbox(batch);
+        if (result.stored + result.duplicates > 0) pressure!.record(performance.now() - startedAt);
+        return result;
+      }
+    : storeInbox;
   metrics.setOutboxCounts(async () => ({
     pending: await storage.countOutbox('pending'),
     dead: await storage.countOutbox('dead'),
@@ -133,6 +147,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await processing.start();
+      pressure?.start();
       server = http.app.listen(config.port, config.host);
       await new Promise<void>((resolve, reject) => {
         server!.once('listening', resolve);
@@ -149,6 +164,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // due replies, releases its leases and closes its connections, 3. this thread's connections.
         if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
         await http.close();
+        pressure?.stop();
         await processing.stop();
         await closeOwnStores();
         logger.info('zapflow stopped');

@@ -78,6 +78,7 @@ const envSchema = z.object({
   MCP_CALL_TIMEOUT_MS: int(10_000, 100, 120_000),
 
   ZAPFLOW_PROCESSING: z.preprocess(emptyToUndefined, z.enum(['thread', 'inline']).default('thread')),
+  ZAPFLOW_PROCESSING_NICE: int(10, 0, 19),
   COALESCE_WINDOW_MS: int(2000, 0, 60_000),
   MAX_CONCURRENT_CONVERSATIONS: int(16, 1, 1000),
   HUMAN_IDLE_RELEASE_MINUTES: int(120, 1, 7 * 24 * 60),
@@ -126,6 +127,8 @@ export interface Config {
    * `inline` (the request thread: one thread to debug, or a one-core container).
    */
   processing: 'thread' | 'inline';
+  /** Linux nice of the processing thread (0 = same priority as the acks). */
+  processingNice: number;
   sla: { minutes: Record<'critical' | 'high' | 'medium' | 'low', number>; raiseUrgencyAfter: number };
   retentionDays: number;
   recoveryOnBoot: boolean;
@@ -226,6 +229,7 @@ function toConfig(e: Env): Config {
       humanIdleReleaseMinutes: e.HUMAN_IDLE_RELEASE_MINUTES,
     },
     processing: e.ZAPFLOW_PROCESSING,
+    processingNice: e.ZAPFLOW_PROCESSING_NICE,
     sla: {
       minutes: { critical: e.SLA_CRITICAL_MINUTES, high: e.SLA_HIGH_MINUTES, medium: e.SLA_MEDIUM_MINUTES, low: e.SLA_LOW_MINUTES },
       raiseUrgencyAfter: e.SLA_RAISE_URGENCY_AFTER,

@@ -31,6 +31,11 @@ export interface DispatcherOptions {
   maxWaitMs?: number;
   /** Conversations processed at once. @default 16 */
   maxConcurrent?: number;
+  /**
+   * A lower limit that changes over time, and a pause before each start, read before each start (the
+   * request thread's intake pressure, src/processing/intake-pressure.ts). Concurrency below 1 counts as 1.
+   */
+  turnBudget?: () => { concurrency: number; pauseMs: number };
   /** Attempts of a failing batch before it is left for the next start (rows stay in the inbox). @default 5 */
   maxAttempts?: number;
   now?: () => number;
@@ -53,7 +58,7 @@ export class ConversationDispatcher {
   private active = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
-  private nextStart: NodeJS.Immediate | undefined;
+  private nextStart: { cancel(): void } | undefined;
   private readonly coalesceWindowMs: number;
   private readonly maxWaitMs: number;
   private readonly maxConcurrent: number;
@@ -102,7 +107,7 @@ export class ConversationDispatcher {
   /** Stops scheduling; in-flight runs finish (their rows are marked), waiting ones stay in the inbox for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.nextStart) clearImmediate(this.nextStart);
+    this.nextStart?.cancel();
     this.nextStart = undefined;
     for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
     this.ready.length = 0;
@@ -143,15 +148,29 @@ export class ConversationDispatcher {
     if (!this.ready.includes(key)) this.ready.push(key);
   }
 
+  private get allowed(): number {
+    const budget = this.options.turnBudget;
+    return budget ? Math.max(1, Math.min(this.maxConcurrent, budget().concurrency)) : this.maxConcurrent;
+  }
+
   private pump(): void {
-    if (!this.stopped && this.active < this.maxConcurrent && this.ready.length > 0) this.nextStart ??= setImmediate(() => this.startNext());
+    if (!this.stopped && !this.nextStart && this.active < this.allowed && this.ready.length > 0) {
+      const pauseMs = this.options.turnBudget?.().pauseMs ?? 0;
+      if (pauseMs > 0) {
+        const timer = setTimeout(() => this.startNext(), pauseMs);
+        this.nextStart = { cancel: () => clearTimeout(timer) };
+      } else {
+        const immediate = setImmediate(() => this.startNext());
+        this.nextStart = { cancel: () => clearImmediate(immediate) };
+      }
+    }
     this.resolveIdleIfQuiet();
   }
 
   /** Starts one ready conversation; the next start waits for the next loop iteration (see the header). */
   private startNext(): void {
     this.nextStart = undefined;
-    while (!this.stopped && this.active < this.maxConcurrent && this.ready.length > 0) {
+    while (!this.stopped && this.active < this.allowed && this.ready.length > 0) {
       const key = this.ready.shift()!;
       const slot = this.slots.get(key);
       if (!slot || slot.running) continue;

@@ -78,6 +78,8 @@ export interface Metrics {
   setOutboxCounts(read: () => Promise<OutboxCounts> | OutboxCounts): void;
   /** Sets how the handoffs-waiting gauge is computed at each scrape (conversations in `waiting_human`). */
   setHandoffsWaiting(read: () => Promise<number> | number): void;
+  /** Sets how the turn-concurrency gauge is read (the limit the intake pressure leaves the processing thread). */
+  setProcessingConcurrency(read: () => number): void;
   /** Express middleware counting webhook POSTs by provider and result; mount it before the webhook router. */
   readonly webhookMetricsMiddleware: RequestHandler;
   /** `GET /metrics` handler: Prometheus text format. */
@@ -151,6 +153,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  let readConcurrency: (() => number) | undefined;
+  new Gauge({
+    name: `${prefix}processing_concurrency_limit`,
+    help: 'Conversation turns the processing thread may run at once now: lowered while webhook acks slow down, so that acks go first.',
+    registers,
+    collect() {
+      if (readConcurrency) this.set(readConcurrency());
+    },
+  });
+
   const webhookMetricsMiddleware: RequestHandler = (req, res, next) => {
     const provider = req.method === 'POST' ? webhookProviderOf(req) : undefined;
     if (provider === undefined) {
@@ -185,6 +197,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setHandoffsWaiting: (read) => {
       readHandoffs = read;
+    },
+    setProcessingConcurrency: (read) => {
+      readConcurrency = read;
     },
   };
 }

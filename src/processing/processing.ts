@@ -33,6 +33,7 @@ import { defaultTaxonomy } from '../taxonomy/index.js';
 import { loadWorkflowConfig } from '../workflows/config.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type WorkflowSet } from '../workflows/registry.js';
+import type { TurnBudget } from './intake-pressure.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 
 export interface ProcessingOptions {
@@ -43,6 +44,8 @@ export interface ProcessingOptions {
   model?: Model;
   /** Every workflow event of every conversation turn, as it happens (the demo's live view). */
   onEvent?: TurnProcessorDeps['onEvent'];
+  /** The request thread's current cap on concurrent turns and pause between them (./intake-pressure.ts). */
+  turnBudget?: () => TurnBudget;
   /** Each finished run, for the metrics. */
   onRunObserved?: (observation: RunObservation) => void;
   now?: () => number;
@@ -154,6 +157,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
     process: processTurn,
     coalesceWindowMs: config.dispatch.coalesceWindowMs,
     maxConcurrent: config.dispatch.maxConcurrentConversations,
+    ...(options.turnBudget ? { turnBudget: options.turnBudget } : {}),
     now,
     logger,
   });

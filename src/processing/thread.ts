@@ -20,6 +20,8 @@ import type { ProcessingPort, RunObservation } from './port.js';
 
 export interface ProcessingThreadOptions {
   config: Config;
+  /** Read by the worker's dispatcher before each turn: the concurrency the acks leave it. */
+  intakePressure?: SharedArrayBuffer;
   logger: Logger;
   /** Each run the worker finished (recorded by the request thread's metrics). */
   onRunObserved?: (observation: RunObservation) => void;
@@ -61,7 +63,7 @@ export class ProcessingThread implements ProcessingPort {
 
   constructor(private readonly options: ProcessingThreadOptions) {
     const { entry, eval: isEval } = workerEntry();
-    this.worker = new Worker(entry, { name: 'zapflow-processing', workerData: { config: options.config }, eval: isEval });
+    this.worker = new Worker(entry, { name: 'zapflow-processing', workerData: { config: options.config, ...(options.intakePressure ? { intakePressure: options.intakePressure } : {}) }, eval: isEval });
     this.worker.on('message', (message: FromWorker) => this.receive(message));
     this.worker.on('error', (error) => {
       this.exitedWith = error;

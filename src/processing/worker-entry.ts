@@ -4,9 +4,12 @@
  * dispatcher, outbox and jobs; the request thread keeps only what verifies, stores and acks webhooks and
  * serves the admin API.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
+import { turnBudgetFrom } from './intake-pressure.js';
 import { serializeError, type FromWorker, type ToWorker } from './messages.js';
 import type { RunObservation } from './port.js';
 import { createProcessing, type Processing } from './processing.js';
@@ -14,9 +17,26 @@ import { createProcessing, type Processing } from './processing.js';
 const port = parentPort;
 if (!port) throw new Error('src/processing/worker-entry is a worker thread entry point: start it with new Worker(...)');
 
-const { config } = workerData as { config: Config };
+const { config, intakePressure } = workerData as { config: Config; intakePressure?: SharedArrayBuffer };
 const logger = createLogger({ level: config.logLevel }).child({ thread: 'processing' });
 const send = (message: FromWorker) => port.postMessage(message);
+
+/**
+ * The processing thread runs at a lower CPU priority than the request thread (Linux nice, per thread), so
+ * that when the cores are busy — with the turns, the database's own processes, everything else on the
+ * machine — an ack is not queued behind a turn: the backlog waits a little, a provider's delivery does not.
+ * On a machine with spare cores nothing changes. Elsewhere than Linux the thread keeps the process's priority.
+ */
+function lowerThreadPriority(nice: number): void {
+  if (nice === 0 || process.platform !== 'linux') return;
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(threadId, nice);
+  } catch (error) {
+    logger.debug({ err: error }, 'could not lower the processing thread priority');
+  }
+}
+lowerThreadPriority(config.processingNice);
 
 // Run observations are batched per event-loop turn: one message instead of one per run.
 let pendingObservations: RunObservation[] = [];
@@ -32,6 +52,7 @@ let processing: Processing | undefined;
 
 const building = createProcessing(config, {
   logger,
+  ...(intakePressure ? { turnBudget: turnBudgetFrom(intakePressure) } : {}),
   onRunObserved(observation) {
     if (pendingObservations.push(observation) === 1) setImmediate(flushObservations);
   },
