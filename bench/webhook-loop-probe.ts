@@ -1,11 +1,12 @@
 /**
  * Preloaded into each receiver the webhook bench starts (`node --import tsx --import ./bench/webhook-loop-probe.ts`):
- * how long the receiver's event loop was held (a held loop is an ack waiting), and how busy it was. Measured
+ * how long the receiver's main event loop (the one that acks) was held (a held loop is an ack waiting), and how busy it was. Measured
  * from SIGUSR2 (the harness sends it when the load starts, so start-up does not count) until the process
  * exits; written as JSON to BENCH_LOOP_PROBE_FILE. A SIGKILLed process writes nothing.
  */
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
 export interface LoopProbeReport {
   /** Event-loop delay (ms): how late a 1 ms timer ran, i.e. how long something held the loop. */
@@ -14,7 +15,9 @@ export interface LoopProbeReport {
   utilization: number;
 }
 
-const file = process.env.BENCH_LOOP_PROBE_FILE;
+// Preloads run in worker threads too; the loop that acks is the main thread's (zapflow's processing thread
+// would otherwise overwrite the report with its own, mostly idle, loop).
+const file = isMainThread ? process.env.BENCH_LOOP_PROBE_FILE : undefined;
 if (file) {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();

@@ -46,7 +46,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(requestIdMiddleware({ logger }));
+  app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
   app.use(createHealthRouter({ checks: deps.ready }));
   app.get('/metrics', metrics.metricsHandler);
 

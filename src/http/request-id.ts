@@ -42,6 +42,12 @@ export interface RequestIdOptions {
    * drown the log. @default ['/healthz', '/readyz', '/metrics']
    */
   quietPaths?: readonly string[];
+  /**
+   * Answers whose access log goes to debug: the webhook acks (POST /webhooks/…, 2xx). At a thousand a second
+   * they would be the bulk of the log and a measurable share of the request thread's CPU; they are counted
+   * in /metrics, and refusals and failures stay at info. @default none
+   */
+  quietAnswer?: (req: Request, status: number) => boolean;
 }
 
 /** What the access log calls the request: the route pattern when one matched, else the scrubbed path. */
@@ -62,17 +68,25 @@ export function requestIdMiddleware(options: RequestIdOptions): RequestHandler {
   const quietPaths = new Set(options.quietPaths ?? ['/healthz', '/readyz', '/metrics']);
   return (req, res, next) => {
     const id = acceptedRequestId(req.headers['x-request-id']) ?? generateId();
-    const log = options.logger.child({ requestId: id });
     req.id = id;
-    req.log = log;
+    // The child logger is made when something logs through it (most requests log only their access line).
+    let log: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= options.logger.child({ requestId: id })),
+      set: (value: Logger) => void (log = value),
+    });
     res.setHeader(REQUEST_ID_HEADER, id);
 
     const startedAt = process.hrtime.bigint();
-    const quiet = quietPaths.has(req.path);
+    const quietPath = quietPaths.has(req.path);
     res.once('finish', () => {
+      const quiet = quietPath || options.quietAnswer?.(req, res.statusCode) === true;
+      if (quiet && !options.logger.isLevelEnabled('debug')) return;
       const entry = { method: req.method, route: routeLabel(req), status: res.statusCode, durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6 };
-      if (quiet) log.debug(entry, 'request');
-      else log.info(entry, 'request');
+      if (quiet) req.log!.debug(entry, 'request');
+      else req.log!.info(entry, 'request');
     });
     next();
   };

@@ -9,16 +9,24 @@ function message(conversationKey: string, n: number, sentAt: number): InboxItem 
 
 interface Batch { key: string; texts: string[]; runId: string }
 
-function setup(options: { coalesceWindowMs?: number; maxConcurrent?: number; fail?: (batch: Batch) => boolean } = {}) {
+function setup(options: {
+  coalesceWindowMs?: number;
+  maxConcurrent?: number;
+  fail?: (batch: Batch) => boolean;
+  turnBudget?: () => { concurrency: number; pauseMs: number };
+} = {}) {
   const store = new MemoryServiceStore();
   const batches: Batch[] = [];
   let running = 0;
   let maxRunning = 0;
+  const started: number[] = [];
   const dispatcher = new ConversationDispatcher({
     store,
     coalesceWindowMs: options.coalesceWindowMs ?? 2000,
     maxConcurrent: options.maxConcurrent ?? 4,
+    ...(options.turnBudget ? { turnBudget: options.turnBudget } : {}),
     async process(key, items: InboxRecord[], runId) {
+      started.push(Date.now());
       running++;
       maxRunning = Math.max(maxRunning, running);
       try {
@@ -35,7 +43,7 @@ function setup(options: { coalesceWindowMs?: number; maxConcurrent?: number; fai
   const receive = async (items: InboxItem[]) => {
     for (const record of await store.insertInbox(items, Date.now())) dispatcher.notify(record.conversationKey);
   };
-  return { store, dispatcher, batches, receive, maxRunning: () => maxRunning };
+  return { store, dispatcher, batches, receive, maxRunning: () => maxRunning, started };
 }
 
 describe('ConversationDispatcher', () => {
@@ -79,6 +87,25 @@ describe('ConversationDispatcher', () => {
     await dispatcher.idle();
     expect(batches).toHaveLength(10);
     expect(maxRunning()).toBe(3);
+  });
+
+  it('follows a turn budget that changes while it works (acks first), and still finishes every conversation', async () => {
+    const budget = { concurrency: 1, pauseMs: 0 };
+    const { dispatcher, batches, receive, maxRunning, started } = setup({ maxConcurrent: 8, coalesceWindowMs: 10, turnBudget: () => budget });
+    await receive(Array.from({ length: 12 }, (_, i) => message(`c${i}`, 1, 1000)));
+    await vi.advanceTimersByTimeAsync(350); // one at a time: 3 done
+    expect(maxRunning()).toBe(1);
+    budget.pauseMs = 50; // still too slow for the acks: space the turns
+    await vi.advanceTimersByTimeAsync(400);
+    const spaced = started.slice(4, 6);
+    expect(spaced[1]! - spaced[0]!).toBeGreaterThanOrEqual(150);
+    budget.pauseMs = 0;
+    budget.concurrency = 100; // the acks are quick again; the configured bound still holds
+    await vi.advanceTimersByTimeAsync(5000);
+    await dispatcher.idle();
+    expect(batches).toHaveLength(12);
+    expect(maxRunning()).toBeGreaterThan(1);
+    expect(maxRunning()).toBeLessThanOrEqual(8);
   });
 
   it('drops a redelivered message (same provider message id)', async () => {

@@ -25,7 +25,14 @@ describe('request ids and the access log', () => {
     await serviceStore.insertInbox([inboxItem(KEY, CUSTOMER, 'wamid.1', `meu número é ${CUSTOMER}`, NOW)], NOW);
     let ids = 0;
     const app = express();
-    app.use(requestIdMiddleware({ logger, generateId: () => `generated-${++ids}` }));
+    app.use(requestIdMiddleware({
+      logger, generateId: () => `generated-${++ids}`,
+      quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/'),
+    }));
+    app.post('/webhooks/whatsapp', (req, res) => {
+      if (req.get('x-hub-signature-256')) res.json({ ok: true });
+      else res.status(401).json({ error: 'signature missing', code: 'WEBHOOK_SIGNATURE_INVALID' });
+    });
     app.use(createAdminRouter({
       adminToken: ADMIN_TOKEN, storage: new MemoryStorage(), serviceStore, lifecycle: new ConversationLifecycle(serviceStore, () => NOW), workflows: fakeWorkflows(), logger,
     }));
@@ -52,6 +59,16 @@ describe('request ids and the access log', () => {
     await expect.poll(() => logs().some((entry) => entry.msg === 'request')).toBe(true);
     return logs().find((entry) => entry.msg === 'request')!;
   };
+
+  it('keeps webhook acks out of the info log, but not refused webhooks', async () => {
+    const acked = await fetch(`${base}/webhooks/whatsapp`, { method: 'POST', headers: { 'x-hub-signature-256': 'sha256=ok' } });
+    expect(acked.status).toBe(200);
+    const refused = await fetch(`${base}/webhooks/whatsapp`, { method: 'POST' });
+    expect(refused.status).toBe(401);
+    const line = await accessLine();
+    expect(line).toMatchObject({ route: '/webhooks/whatsapp', status: 401, requestId: refused.headers.get('x-request-id') });
+    expect(logs().filter((entry) => entry.msg === 'request')).toHaveLength(1);
+  });
 
   it('echoes a valid X-Request-Id and logs with it', async () => {
     const response = await fetch(`${base}/admin/conversations/${encodeURIComponent(KEY)}`, {
