@@ -24,6 +24,7 @@ import type { InProcessWhatsApp } from './mcp/index.js';
 import type { ProcessingPort, RunObservation } from './processing/port.js';
 import { createProcessing, inProcessWhatsApp, openStores } from './processing/processing.js';
 import { IntakePressure } from './processing/intake-pressure.js';
+import { SqliteWriteGate } from './processing/sqlite-write-gate.js';
 import { ProcessingThread } from './processing/thread.js';
 
 export interface AppOverrides {
@@ -82,7 +83,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (threaded) {
     // The request thread opens (and migrates) the stores first, so a database that does not answer is
     // reported here as StorageUnavailableError (serve's waiting room) before a thread is started.
-    ({ storage, serviceStore } = await openStores(config, { intake: true }));
+    // With SQLite both threads write one file: the inbox commits ask the processing thread to give way.
+    const gate = config.storage.kind === 'sqlite' ? new SqliteWriteGate() : undefined;
+    ({ storage, serviceStore } = await openStores(config, { intake: gate ? { announceWait: gate } : {} }));
     const stores = { storage, serviceStore };
     closeOwnStores = async () => {
       await stores.serviceStore.close();
@@ -95,6 +98,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics.setProcessingConcurrency(() => budget.budget.concurrency);
     processing = new ProcessingThread({
       config, logger, onRunObserved, intakePressure: pressure.buffer,
+      ...(gate ? { sqliteWriteGate: gate.buffer } : {}),
       ...(overrides.onProcessingCrash ? { onCrash: overrides.onProcessingCrash } : {}),
     });
   } else {

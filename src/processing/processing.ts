@@ -44,6 +44,8 @@ export interface ProcessingOptions {
   model?: Model;
   /** Every workflow event of every conversation turn, as it happens (the demo's live view). */
   onEvent?: TurnProcessorDeps['onEvent'];
+  /** Before each SQLite write transaction: give way to the request thread's inbox commits (./sqlite-write-gate.ts). */
+  beforeSqliteWrite?: () => void;
   /** The request thread's current cap on concurrent turns and pause between them (./intake-pressure.ts). */
   turnBudget?: () => TurnBudget;
   /** Each finished run, for the metrics. */
@@ -80,20 +82,28 @@ export function observationOf(workflowName: string, result: RunResult): RunObser
   return { workflow: workflowName, status: result.status, steps };
 }
 
-/**
- * Opens the engine storage and the service store the configuration names (migrating them). `intake`: the
- * request thread's stores beside a processing thread — SQLite writes there wait for the lock without
- * sleeping the thread (SqliteServiceStore `lockWait: 'yield'`).
- */
-export async function openStores(config: Config, options: { inMemory?: boolean; intake?: boolean } = {}): Promise<{ storage: Storage; serviceStore: ServiceStore }> {
+export interface OpenStoresOptions {
+  inMemory?: boolean;
+  /**
+   * The request thread's stores beside a processing thread: SQLite writes there wait for the lock without
+   * sleeping the thread (SqliteServiceStore `lockWait: 'yield'`), and announce that they wait.
+   */
+  intake?: { announceWait?: { want(): void; done(): void } };
+  /** The processing thread's stores: called before each SQLite write transaction (./sqlite-write-gate.ts). */
+  beforeSqliteWrite?: () => void;
+}
+
+/** Opens the engine storage and the service store the configuration names (migrating them). */
+export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<{ storage: Storage; serviceStore: ServiceStore }> {
   const { inMemory = false } = options;
+  const beforeWrite = options.beforeSqliteWrite ? { beforeWrite: options.beforeSqliteWrite } : {};
   // Engine storage first: it refuses a database holding tables it did not create, and the service tables
   // share its prefix.
   const storage: Storage = inMemory
     ? new MemoryStorage()
     : config.storage.kind === 'postgres'
       ? new PostgresStorage({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
-      : new SqliteStorage({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous });
+      : new SqliteStorage({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous, ...beforeWrite });
   await storage.init();
   const serviceStore: ServiceStore = inMemory
     ? new MemoryServiceStore()
@@ -101,7 +111,8 @@ export async function openStores(config: Config, options: { inMemory?: boolean; 
       ? new PostgresServiceStore({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
       : new SqliteServiceStore({
         dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous,
-        ...(options.intake ? { lockWait: 'yield' as const } : {}),
+        ...(options.intake ? { lockWait: 'yield' as const, ...(options.intake.announceWait ? { announceWait: options.intake.announceWait } : {}) } : {}),
+        ...beforeWrite,
       });
   try {
     await serviceStore.init();
@@ -116,7 +127,10 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const { logger } = options;
   const now = options.now ?? Date.now;
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const { storage, serviceStore } = await openStores(config, { inMemory: Boolean(options.inMemory) });
+  const { storage, serviceStore } = await openStores(config, {
+    inMemory: Boolean(options.inMemory),
+    ...(options.beforeSqliteWrite ? { beforeSqliteWrite: options.beforeSqliteWrite } : {}),
+  });
   const observe = (workflowName: string, result: RunResult) => options.onRunObserved?.(observationOf(workflowName, result));
 
   const models = options.model ? { classifier: options.model, escalation: options.model } : buildModels(config);

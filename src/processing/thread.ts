@@ -22,6 +22,8 @@ export interface ProcessingThreadOptions {
   config: Config;
   /** Read by the worker's dispatcher before each turn: the concurrency the acks leave it. */
   intakePressure?: SharedArrayBuffer;
+  /** Read by the worker's SQLite stores before each write: an inbox commit waiting for the lock. */
+  sqliteWriteGate?: SharedArrayBuffer;
   logger: Logger;
   /** Each run the worker finished (recorded by the request thread's metrics). */
   onRunObserved?: (observation: RunObservation) => void;
@@ -65,7 +67,13 @@ export class ProcessingThread implements ProcessingPort {
 
   constructor(private readonly options: ProcessingThreadOptions) {
     const { entry, eval: isEval } = workerEntry();
-    this.worker = new Worker(entry, { name: 'zapflow-processing', workerData: { config: options.config, ...(options.intakePressure ? { intakePressure: options.intakePressure } : {}) }, eval: isEval });
+    this.worker = new Worker(entry, { name: 'zapflow-processing', workerData: {
+        config: options.config,
+        ...(options.intakePressure ? { intakePressure: options.intakePressure } : {}),
+        ...(options.sqliteWriteGate ? { sqliteWriteGate: options.sqliteWriteGate } : {}),
+      },
+      eval: isEval,
+    });
     this.worker.on('message', (message: FromWorker) => this.receive(message));
     this.worker.on('error', (error) => {
       this.exitedWith = error;

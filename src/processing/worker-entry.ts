@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { turnBudgetFrom } from './intake-pressure.js';
+import { giveWayTo } from './sqlite-write-gate.js';
 import { serializeError, type FromWorker, type ToWorker } from './messages.js';
 import type { RunObservation } from './port.js';
 import { createProcessing, type Processing } from './processing.js';
@@ -17,7 +18,7 @@ import { createProcessing, type Processing } from './processing.js';
 const port = parentPort;
 if (!port) throw new Error('src/processing/worker-entry is a worker thread entry point: start it with new Worker(...)');
 
-const { config, intakePressure } = workerData as { config: Config; intakePressure?: SharedArrayBuffer };
+const { config, intakePressure, sqliteWriteGate } = workerData as { config: Config; intakePressure?: SharedArrayBuffer; sqliteWriteGate?: SharedArrayBuffer };
 const logger = createLogger({ level: config.logLevel }).child({ thread: 'processing' });
 const send = (message: FromWorker) => port.postMessage(message);
 
@@ -53,6 +54,7 @@ let processing: Processing | undefined;
 const building = createProcessing(config, {
   logger,
   ...(intakePressure ? { turnBudget: turnBudgetFrom(intakePressure) } : {}),
+  ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate) } : {}),
   onRunObserved(observation) {
     if (pendingObservations.push(observation) === 1) setImmediate(flushObservations);
   },

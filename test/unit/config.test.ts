@@ -26,6 +26,16 @@ describe('loadConfig', () => {
     expect(config.model).toEqual({ kind: 'embedded' });
     expect(config.sender).toEqual({ kind: 'dry-run' });
     expect(config.retentionDays).toBe(90);
+    expect(config.processing).toBe('thread');
+    expect(config.processingNice).toBe(10);
+  });
+
+  it('keeps turns in the request thread when asked, and refuses a processing mode or nice it does not know', () => {
+    expect(loadConfig({ ZAPFLOW_PROCESSING: 'inline', ZAPFLOW_PROCESSING_NICE: '0' })).toMatchObject({ processing: 'inline', processingNice: 0 });
+    const problems = problemsOf({ ZAPFLOW_PROCESSING: 'cluster', ZAPFLOW_PROCESSING_NICE: '25' });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/^ZAPFLOW_PROCESSING: /m);
+    expect(problems.join('\n')).toMatch(/^ZAPFLOW_PROCESSING_NICE: /m);
   });
 
   it('chooses Postgres, Claude and the Meta sender from the credentials that are present', () => {

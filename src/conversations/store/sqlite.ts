@@ -33,6 +33,13 @@ export interface SqliteServiceStoreOptions {
    * (the next commit stores them together) instead of stalling every ack for a sleep. @default 'block'
    */
   lockWait?: 'block' | 'yield';
+  /**
+   * With `yield`: told when a write starts waiting for the lock and when it is done, so that the other
+   * thread gives way (src/processing/sqlite-write-gate.ts). @default none
+   */
+  announceWait?: { want(): void; done(): void };
+  /** Called before each write transaction, with no lock held (see SqliteStorageOptions.beforeWrite). */
+  beforeWrite?: () => void;
 }
 
 const isBusy = (error: unknown) => error instanceof Error && /^SQLITE_BUSY/.test(String((error as Error & { code?: unknown }).code));
@@ -49,6 +56,8 @@ export class SqliteServiceStore implements ServiceStore {
   private readonly synchronous: 'normal' | 'full';
   private readonly busyTimeoutMs: number;
   private readonly lockWait: 'block' | 'yield';
+  private readonly announceWait: { want(): void; done(): void } | undefined;
+  private readonly beforeWrite: (() => void) | undefined;
   private readonly connection: SqliteConnection;
 
   constructor(options: SqliteServiceStoreOptions = {}) {
@@ -60,6 +69,8 @@ export class SqliteServiceStore implements ServiceStore {
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.lockWait = options.lockWait ?? 'block';
+    this.announceWait = options.announceWait;
+    this.beforeWrite = options.beforeWrite;
     this.connection = new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
   }
 
@@ -95,16 +106,26 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   private async write<T>(work: () => T): Promise<T> {
-    if (this.lockWait === 'block') return this.db.transaction(work).immediate();
+    if (this.lockWait === 'block') {
+      this.beforeWrite?.();
+      return this.db.transaction(work).immediate();
+    }
     const deadline = Date.now() + this.busyTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // BEGIN IMMEDIATE fails before `work` runs, so a retry never repeats half a transaction.
-        return this.db.transaction(work).immediate();
-      } catch (error) {
-        if (!isBusy(error) || Date.now() >= deadline) throw error;
-        await (attempt <= 8 ? nextTurn() : oneMillisecond());
+    let announced = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // BEGIN IMMEDIATE fails before `work` runs, so a retry never repeats half a transaction.
+          return this.db.transaction(work).immediate();
+        } catch (error) {
+          if (!isBusy(error) || Date.now() >= deadline) throw error;
+          if (!announced) this.announceWait?.want();
+          announced = true;
+          await (attempt <= 8 ? nextTurn() : oneMillisecond());
+        }
       }
+    } finally {
+      if (announced) this.announceWait?.done();
     }
   }
 

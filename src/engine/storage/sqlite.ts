@@ -33,6 +33,12 @@ export interface SqliteStorageOptions {
   synchronous?: 'normal' | 'full';
   /** How long a write waits for another process holding the write lock. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * Called before each write transaction, with no lock held: the place to give way to another connection
+   * whose writes matter more (zapflow's processing thread waits there while a webhook's inbox commit wants
+   * the lock). @default none
+   */
+  beforeWrite?: () => void;
 }
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
@@ -46,6 +52,7 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly dbFile: string;
   readonly tableName: string;
+  private readonly beforeWrite: (() => void) | undefined;
   readonly synchronous: 'normal' | 'full';
   private readonly busyTimeoutMs: number;
   private readonly connection: SqliteConnection;
@@ -59,6 +66,7 @@ export class SqliteStorage implements Storage {
       throw new TypeError(`SqliteStorage synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.beforeWrite = options.beforeWrite;
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
   }
 
@@ -87,6 +95,7 @@ export class SqliteStorage implements Storage {
 
   /** One transaction function for every write (better-sqlite3 builds its BEGIN/COMMIT wrappers once). */
   private write<T>(work: () => T): T {
+    this.beforeWrite?.();
     this.transaction ??= this.db.transaction((run: () => unknown) => run());
     return this.transaction.immediate(work) as T;
   }
