@@ -116,6 +116,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const lifecycle = new ConversationLifecycle(serviceStore, overrides.now ?? Date.now);
   const log = whatsapp?.log;
   const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {
+    // Beside a processing thread, every SQLite commit competes with it for the write lock: take it once per
+    // event-loop turn for all the webhooks of that turn.
+    gatherPerLoopTurn: threaded && config.storage.kind === 'sqlite',
     ...(overrides.now ? { now: overrides.now } : {}),
     // Delivery receipts update the in-process MCP server's log, so `get_message_status` reports them.
     ...(log ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),

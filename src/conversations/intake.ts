@@ -44,6 +44,8 @@ export function inboxItemsOf(batch: AcceptedBatch): InboxItem[] {
 
 export interface IntakeOptions {
   now?: () => number;
+  /** Gather the webhooks of one event-loop turn into one commit (store/group-commit.ts). @default false */
+  gatherPerLoopTurn?: boolean;
   /** Delivery statuses of our own outbound messages (sent, delivered, read, failed), e.g. for get_message_status. */
   onStatusUpdates?: (updates: AcceptedBatch['statusUpdates']) => Promise<void>;
 }
@@ -53,7 +55,7 @@ export type NotifyConversations = (conversationKeys: string[]) => void;
 
 export function createIntake(store: ServiceStore, notify: NotifyConversations, options: IntakeOptions = {}) {
   const now = options.now ?? Date.now;
-  const inbox = new InboxGroupCommit(store);
+  const inbox = new InboxGroupCommit(store, { gatherPerLoopTurn: options.gatherPerLoopTurn ?? false });
   return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {
     if (batch.statusUpdates.length > 0 && options.onStatusUpdates) await options.onStatusUpdates(batch.statusUpdates);
     const items = inboxItemsOf(batch);

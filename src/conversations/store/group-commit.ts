@@ -6,7 +6,9 @@
  * per request, and stops queueing behind the conversation turns' queries in the pool.
  *
  * With SQLite the insert is synchronous, so it is "under way" only while it waits for the write lock the
- * processing thread holds (SqliteServiceStore `lockWait: 'yield'`); otherwise every call commits alone.
+ * processing thread holds (SqliteServiceStore `lockWait: 'yield'`); `gatherPerLoopTurn` then also gathers the
+ * webhooks whose bodies completed in the same event-loop turn into one commit (one BEGIN/COMMIT and one
+ * write-lock acquisition instead of several, at the cost of waiting for the end of that turn).
  */
 import type { InboxItem, InboxRecord, ServiceStore } from './types.js';
 
@@ -19,17 +21,32 @@ interface Waiter {
 
 const identity = (item: { provider: string; messageId: string }) => `${item.provider}\u0000${item.messageId}`;
 
+export interface GroupCommitOptions {
+  /** Start a commit at the end of the event-loop turn instead of at once (see above). @default false */
+  gatherPerLoopTurn?: boolean;
+}
+
 export class InboxGroupCommit {
   private queue: Waiter[] = [];
   private committing = false;
 
-  constructor(private readonly store: Pick<ServiceStore, 'insertInbox'>) {}
+  constructor(
+    private readonly store: Pick<ServiceStore, 'insertInbox'>,
+    private readonly options: GroupCommitOptions = {},
+  ) {}
 
   /** Same contract as `ServiceStore.insertInbox`: the items that were new, after they are committed. */
   insert(items: InboxItem[], now: number): Promise<InboxRecord[]> {
     return new Promise<InboxRecord[]>((resolve, reject) => {
       this.queue.push({ items, now, resolve, reject });
-      if (!this.committing) void this.commitQueued();
+      if (this.committing) return;
+      if (this.options.gatherPerLoopTurn) {
+        this.committing = true;
+        setImmediate(() => {
+          this.committing = false;
+          void this.commitQueued();
+        });
+      } else void this.commitQueued();
     });
   }
 

@@ -24,6 +24,22 @@ function slowStore(options: { refuse?: (item: InboxItem) => boolean } = {}) {
 }
 
 describe('InboxGroupCommit', () => {
+  it('with gatherPerLoopTurn, stores the webhooks of one event-loop turn in one commit even when the store answers at once', async () => {
+    const store = new MemoryServiceStore();
+    const commits: string[][] = [];
+    const inbox = new InboxGroupCommit({
+      insertInbox: async (items, now) => {
+        commits.push(items.map((item) => item.messageId));
+        return store.insertInbox(items, now);
+      },
+    }, { gatherPerLoopTurn: true });
+    const sameTurn = await Promise.all([inbox.insert([message('1')], 1), inbox.insert([message('2'), message('1')], 2)]);
+    const nextTurn = await inbox.insert([message('3')], 3);
+    expect(commits).toEqual([['wamid.1', 'wamid.2', 'wamid.1'], ['wamid.3']]);
+    expect(sameTurn.map((records) => records.map((r) => r.messageId))).toEqual([['wamid.1'], ['wamid.2']]);
+    expect(nextTurn.map((r) => r.messageId)).toEqual(['wamid.3']);
+  });
+
   it('stores webhooks that arrive during a commit together in the next one, each caller getting its own rows', async () => {
     const slow = slowStore();
     const inbox = new InboxGroupCommit(slow);
