@@ -124,11 +124,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ...(log ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),
   });
   // How long each webhook's rows took to commit tells the processing thread how much room the acks need.
-  const intake: typeof storeInbox = pressure
+  const measured = pressure;
+  const intake: typeof storeInbox = measured
     ? async (batch) => {
         const startedAt = performance.now();
         const result = await storeInbox(batch);
-        if (result.stored + result.duplicates > 0) pressure!.record(performance.now() - startedAt);
+        if (result.stored + result.duplicates > 0) measured.record(performance.now() - startedAt);
         return result;
       }
     : storeInbox;

@@ -148,14 +148,16 @@ export class ConversationDispatcher {
     if (!this.ready.includes(key)) this.ready.push(key);
   }
 
-  private get allowed(): number {
-    const budget = this.options.turnBudget;
-    return budget ? Math.max(1, Math.min(this.maxConcurrent, budget().concurrency)) : this.maxConcurrent;
+  /** Turns allowed at once now, and the pause before the next start. */
+  private budget(): { concurrency: number; pauseMs: number } {
+    const budget = this.options.turnBudget?.();
+    if (!budget) return { concurrency: this.maxConcurrent, pauseMs: 0 };
+    return { concurrency: Math.max(1, Math.min(this.maxConcurrent, budget.concurrency)), pauseMs: budget.pauseMs };
   }
 
   private pump(): void {
-    if (!this.stopped && !this.nextStart && this.active < this.allowed && this.ready.length > 0) {
-      const pauseMs = this.options.turnBudget?.().pauseMs ?? 0;
+    const { concurrency, pauseMs } = this.budget();
+    if (!this.stopped && !this.nextStart && this.active < concurrency && this.ready.length > 0) {
       if (pauseMs > 0) {
         const timer = setTimeout(() => this.startNext(), pauseMs);
         this.nextStart = { cancel: () => clearTimeout(timer) };
@@ -170,7 +172,7 @@ export class ConversationDispatcher {
   /** Starts one ready conversation; the next start waits for the next loop iteration (see the header). */
   private startNext(): void {
     this.nextStart = undefined;
-    while (!this.stopped && this.active < this.allowed && this.ready.length > 0) {
+    while (!this.stopped && this.active < this.budget().concurrency && this.ready.length > 0) {
       const key = this.ready.shift()!;
       const slot = this.slots.get(key);
       if (!slot || slot.running) continue;

@@ -5,9 +5,9 @@
  * the conversation turns; taking a conversation's pending messages is one UPDATE … RETURNING.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { StorageUnavailableError } from '../../engine/errors.js';
-import { PG_RAW_TYPES } from '../../engine/storage/pg-types.js';
+import { ownedPool, PG_RAW_TYPES } from '../../engine/storage/pg-types.js';
 import { connectWithRetry } from '../../engine/storage/postgres-migrate.js';
 import { assertIdentifier } from '../../engine/storage/serialize.js';
 import { migrateServicePostgres } from './migrate.js';
@@ -66,10 +66,8 @@ export class PostgresServiceStore implements ServiceStore {
     this.schema = assertIdentifier('PostgresServiceStore schema', options.schema ?? 'public');
     this.connectAttempts = Math.max(1, options.connectAttempts ?? 5);
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.dbUrl, max: options.poolSize ?? 5, connectionTimeoutMillis: 10_000 });
-    this.intakePool = options.pool ?? new pg.Pool({ connectionString: options.dbUrl, max: Math.max(1, options.intakePoolSize ?? 2), connectionTimeoutMillis: 10_000 });
-    // An idle client whose server went away emits 'error' on the pool; unhandled, it would kill the process.
-    if (this.ownsPool) for (const pool of [this.pool, this.intakePool]) pool.on('error', () => {});
+    this.pool = options.pool ?? ownedPool(options.dbUrl, options.poolSize ?? 5);
+    this.intakePool = options.pool ?? ownedPool(options.dbUrl, options.intakePoolSize ?? 2);
     this.where = describeServer(options.dbUrl);
   }
 

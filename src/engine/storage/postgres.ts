@@ -4,7 +4,7 @@
  * FOR UPDATE SKIP LOCKED, so N processes sharing the database never take the same run or outbox row.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { DuplicateRunError, RunNotFoundError, StaleSessionStateError, StorageUnavailableError } from '../errors.js';
 import { connectWithRetry, migratePostgres } from './postgres-migrate.js';
 import type { PostgresTarget } from './postgres-migrate.js';
@@ -13,7 +13,7 @@ import type { PostgresSql } from './postgres-sql.js';
 import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
 import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
-import { PG_RAW_TYPES } from './pg-types.js';
+import { ownedPool, PG_RAW_TYPES } from './pg-types.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
   SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
@@ -63,10 +63,7 @@ export class PostgresStorage implements Storage {
     this.connectAttempts = Math.max(1, options.connectAttempts ?? 5);
     this.connectRetryDelayMs = Math.max(0, options.connectRetryDelayMs ?? 250);
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.dbUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
-    // An idle client whose server went away emits 'error' on the pool; unhandled, that would kill the process.
-    // The next query fails (or reconnects) instead, and ping() reports not-ready.
-    if (this.ownsPool) this.pool.on('error', () => {});
+    this.pool = options.pool ?? ownedPool(options.dbUrl, options.poolSize ?? 10);
     this.target = { schema: this.schema, prefix: this.tableName, where: describeServer(options.dbUrl) };
     this.sql = postgresSql(`"${this.schema}".${this.tableName}`);
   }
