@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # zapflow service image: build with dev dependencies, run with production ones only, as a non-root user.
 
-FROM node:20-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
-# better-sqlite3 compiles its native addon when no prebuilt binary matches.
+# better-sqlite3 ships prebuilt binaries; the toolchain is there for platforms it has none for.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,13 +13,13 @@ COPY src ./src
 COPY examples ./examples
 RUN npm run build
 
-FROM node:20-slim AS deps
+FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:20-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production PORT=3000 ZAPFLOW_DATA_DIR=/var/lib/zapflow
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

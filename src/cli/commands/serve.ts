@@ -1,11 +1,13 @@
 /**
- * `zapflow serve`: the WhatsApp support service. Configuration comes from the environment only (see
- * .env.example); a bad value stops the start with the list of problems. SIGTERM/SIGINT stop it gracefully.
+ * `zapflow serve`: the WhatsApp support service. Configuration comes from the environment (see .env.example),
+ * and from a `.env` file in the working directory when there is one (variables already set win; `--env-file`
+ * names another file); a bad value stops the start with the list of problems. SIGTERM/SIGINT stop it gracefully.
  *
  * A database that does not answer yet is not a reason to exit: under a restart policy that would be a crash
  * loop. Until storage answers, the port serves `/healthz` (200, alive) and `/readyz` (503, with the reason),
  * and the start is retried with backoff.
  */
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import express from 'express';
@@ -53,10 +55,17 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('Run the WhatsApp support service (webhooks, workflows, admin API, MCP) — configured by the environment')
-    .addHelpText('after', '\nEvery setting is an environment variable: see .env.example. Storage, model and WhatsApp sender are chosen from the credentials present.')
-    .action(async () => {
+    .option('--env-file <path>', 'read settings from this file (variables already set in the environment win)', '.env')
+    .addHelpText('after', '\nEvery setting is an environment variable: see .env.example. A .env file in the working directory is read\nwhen present; variables already set win. Storage, model and WhatsApp sender are chosen from the credentials present.')
+    .action(async (options: { envFile: string }) => {
       let config: Config;
       try {
+        // Node's own parser; it never overrides a variable the environment already has.
+        if (existsSync(options.envFile)) process.loadEnvFile(options.envFile);
+        else if (options.envFile !== '.env') {
+          process.stderr.write(`zapflow serve: --env-file ${options.envFile}: no such file\n`);
+          process.exit(78); // EX_CONFIG
+        }
         config = loadConfig(process.env, { purpose: 'serve' });
       } catch (error) {
         if (error instanceof ConfigError) {

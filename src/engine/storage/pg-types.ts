@@ -1,4 +1,14 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+
+/**
+ * The `pg` driver, loaded on first use: importing the engine (`zapflow/engine`) must not load database drivers
+ * a workflow on MemoryStorage or SQLite never touches.
+ */
+let driver: typeof pg | undefined;
+export function pgDriver(): typeof pg {
+  return (driver ??= createRequire(import.meta.url)('pg') as typeof pg);
+}
 
 const JSON_OID = 114;
 const INT8_OID = 20;
@@ -10,7 +20,7 @@ const INT8_OID = 20;
  */
 export const PG_RAW_TYPES = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === JSON_OID ? (text: string) => text : oid === INT8_OID ? (text: string) => Number(text) : pg.types.getTypeParser(oid, format),
+    oid === JSON_OID ? (text: string) => text : oid === INT8_OID ? (text: string) => Number(text) : pgDriver().types.getTypeParser(oid, format),
 } as pg.CustomTypesConfig;
 
 /**
@@ -19,7 +29,7 @@ export const PG_RAW_TYPES = {
  * not-ready). Shared by the engine storage and the service tables.
  */
 export function ownedPool(connectionString: string | undefined, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max: Math.max(1, max), connectionTimeoutMillis: 10_000 });
+  const pool = new (pgDriver().Pool)({ connectionString, max: Math.max(1, max), connectionTimeoutMillis: 10_000 });
   pool.on('error', () => {});
   return pool;
 }

@@ -5,7 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { StorageSchemaError, StorageUnavailableError } from '../errors.js';
 import { loadMigrations, pendingMigrations, renderMigration } from './migrate.js';
 
@@ -21,12 +22,16 @@ export interface SqliteOpenOptions {
 const isSqliteError = (error: unknown, code: string): boolean =>
   error instanceof Error && (error as Error & { code?: unknown }).code === code;
 
+/** The native driver, loaded on first open: importing the engine must not load a native addon it may not use. */
+let driver: typeof Database | undefined;
+const sqliteDriver = (): typeof Database => (driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database);
+
 export function openSqlite(options: SqliteOpenOptions): Database.Database {
   const file = resolve(options.dbFile);
   if (options.dbFile !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   let db: Database.Database;
   try {
-    db = new Database(options.dbFile === ':memory:' ? ':memory:' : file, { timeout: options.busyTimeoutMs });
+    db = new (sqliteDriver())(options.dbFile === ':memory:' ? ':memory:' : file, { timeout: options.busyTimeoutMs });
   } catch (error) {
     throw new StorageUnavailableError(`Could not open the SQLite database ${file}: ${(error as Error).message}. Check the path and its permissions.`, { cause: error });
   }
