@@ -71,6 +71,9 @@ const envSchema = z.object({
     z.array(alertTarget),
   ),
   ADMIN_TOKEN: secret(16),
+  /** Where people reach this service (links in alerts; https here makes the console cookie Secure). */
+  PUBLIC_URL: z.preprocess(emptyToUndefined, z.url().optional()),
+  CONSOLE_SESSION_HOURS: int(12, 1, 24 * 30),
 
   /** How the service reaches the WhatsApp MCP server: in-process (default), a stdio command, or an http(s) URL. */
   MCP_SERVER: z.preprocess(emptyToUndefined, z.string().default('in-process')),
@@ -120,6 +123,9 @@ export interface Config {
   webhooks: { metaAppSecret?: string; metaVerifyToken?: string; evolutionSecret?: string; ignoreGroups: boolean; ignoreReactions: boolean };
   agentAlertNumbers: string[];
   adminToken?: string;
+  publicUrl?: string;
+  /** How long a console sign-in lasts. */
+  consoleSessionHours: number;
   mcp: { server: string; httpToken?: string; callTimeoutMs: number };
   dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number };
   /**
@@ -222,6 +228,8 @@ function toConfig(e: Env): Config {
     },
     agentAlertNumbers: e.AGENT_ALERT_NUMBERS,
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
+    ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL } : {}),
+    consoleSessionHours: e.CONSOLE_SESSION_HOURS,
     mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS },
     dispatch: {
       coalesceWindowMs: e.COALESCE_WINDOW_MS,

@@ -160,9 +160,10 @@ export class PeopleStore {
     );
   }
 
-  async listAudit(filter: { limit: number; offset?: number; action?: string }): Promise<AuditEntry[]> {
-    const rows = filter.action
-      ? await this.sql.all('SELECT * FROM {p}audit_log WHERE action = ? ORDER BY id DESC LIMIT ? OFFSET ?', [filter.action, filter.limit, filter.offset ?? 0])
+  /** Newest first; `target` narrows to one conversation, run or outbox row. */
+  async listAudit(filter: { limit: number; offset?: number; target?: string }): Promise<AuditEntry[]> {
+    const rows = filter.target
+      ? await this.sql.all('SELECT * FROM {p}audit_log WHERE target = ? ORDER BY id DESC LIMIT ? OFFSET ?', [filter.target, filter.limit, filter.offset ?? 0])
       : await this.sql.all('SELECT * FROM {p}audit_log ORDER BY id DESC LIMIT ? OFFSET ?', [filter.limit, filter.offset ?? 0]);
     return rows.map((row) => {
       const userId = str(row.actor_user_id);

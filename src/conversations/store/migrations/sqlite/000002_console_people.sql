@@ -43,3 +43,4 @@ CREATE TABLE {{prefix}}audit_log (
   detail TEXT
 );
 CREATE INDEX {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
+CREATE INDEX {{prefix}}audit_log_target ON {{prefix}}audit_log (target, id);
