@@ -45,7 +45,7 @@ function actions(ctx: PageContext, data: ConversationPageData): Html {
   return html`<section aria-labelledby="actions-h"><h2 id="actions-h" class="visually-hidden">${ctx.t.action}</h2>
 ${c.handoffStatus === 'human' && !mine && data.holderName ? html`<p class="held">${ctx.t.heldByOther.replace('{name}', data.holderName)}</p>` : ''}
 <div class="actions">
-${!mine && c.handoffStatus !== 'bot' ? form('claim', ctx.t.claim, ctx.user?.role === 'admin' && c.handoffStatus === 'human' ? html`<input type="hidden" name="reassign" value="1">` : html``) : ''}
+${!mine && (c.handoffStatus === 'waiting_human' || (c.handoffStatus === 'human' && ctx.user?.role === 'admin')) ? form('claim', ctx.t.claim, ctx.user?.role === 'admin' && c.handoffStatus === 'human' ? html`<input type="hidden" name="reassign" value="1">` : html``) : ''}
 ${canAct ? form('release', ctx.t.release) : ''}
 ${canAct ? form('resolve', ctx.t.resolve) : ''}
 </div>
