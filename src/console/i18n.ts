@@ -93,6 +93,11 @@ const pt = {
   urgencies: { low: 'baixa', medium: 'média', high: 'alta', critical: 'crítica' },
   handoff: { bot: 'com o bot', waiting_human: 'esperando agente', human: 'com agente' },
   minutes: '{n} min',
+  actions: { sign_in: 'entrou', sign_out: 'saiu', claim: 'assumiu o atendimento', reply: 'respondeu', release: 'devolveu ao bot', resolve: 'resolveu', correct: 'corrigiu a tipificação', rerun: 'reexecutou', retry: 'reenviou' } as Record<string, string>,
+  reasons: {
+    explicit_request: 'pedido do cliente', frustration_detected: 'cliente frustrado', complex_issue: 'caso complexo', high_value: 'valor alto',
+    security_concern: 'segurança / fraude', multiple_attempts: 'várias tentativas', system_limitation: 'limitação do sistema',
+  } as Record<string, string>,
 };
 
 export type Messages = typeof pt;
@@ -184,6 +189,11 @@ const en: Messages = {
   urgencies: { low: 'low', medium: 'medium', high: 'high', critical: 'critical' },
   handoff: { bot: 'with the bot', waiting_human: 'waiting for an agent', human: 'with an agent' },
   minutes: '{n} min',
+  actions: { sign_in: 'signed in', sign_out: 'signed out', claim: 'claimed', reply: 'replied', release: 'released to the bot', resolve: 'resolved', correct: 'corrected the typification', rerun: 'reran', retry: 'retried' },
+  reasons: {
+    explicit_request: 'customer asked', frustration_detected: 'frustrated customer', complex_issue: 'complex issue', high_value: 'high value',
+    security_concern: 'security / fraud', multiple_attempts: 'repeated attempts', system_limitation: 'system limitation',
+  },
 };
 
 export const MESSAGES: Record<Locale, Messages> = { 'pt-BR': pt, en };

@@ -137,7 +137,7 @@ describe('console on the Meta Cloud API', () => {
 
       // Ana corrects the typification from the taxonomy tree; the correction is stored.
       const choice = ana.page.getByLabel('Corrigir tipificação');
-      const options = await choice.locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value).filter(Boolean));
+      const options = await choice.locator('option').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { value: string }).value).filter(Boolean));
       const leaf = options.at(-1)!;
       await choice.selectOption(leaf);
       await ana.page.getByRole('button', { name: 'Salvar correção' }).click();
@@ -162,7 +162,7 @@ describe('console on the Meta Cloud API', () => {
       await root.page.goto(`/console/runs/${encodeURIComponent(run.runId)}?lang=en`);
       await expectAccessible(root.page);
       const fromStep = root.page.getByLabel('From step');
-      const steps = await fromStep.locator('option').evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value).filter(Boolean));
+      const steps = await fromStep.locator('option').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { value: string }).value).filter(Boolean));
       expect(steps.length).toBeGreaterThan(1);
       const chosenStep = steps[1]!;
       await fromStep.selectOption(chosenStep);

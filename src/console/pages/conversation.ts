@@ -21,15 +21,20 @@ export interface ConversationPageData {
   taxonomy: Taxonomy;
 }
 
+export const reasonLabel = (ctx: PageContext, reason: string | undefined): string => (reason ? ctx.t.reasons[reason] ?? reason : ctx.t.none);
+
 type Author = 'customer' | 'bot' | 'agent' | 'system';
 
 const authorOf = (kind: InboxRecord['kind']): Author => (kind === 'bot_reply' ? 'bot' : kind === 'agent_reply' ? 'agent' : 'customer');
 
 /** Messages and system notes in time order (the part that the live stream refreshes). */
-export function threadList(ctx: PageContext, data: Pick<ConversationPageData, 'messages' | 'notes'>): Html {
+export function threadList(ctx: PageContext, data: Pick<ConversationPageData, 'messages' | 'notes' | 'taxonomy'>): Html {
+  const label = (id: string) => (data.taxonomy.has(id) ? data.taxonomy.label(id) : id);
+  const noteText = (n: AuditEntry) =>
+    `${n.actorLabel} ${ctx.t.actions[n.action] ?? n.action}${typeof n.detail?.path === 'string' ? `: ${n.detail.path.split(' / ').map(label).join(' › ')}` : ''}`;
   const items: Array<{ at: number; author: Author; text: string }> = [
     ...data.messages.map((m) => ({ at: m.kind === 'text' || m.kind === 'text_only_notice' ? m.sentAt : m.receivedAt, author: authorOf(m.kind), text: m.text })),
-    ...data.notes.map((n) => ({ at: n.at, author: 'system' as const, text: `${n.actorLabel}: ${n.action}${n.detail?.path ? ` → ${String(n.detail.path)}` : ''}` })),
+    ...data.notes.map((n) => ({ at: n.at, author: 'system' as const, text: noteText(n) })),
   ].sort((a, b) => a.at - b.at);
   return html`<ol class="thread">${items.map((item) => html`<li class="msg ${item.author}"><span class="who">${ctx.t.from[item.author]}</span>
 <time>${formatTime(ctx, item.at)}</time><p>${item.text}</p></li>`)}</ol>`;
@@ -92,7 +97,7 @@ ${actions(ctx, data)}
 <aside>
 ${typification(ctx, data)}
 <section aria-labelledby="esc-h"><h2 id="esc-h">${ctx.t.escalation}</h2>
-${escalation ? html`<dl><dt>${ctx.t.reason}</dt><dd>${c.reason ?? escalation.reason ?? ctx.t.none}</dd><dt>${ctx.t.urgency}</dt><dd>${ctx.t.urgencies[c.urgency ?? escalation.urgency]}</dd><dt>${ctx.t.emotion}</dt><dd>${escalation.emotion}</dd></dl><p>${escalation.summary}</p>` : html`<p>${ctx.t.none}</p>`}
+${escalation ? html`<dl><dt>${ctx.t.reason}</dt><dd>${reasonLabel(ctx, c.reason ?? escalation.reason ?? undefined)}</dd><dt>${ctx.t.urgency}</dt><dd>${ctx.t.urgencies[c.urgency ?? escalation.urgency]}</dd><dt>${ctx.t.emotion}</dt><dd>${escalation.emotion}</dd></dl><p>${escalation.summary}</p>` : html`<p>${ctx.t.none}</p>`}
 </section>
 <section aria-labelledby="prot-h"><h2 id="prot-h">${ctx.t.protocols}</h2>
 <ul>${protocols.map((p) => html`<li>${p}${p === current ? ' ✓' : ''}</li>`)}</ul>

@@ -1,6 +1,7 @@
 import type { QueueItem } from '../cases.js';
 import { html, type Html } from '../html.js';
 import type { PageContext } from '../session.js';
+import { reasonLabel } from './conversation.js';
 import { formatWait, layout, link } from './layout.js';
 
 export type QueueTab = 'mine' | 'all';
@@ -20,7 +21,7 @@ ${items.map(({ conversation: c, slaDeadline }) => {
   const holder = c.assignedAgent ? holders.get(c.assignedAgent) ?? c.assignedAgent : undefined;
   return html`<tr class="${overdue ? 'overdue' : ''}" data-conversation="${c.conversationKey}">
 <td><span class="urgency ${c.urgency ?? 'medium'}">${ctx.t.urgencies[c.urgency ?? 'medium']}</span></td>
-<td>${c.reason ?? ctx.t.none}</td>
+<td>${reasonLabel(ctx, c.reason)}</td>
 <td>${c.protocolNumber ?? ctx.t.none}</td>
 <td><a href="${conversationHref(ctx, c.conversationKey)}">${c.name ?? c.customer}</a></td>
 <td>${formatWait(ctx, c.waitingSince, now)}${overdue ? html` <strong class="sla">${ctx.t.overdue}</strong>` : ''}</td>
