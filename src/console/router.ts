@@ -81,8 +81,8 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
   const sessions: SessionOptions = { people: deps.people, sessionHours: deps.sessionHours ?? 12, alwaysSecure: deps.secureCookies ?? false };
   const forbidden = (_req: Request, res: Response) => sendPage(res, messagePage(contextOf(res), '403', contextOf(res).t.forbidden), 403);
   const csrfRefused = (_req: Request, res: Response) => sendPage(res, messagePage(contextOf(res), '403', contextOf(res).t.csrf), 403);
-  const audit = (res: Response, action: string, target?: string, detail?: Record<string, unknown>) =>
-    deps.people.recordAudit(contextOf(res).actor!, action, target, detail);
+  const audit = (res: Response, action: string, about: { conversationKey?: string; detail?: Record<string, unknown> } = {}) =>
+    deps.people.recordAudit(contextOf(res).actor!, action, about);
   const holders = async () => new Map((await deps.people.listUsers()).map((u) => [u.username, u.displayName]));
 
   router.use('/console', (_req, res, next) => {
@@ -141,7 +141,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     }
     throttle.succeeded(username, ip);
     await startSession(res, req, found.user, sessions);
-    await deps.people.recordAudit(actorOf(found.user), 'sign_in', found.user.username);
+    await deps.people.recordAudit(actorOf(found.user), 'sign_in');
     const next = typeof body.next === 'string' && body.next.startsWith('/console/') && !body.next.startsWith('//') ? body.next : '/console/queue';
     res.redirect(303, next);
   });
@@ -215,7 +215,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     const [session, messages, notes, { runs }, names] = await Promise.all([
       deps.storage.getSession(conversationKey),
       deps.serviceStore.recentMessages(conversationKey, 100),
-      deps.people.listAudit({ limit: 50, target: conversationKey }),
+      deps.people.listAudit({ limit: 50, conversationKey }),
       deps.storage.listRuns({ sessionId: conversationKey, limit: 20, offset: 0 }),
       holders(),
     ]);
@@ -251,7 +251,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       const key = param(req, 'key');
       try {
         const detail = await work(req, res, key);
-        await audit(res, action, key, detail ?? undefined);
+        await audit(res, action, { conversationKey: key, ...(detail ? { detail } : {}) });
       } catch (error) {
         if (error instanceof ClaimConflictError || error instanceof NotYoursError || error instanceof InvalidTransitionError) {
           const data = await loadConversation(key);
@@ -282,7 +282,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
   router.post('/console/conversations/:key/resolve', conversationAction('resolve', 'resolved', async (_req, res, key) => {
     await deps.cases.resolve(key, contextOf(res).actor!);
   }));
-  router.post('/console/conversations/:key/correct', conversationAction('correct', 'corrected', async (req, res, key) => {
+  router.post('/console/conversations/:key/correct', conversationAction('correction', 'corrected', async (req, res, key) => {
     const submotive = typeof req.body?.submotive === 'string' ? req.body.submotive : '';
     if (!deps.taxonomy.has(submotive)) throw new BadFormError('submotive');
     const [businessUnit, product, motive] = deps.taxonomy.pathOfLeaf(submotive);
@@ -321,7 +321,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     if (!(await deps.storage.getRun(runId))) return sendPage(res, messagePage(ctx, '404', ctx.t.notFound), 404);
     const fromStep = typeof req.body?.fromStep === 'string' && req.body.fromStep ? req.body.fromStep : undefined;
     const started = await deps.workflows.rerun(runId, fromStep ? { fromStep } : {});
-    await audit(res, 'rerun', runId, { newRunId: started.runId, ...(fromStep ? { fromStep } : {}) });
+    await audit(res, 'rerun', { detail: { runId, newRunId: started.runId, ...(fromStep ? { fromStep } : {}) } });
     res.redirect(303, link(ctx, `/console/runs/${encodeURIComponent(started.runId)}?done=rerunStarted`));
   });
 
@@ -333,7 +333,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     const id = Number(param(req, 'id'));
     if (!Number.isSafeInteger(id) || !(await deps.storage.retryOutbox(id, now()))) return sendPage(res, messagePage(ctx, '404', ctx.t.notFound), 404);
     deps.kickOutbox();
-    await audit(res, 'retry', String(id));
+    await audit(res, 'retry', { detail: { outboxId: id } });
     res.redirect(303, link(ctx, '/console/outbox?done=retried'));
   });
 

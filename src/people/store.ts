@@ -23,13 +23,15 @@ export interface User {
 export interface AuditEntry {
   id: number;
   at: number;
-  actorKind: Actor['kind'];
+  /** `system`: what the service did by itself (closing an idle case). */
+  actorKind: Actor['kind'] | 'system';
   actorUserId?: string;
   actorLabel: string;
-  /** `sign_in`, `claim`, `reply`, `release`, `resolve`, `correct`, `rerun`, `retry`, … */
+  /** `sign_in`, `claim`, `reply`, `release`, `resolve`, `correction`, `rerun`, `retry`, … */
   action: string;
-  /** What it was done to: a conversation key, run id, outbox id, username. */
-  target?: string;
+  /** The conversation it was done to (run ids, outbox ids go in `detail`). */
+  conversationKey?: string;
+  /** Small JSON detail (run ids, the corrected path); never message text. */
   detail?: Record<string, unknown>;
 }
 
@@ -153,30 +155,30 @@ export class PeopleStore {
     return userFromRow(row);
   }
 
-  async recordAudit(actor: Actor, action: string, target?: string, detail?: Record<string, unknown>): Promise<void> {
+  async recordAudit(actor: Actor, action: string, about: { conversationKey?: string; detail?: Record<string, unknown> } = {}): Promise<void> {
     await this.sql.run(
-      'INSERT INTO {p}audit_log (at, actor_kind, actor_user_id, actor_label, action, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [this.now(), actor.kind, actor.kind === 'user' ? actor.userId : undefined, actorLabel(actor), action, target, detail ? JSON.stringify(detail) : undefined],
+      'INSERT INTO {p}audit_log (at, actor_kind, actor_id, actor_label, action, conversation_key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [this.now(), actor.kind, actor.kind === 'user' ? actor.userId : undefined, actorLabel(actor), action, about.conversationKey, about.detail ? JSON.stringify(about.detail) : undefined],
     );
   }
 
-  /** Newest first; `target` narrows to one conversation, run or outbox row. */
-  async listAudit(filter: { limit: number; offset?: number; target?: string }): Promise<AuditEntry[]> {
-    const rows = filter.target
-      ? await this.sql.all('SELECT * FROM {p}audit_log WHERE target = ? ORDER BY id DESC LIMIT ? OFFSET ?', [filter.target, filter.limit, filter.offset ?? 0])
+  /** Newest first; `conversationKey` narrows to one conversation. */
+  async listAudit(filter: { limit: number; offset?: number; conversationKey?: string }): Promise<AuditEntry[]> {
+    const rows = filter.conversationKey
+      ? await this.sql.all('SELECT * FROM {p}audit_log WHERE conversation_key = ? ORDER BY id DESC LIMIT ? OFFSET ?', [filter.conversationKey, filter.limit, filter.offset ?? 0])
       : await this.sql.all('SELECT * FROM {p}audit_log ORDER BY id DESC LIMIT ? OFFSET ?', [filter.limit, filter.offset ?? 0]);
     return rows.map((row) => {
-      const userId = str(row.actor_user_id);
-      const target = str(row.target);
+      const userId = str(row.actor_id);
+      const conversationKey = str(row.conversation_key);
       const detail = str(row.detail);
       return {
         id: Number(row.id),
         at: Number(row.at),
-        actorKind: row.actor_kind === 'user' ? 'user' : 'token',
+        actorKind: row.actor_kind === 'user' ? 'user' : row.actor_kind === 'system' ? 'system' : 'token',
         ...(userId ? { actorUserId: userId } : {}),
         actorLabel: String(row.actor_label),
         action: String(row.action),
-        ...(target ? { target } : {}),
+        ...(conversationKey ? { conversationKey } : {}),
         ...(detail ? { detail: JSON.parse(detail) as Record<string, unknown> } : {}),
       };
     });

@@ -142,7 +142,7 @@ describe('console on the Meta Cloud API', () => {
       await choice.selectOption(leaf);
       await ana.page.getByRole('button', { name: 'Salvar correção' }).click();
       await ana.page.getByText('Tipificação corrigida.').waitFor();
-      const corrections = (await service.app.people.listAudit({ limit: 50, target: conversationKey })).filter((e) => e.action === 'correct');
+      const corrections = (await service.app.people.listAudit({ limit: 50, conversationKey })).filter((e) => e.action === 'correction');
       expect(corrections).toHaveLength(1);
       expect(String(corrections[0]!.detail?.path)).toMatch(new RegExp(`/ ${leaf}$`));
       await ana.page.screenshot({ path: `${SCREENSHOTS}conversation.png`, fullPage: true });
@@ -177,7 +177,7 @@ describe('console on the Meta Cloud API', () => {
       await root.page.goto('/console/audit?lang=en');
       await expectAccessible(root.page);
       const actions = (await service.app.people.listAudit({ limit: 100 })).map((e) => `${e.actorLabel}:${e.action}`);
-      expect(actions).toEqual(expect.arrayContaining(['ana:sign_in', 'ana:claim', 'ana:reply', 'ana:correct', 'ana:release', 'root:rerun']));
+      expect(actions).toEqual(expect.arrayContaining(['ana:sign_in', 'ana:claim', 'ana:reply', 'ana:correction', 'ana:release', 'root:rerun']));
       for (const page of ['/console/outbox?lang=en', '/console/agents?lang=en', '/console/search?lang=en&query=987650001']) {
         await root.page.goto(page);
         await expectAccessible(root.page);
@@ -267,7 +267,7 @@ describe('console on Evolution', () => {
       await ana.page.getByText('Conversation resolved.').waitFor();
       await expectAccessible(ana.page);
       expect((await service.app.serviceStore.getConversation(conversationKey))?.handoffStatus).toBe('bot');
-      const actions = (await service.app.people.listAudit({ limit: 50, target: conversationKey })).map((e) => e.action);
+      const actions = (await service.app.people.listAudit({ limit: 50, conversationKey })).map((e) => e.action);
       expect(actions).toEqual(expect.arrayContaining(['claim', 'reply', 'resolve']));
     } finally {
       await ana.context.close();

@@ -77,7 +77,7 @@ export function auditPage(ctx: PageContext, entries: AuditEntry[]) {
   return layout(ctx, {
     title: ctx.t.audit,
     body: html`<table><thead><tr><th scope="col">${ctx.t.when}</th><th scope="col">${ctx.t.who}</th><th scope="col">${ctx.t.action}</th><th scope="col">${ctx.t.target}</th><th scope="col">Detail</th></tr></thead>
-<tbody>${entries.map((e) => html`<tr><td>${formatTime(ctx, e.at)}</td><td>${e.actorLabel}</td><td>${e.action}</td><td>${e.target ?? ''}</td><td>${e.detail ? JSON.stringify(e.detail) : ''}</td></tr>`)}</tbody></table>`,
+<tbody>${entries.map((e) => html`<tr><td>${formatTime(ctx, e.at)}</td><td>${e.actorLabel}</td><td>${e.action}</td><td>${e.conversationKey ?? ''}</td><td>${e.detail ? JSON.stringify(e.detail) : ''}</td></tr>`)}</tbody></table>`,
   });
 }
 

@@ -54,13 +54,13 @@ describe.each(backends)('people store on %s', (_name, open) => {
     expect(await store.userByApiToken(digestSecret('zfu_token'))).toBeUndefined();
   });
 
-  it('records who did what, newest first, and lists it per target', async () => {
+  it('records who did what, newest first, and lists it per conversation', async () => {
     const actor = { kind: 'user' as const, userId: 'u1', username: 'ana', displayName: 'Ana Souza', role: 'agent' as const };
-    await store.recordAudit(actor, 'claim', 'meta:1:5511', { reassign: false });
-    await store.recordAudit({ kind: 'token', name: 'ADMIN_TOKEN' }, 'rerun', 'run-1');
+    await store.recordAudit(actor, 'claim', { conversationKey: 'meta:1:5511', detail: { reassign: false } });
+    await store.recordAudit({ kind: 'token', name: 'ADMIN_TOKEN' }, 'rerun', { detail: { runId: 'run-1' } });
     const all = await store.listAudit({ limit: 10 });
-    expect(all.map((e) => [e.actorLabel, e.action, e.target])).toEqual([['ADMIN_TOKEN', 'rerun', 'run-1'], ['ana', 'claim', 'meta:1:5511']]);
-    expect(all[1]?.detail).toEqual({ reassign: false });
-    expect((await store.listAudit({ limit: 10, target: 'run-1' })).map((e) => e.action)).toEqual(['rerun']);
+    expect(all.map((e) => [e.actorLabel, e.action, e.conversationKey])).toEqual([['ADMIN_TOKEN', 'rerun', undefined], ['ana', 'claim', 'meta:1:5511']]);
+    expect(all.map((e) => e.detail)).toEqual([{ runId: 'run-1' }, { reassign: false }]);
+    expect((await store.listAudit({ limit: 10, conversationKey: 'meta:1:5511' })).map((e) => e.action)).toEqual(['claim']);
   });
 });

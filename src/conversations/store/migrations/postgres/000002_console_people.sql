@@ -32,15 +32,17 @@ CREATE TABLE {{prefix}}api_tokens (
   revoked_at bigint
 );
 
-CREATE TABLE {{prefix}}audit_log (
+-- The audit log has the same shape in the cases branch's migration; IF NOT EXISTS lets either create it.
+CREATE TABLE IF NOT EXISTS {{prefix}}audit_log (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   at bigint NOT NULL,
   actor_kind text NOT NULL,
-  actor_user_id text,
+  actor_id text,
   actor_label text NOT NULL,
   action text NOT NULL,
-  target text,
+  conversation_key text,
+  case_id text,
   detail text
 );
-CREATE INDEX {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
-CREATE INDEX {{prefix}}audit_log_target ON {{prefix}}audit_log (target, id);
+CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
+CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_conversation ON {{prefix}}audit_log (conversation_key, at);

@@ -32,15 +32,17 @@ CREATE TABLE {{prefix}}api_tokens (
   revoked_at INTEGER
 );
 
-CREATE TABLE {{prefix}}audit_log (
+-- The audit log has the same shape in the cases branch's migration; IF NOT EXISTS lets either create it.
+CREATE TABLE IF NOT EXISTS {{prefix}}audit_log (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
   actor_kind TEXT NOT NULL,
-  actor_user_id TEXT,
+  actor_id TEXT,
   actor_label TEXT NOT NULL,
   action TEXT NOT NULL,
-  target TEXT,
+  conversation_key TEXT,
+  case_id TEXT,
   detail TEXT
 );
-CREATE INDEX {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
-CREATE INDEX {{prefix}}audit_log_target ON {{prefix}}audit_log (target, id);
+CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
+CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_conversation ON {{prefix}}audit_log (conversation_key, at);
