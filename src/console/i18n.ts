@@ -98,6 +98,7 @@ const pt = {
     explicit_request: 'pedido do cliente', frustration_detected: 'cliente frustrado', complex_issue: 'caso complexo', high_value: 'valor alto',
     security_concern: 'segurança / fraude', multiple_attempts: 'várias tentativas', system_limitation: 'limitação do sistema',
   } as Record<string, string>,
+  emotions: { neutral: 'neutro', satisfied: 'satisfeito', confused: 'confuso', frustrated: 'frustrado', angry: 'irritado', urgent: 'com pressa' } as Record<string, string>,
 };
 
 export type Messages = typeof pt;
@@ -194,6 +195,7 @@ const en: Messages = {
     explicit_request: 'customer asked', frustration_detected: 'frustrated customer', complex_issue: 'complex issue', high_value: 'high value',
     security_concern: 'security / fraud', multiple_attempts: 'repeated attempts', system_limitation: 'system limitation',
   },
+  emotions: { neutral: 'neutral', satisfied: 'satisfied', confused: 'confused', frustrated: 'frustrated', angry: 'angry', urgent: 'in a hurry' },
 };
 
 export const MESSAGES: Record<Locale, Messages> = { 'pt-BR': pt, en };

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestSecret, hashPassword, newSecret, openPeopleStore, verifyPassword } from '../../src/people/index.js';
 import { loadConfig } from '../../src/config.js';
+import { SqliteStorage } from '../../src/engine/index.js';
 import { startService, type TestService } from '../helpers/service.js';
 
 const run = promisify(execFile);
@@ -30,6 +31,10 @@ describe('zapflow agents', () => {
     const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(exit).toBe(0);
 
+    // The first admin comes before the first start: the service must still accept that database.
+    const engineStorage = new SqliteStorage({ dbFile: join(dataDir, 'zapflow.db') });
+    await engineStorage.init();
+    await engineStorage.close();
     const people = await openPeopleStore(loadConfig({ ZAPFLOW_DATA_DIR: dataDir }));
     try {
       expect(await verifyPassword(password!, (await people.findByUsername('rita'))?.passwordHash)).toBe(true);

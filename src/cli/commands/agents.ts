@@ -6,11 +6,19 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import { openStores } from './storage-admin.js';
 import { digestSecret, generatePassword, hashPassword, newSecret, openPeopleStore, PeopleError, type PeopleStore, type Role } from '../../people/index.js';
 
 const MIN_PASSWORD_LENGTH = 12;
 
 async function withPeople<T>(work: (people: PeopleStore) => Promise<T>): Promise<T> {
+  // The engine's tables first (as `zapflow migrate` does): the first admin is often created before the
+  // first start, and the engine refuses a database that has only the service tables.
+  const { storage, serviceStore } = openStores();
+  await storage.init();
+  await serviceStore.init();
+  await serviceStore.close();
+  await storage.close();
   const people = await openPeopleStore(loadConfig(process.env));
   try {
     return await work(people);

@@ -97,7 +97,7 @@ ${actions(ctx, data)}
 <aside>
 ${typification(ctx, data)}
 <section aria-labelledby="esc-h"><h2 id="esc-h">${ctx.t.escalation}</h2>
-${escalation ? html`<dl><dt>${ctx.t.reason}</dt><dd>${reasonLabel(ctx, c.reason ?? escalation.reason ?? undefined)}</dd><dt>${ctx.t.urgency}</dt><dd>${ctx.t.urgencies[c.urgency ?? escalation.urgency]}</dd><dt>${ctx.t.emotion}</dt><dd>${escalation.emotion}</dd></dl><p>${escalation.summary}</p>` : html`<p>${ctx.t.none}</p>`}
+${escalation ? html`<dl><dt>${ctx.t.reason}</dt><dd>${reasonLabel(ctx, c.reason ?? escalation.reason ?? undefined)}</dd><dt>${ctx.t.urgency}</dt><dd>${ctx.t.urgencies[c.urgency ?? escalation.urgency]}</dd><dt>${ctx.t.emotion}</dt><dd>${ctx.t.emotions[escalation.emotion] ?? escalation.emotion}</dd></dl><p>${escalation.summary}</p>` : html`<p>${ctx.t.none}</p>`}
 </section>
 <section aria-labelledby="prot-h"><h2 id="prot-h">${ctx.t.protocols}</h2>
 <ul>${protocols.map((p) => html`<li>${p}${p === current ? ' ✓' : ''}</li>`)}</ul>
