@@ -153,7 +153,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const live = new InProcessLiveUpdates();
   const queueWatcher = watchQueue(live, serviceStore);
   const kickOutbox = () => processing.kickOutbox();
-  const cases = conversationCases({ serviceStore, storage, lifecycle, slaMinutes: config.sla.minutes, kickOutbox, ...(overrides.now ? { now: overrides.now } : {}) });
+  const cases = conversationCases({
+    serviceStore, storage, lifecycle, slaMinutes: config.sla.minutes, kickOutbox, recordAudit: (actor, action, about) => people.recordAudit(actor, action, about),
+    ...(overrides.now ? { now: overrides.now } : {}) });
 
   const http = createHttpApp({
     config, logger, metrics, storage, serviceStore, lifecycle, intake,

@@ -45,8 +45,11 @@ export interface ConsoleCases {
   correct(conversationKey: string, actor: Actor, path: { businessUnit: string; product: string; motive: string; submotive: string }): Promise<void>;
 }
 
-/** How a claim names its holder in `assignedAgent` (readable in the admin API and the alerts). */
-export const holderOf = (actor: Actor): string => (actor.kind === 'user' ? actor.username : actor.name);
+/** How a claim names its holder in `assignedAgent`: the user id (stable across renames), as the cases side does. */
+export const holderOf = (actor: Actor): string => (actor.kind === 'user' ? actor.userId : actor.name);
+
+/** Every agent action is audited by the implementation (the cases side audits its own the same way). */
+export type RecordAudit = (actor: Actor, action: string, about: { conversationKey?: string; detail?: Record<string, unknown> }) => Promise<void>;
 
 export interface ConversationCasesDeps {
   serviceStore: ServiceStore;
@@ -54,6 +57,7 @@ export interface ConversationCasesDeps {
   lifecycle: ConversationLifecycle;
   slaMinutes: Record<Urgency, number>;
   kickOutbox: () => void;
+  recordAudit: RecordAudit;
   now?: () => number;
 }
 
@@ -106,6 +110,7 @@ export function conversationCases(deps: ConversationCasesDeps): ConsoleCases {
         throw new ClaimConflictError(conversationKey, current.assignedAgent);
       }
       await deps.lifecycle.claim(conversationKey, holder);
+      await deps.recordAudit(actor, 'claim', { conversationKey, ...(options.reassign ? { detail: { reassignedFrom: current?.assignedAgent ?? null } } : {}) });
     },
 
     async reply(conversationKey, actor, text) {
@@ -122,20 +127,24 @@ export function conversationCases(deps: ConversationCasesDeps): ConsoleCases {
       if (stored) await deps.serviceStore.markInbox([stored.id], 'done', at);
       await deps.lifecycle.agentReplied(conversationKey, holderOf(actor));
       deps.kickOutbox();
+      await deps.recordAudit(actor, 'reply', { conversationKey });
     },
 
     async release(conversationKey, actor) {
       await requireHolder(conversationKey, actor);
       await deps.lifecycle.release(conversationKey);
+      await deps.recordAudit(actor, 'release', { conversationKey });
     },
 
     async resolve(conversationKey, actor) {
       await requireHolder(conversationKey, actor);
       await deps.lifecycle.release(conversationKey);
+      await deps.recordAudit(actor, 'resolve', { conversationKey });
     },
 
-    async correct() {
-      // Today the correction lives in the audit log entry the route writes (the labeled example).
+    async correct(conversationKey, actor, path) {
+      // Without a cases table the audit entry is the labeled example (path ids; the messages are in the inbox).
+      await deps.recordAudit(actor, 'correction', { conversationKey, detail: { path: [path.businessUnit, path.product, path.motive, path.submotive].join(' / ') } });
     },
   };
 }

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import { InvalidTransitionError } from '../conversations/lifecycle.js';
 import { ConversationNotFoundError, type ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
 import type { AdminWorkflowsPort } from '../http/admin/ports.js';
@@ -15,7 +14,7 @@ import type { Logger } from '../logging.js';
 import { actorOf, verifyPassword, type PeopleStore } from '../people/index.js';
 import type { Taxonomy } from '../taxonomy/index.js';
 import { readConversationState } from '../workflows/session-state.js';
-import { ClaimConflictError, NotYoursError, type ConsoleCases } from './cases.js';
+import type { ConsoleCases } from './cases.js';
 import { serializeCookie } from './cookies.js';
 import type { Html } from './html.js';
 import type { Messages } from './i18n.js';
@@ -63,6 +62,11 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'console.css': { file: new URL('./assets/console.css', import.meta.url).pathname, type: 'text/css' },
 };
 
+/** Refusals of agent actions, by the stable code of the error (whichever side throws it). */
+const REFUSALS: Readonly<Record<string, number>> = {
+  CLAIM_CONFLICT: 409, CONVERSATION_CLAIMED: 409, NOT_CLAIMED_BY_YOU: 409, INVALID_HANDOFF_TRANSITION: 409, FORBIDDEN_ACTION: 403, INVALID_TYPIFICATION: 400,
+};
+
 const DONE_NOTICES = ['claimed', 'sent', 'released', 'resolved', 'corrected', 'retried', 'rerunStarted'] as const;
 type Done = (typeof DONE_NOTICES)[number];
 
@@ -83,7 +87,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
   const csrfRefused = (_req: Request, res: Response) => sendPage(res, messagePage(contextOf(res), '403', contextOf(res).t.csrf), 403);
   const audit = (res: Response, action: string, about: { conversationKey?: string; detail?: Record<string, unknown> } = {}) =>
     deps.people.recordAudit(contextOf(res).actor!, action, about);
-  const holders = async () => new Map((await deps.people.listUsers()).map((u) => [u.username, u.displayName]));
+  const holders = async () => new Map((await deps.people.listUsers()).map((u) => [u.id, u.displayName]));
 
   router.use('/console', (_req, res, next) => {
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
@@ -244,51 +248,47 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     stream(req, res, async () => threadList(ctx, await loadConversation(key)), (event) => event.type === 'conversation' && event.conversationKey === key);
   });
 
-  /** Runs an action on a conversation, audits it, tells the live pages, and goes back to the conversation. */
-  const conversationAction = (action: string, done: Done, work: (req: Request, res: Response, key: string) => Promise<Record<string, unknown> | void>) =>
+  /** Runs an agent action (the cases side audits it), tells the live pages, and goes back to the conversation. */
+  const conversationAction = (done: Done, work: (req: Request, res: Response, key: string) => Promise<void>) =>
     async (req: Request, res: Response) => {
       const ctx = contextOf(res);
       const key = param(req, 'key');
       try {
-        const detail = await work(req, res, key);
-        await audit(res, action, { conversationKey: key, ...(detail ? { detail } : {}) });
+        await work(req, res, key);
       } catch (error) {
-        if (error instanceof ClaimConflictError || error instanceof NotYoursError || error instanceof InvalidTransitionError) {
-          const data = await loadConversation(key);
-          const text = error instanceof ClaimConflictError ? ctx.t.heldByOther.replace('{name}', data.holderName ?? error.heldBy) : error.message;
-          return sendPage(res, conversationPage(ctx, data, { text, kind: 'error' }), 409);
-        }
-        throw error;
+        const code = (error as { code?: unknown } | null)?.code;
+        const refused = typeof code === 'string' ? REFUSALS[code] : undefined;
+        if (refused === undefined) throw error;
+        const data = await loadConversation(key);
+        const text = refused === 409 && data.holderName ? ctx.t.heldByOther.replace('{name}', data.holderName) : (error as Error).message;
+        return sendPage(res, conversationPage(ctx, data, { text, kind: 'error' }), refused);
       }
       deps.live.publish({ type: 'queue' });
       deps.live.publish({ type: 'conversation', conversationKey: key });
       res.redirect(303, link(ctx, `/console/conversations/${encodeURIComponent(key)}?done=${done}`));
     };
 
-  router.post('/console/conversations/:key/claim', conversationAction('claim', 'claimed', async (req, res, key) => {
+  router.post('/console/conversations/:key/claim', conversationAction('claimed', async (req, res, key) => {
     const ctx = contextOf(res);
-    const reassign = req.body?.reassign === '1' && ctx.user?.role === 'admin';
-    await deps.cases.claim(key, ctx.actor!, { reassign });
-    return reassign ? { reassign: true } : undefined;
+    await deps.cases.claim(key, ctx.actor!, { reassign: req.body?.reassign === '1' && ctx.user?.role === 'admin' });
   }));
-  router.post('/console/conversations/:key/reply', conversationAction('reply', 'sent', async (req, res, key) => {
+  router.post('/console/conversations/:key/reply', conversationAction('sent', async (req, res, key) => {
     const text = typeof req.body?.text === 'string' ? req.body.text.trim() : '';
     if (!text || [...text].length > 4096) throw new BadFormError('text');
     await deps.cases.reply(key, contextOf(res).actor!, text);
   }));
-  router.post('/console/conversations/:key/release', conversationAction('release', 'released', async (_req, res, key) => {
+  router.post('/console/conversations/:key/release', conversationAction('released', async (_req, res, key) => {
     await deps.cases.release(key, contextOf(res).actor!);
   }));
-  router.post('/console/conversations/:key/resolve', conversationAction('resolve', 'resolved', async (_req, res, key) => {
+  router.post('/console/conversations/:key/resolve', conversationAction('resolved', async (_req, res, key) => {
     await deps.cases.resolve(key, contextOf(res).actor!);
   }));
-  router.post('/console/conversations/:key/correct', conversationAction('correction', 'corrected', async (req, res, key) => {
+  router.post('/console/conversations/:key/correct', conversationAction('corrected', async (req, res, key) => {
     const submotive = typeof req.body?.submotive === 'string' ? req.body.submotive : '';
     if (!deps.taxonomy.has(submotive)) throw new BadFormError('submotive');
     const [businessUnit, product, motive] = deps.taxonomy.pathOfLeaf(submotive);
     const path = { businessUnit, product, motive, submotive };
     await deps.cases.correct(key, contextOf(res).actor!, path);
-    return { path: [businessUnit, product, motive, submotive].join(' / ') };
   }));
 
   // --- admin pages ---------------------------------------------------------------------------------------
