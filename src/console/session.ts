@@ -60,6 +60,7 @@ export function loadSession(options: SessionOptions): RequestHandler {
 export async function startSession(res: Response, req: Request, user: User, options: SessionOptions): Promise<void> {
   const sessionId = randomBytes(32).toString('base64url');
   const maxAgeSeconds = options.sessionHours * 3600;
+  await options.people.purgeExpiredSessions();
   await options.people.createSession({
     idHash: digestSecret(sessionId), userId: user.id, csrfToken: randomBytes(24).toString('base64url'), expiresAt: Date.now() + maxAgeSeconds * 1000,
   });

@@ -135,7 +135,12 @@ export class PeopleStore {
   }
 
   async deleteSession(idHash: string): Promise<void> {
-    await this.sql.run('DELETE FROM {p}console_sessions WHERE id_hash = ? OR expires_at <= ?', [idHash, this.now()]);
+    await this.sql.run('DELETE FROM {p}console_sessions WHERE id_hash = ?', [idHash]);
+  }
+
+  /** Expired sessions are useless rows: each sign-in sweeps them. */
+  async purgeExpiredSessions(): Promise<number> {
+    return this.sql.run('DELETE FROM {p}console_sessions WHERE expires_at <= ?', [this.now()]);
   }
 
   async createApiToken(username: string, name: string, tokenHash: string): Promise<{ id: string; user: User }> {

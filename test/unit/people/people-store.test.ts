@@ -46,6 +46,7 @@ describe.each(backends)('people store on %s', (_name, open) => {
     await store.createSession({ idHash: digestSecret('session-old'), userId: bia.id, csrfToken: 'csrf-2', expiresAt: Date.now() - 1 });
     expect((await store.sessionUser(digestSecret('session-1')))?.user.username).toBe('bia');
     expect(await store.sessionUser(digestSecret('session-old'))).toBeUndefined();
+    expect(await store.purgeExpiredSessions()).toBe(1);
     await store.createApiToken('bia', 'ci', digestSecret('zfu_token'));
     expect((await store.userByApiToken(digestSecret('zfu_token')))?.role).toBe('admin');
     expect(await store.userByApiToken(digestSecret('zfu_other'))).toBeUndefined();
