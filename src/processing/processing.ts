@@ -35,6 +35,10 @@ import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type
 import type { TurnBudget } from './intake-pressure.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 import { takeProcessIdentity } from './process-identity.js';
+import { takeOverDeadPredecessor } from './take-over.js';
+
+/** The outbox claims of a process are held under this name (told apart from its run leases). */
+const outboxOwner = (owner: string) => `outbox:${owner}`;
 
 export interface ProcessingOptions {
   logger: Logger;
@@ -157,7 +161,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const outbox = new OutboxDispatcher({
     storage,
     deliverers: whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) }),
-    owner: `outbox:${owner}`,
+    owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,
   });
@@ -240,9 +244,10 @@ export async function createProcessing(config: Config, options: ProcessingOption
     async start() {
       await mcp.connect();
       if (identity.deadPredecessor !== undefined) {
-        // Our previous incarnation was killed: its runs are ours to resume now, not in 30 s (lease expiry).
-        const reclaimed = await storage.heartbeat(identity.deadPredecessor, 0, now());
-        if (reclaimed > 0) logger.info({ runs: reclaimed }, 'the previous process of this data directory died: taking over its runs at once');
+        // Our previous incarnation was killed: its runs and deliveries are ours to resume now, not when its
+        // leases lapse (30 s for runs, 120 s for outbox claims).
+        const taken = await takeOverDeadPredecessor(storage, identity.deadPredecessor, outboxOwner(identity.deadPredecessor), now());
+        if (taken.runs + taken.outboxRows > 0) logger.info(taken, 'the previous process of this data directory died: taking over its work at once');
       }
       const recovery = await engine.start();
       if (recovery && recovery.resumed.length > 0) logger.info({ runs: recovery.resumed.length }, 'resuming runs a previous process left unfinished');
