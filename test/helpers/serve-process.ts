@@ -19,10 +19,13 @@ export class ServeProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   stderr = '';
+  /** What the current process wrote to stdout (its logs), when kept. */
+  stdout = '';
 
   constructor(
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly options: { keepStdout?: boolean } = {},
   ) {}
 
   get url(): string {
@@ -33,9 +36,11 @@ export class ServeProcess {
   async start(timeoutMs = 60_000): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
       env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', this.options.keepStdout ? 'pipe' : 'ignore', 'pipe'],
     });
     this.child = child;
+    this.stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-20_000)));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + timeoutMs;
