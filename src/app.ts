@@ -14,6 +14,7 @@ import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
 import { conversationCases } from './console/cases.js';
 import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
+import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
 import type { TurnProcessorDeps } from './conversations/processor.js';
@@ -161,7 +162,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     config, logger, metrics, storage, serviceStore, lifecycle, intake,
     workflows: processing.workflows,
     kickOutbox: () => processing.kickOutbox(),
-    ready: { storage: () => storage.ping(), mcp: () => processing.pingMcp() },
+    ready: {
+      storage: () => storage.ping(),
+      mcp: () => processing.pingMcp(),
+      backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }),
+    },
     ...(whatsapp ? { whatsapp } : {}),
     console: {
       people, cases, live, taxonomy: defaultTaxonomy(), sessionHours: config.consoleSessionHours,
