@@ -49,8 +49,10 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
   app.use(createHealthRouter({ checks: deps.ready }));
   app.get('/metrics', metrics.metricsHandler);
+  // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
+  const servesRequests = config.role !== 'worker';
 
-  if (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret) {
+  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret)) {
     app.use(metrics.webhookMetricsMiddleware);
     app.use(
       createWebhookRouter({
@@ -67,12 +69,12 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   }
 
   let mcpMount: MountedWhatsAppMcp | undefined;
-  if (config.mcp.httpToken && deps.whatsapp) {
+  if (servesRequests && config.mcp.httpToken && deps.whatsapp) {
     const service = deps.whatsapp.service;
     mcpMount = mountWhatsAppMcp(app, { token: config.mcp.httpToken, createServer: () => createWhatsAppMcpServer(service, { logger }), logger });
   }
 
-  if (config.adminToken) {
+  if (servesRequests && config.adminToken) {
     app.use(
       createAdminRouter({
         adminToken: config.adminToken,
