@@ -150,10 +150,17 @@ export function postgresSql(t: string) {
       SELECT o.key, o.topic, o.payload::json, o.run_id, 'pending', 0, $2, $2, $2
       FROM json_to_recordset($1::json) AS o(key text, topic text, payload text, run_id text)
       ON CONFLICT (key) DO NOTHING`,
+    /**
+     * Several processes deliver: a row waits while an earlier row of the same topic and conversation is still
+     * undelivered (pending or delivering), so one customer's replies reach the provider in order.
+     */
     claimOutbox: `WITH due AS (
-      SELECT id FROM ${t}outbox
+      SELECT id FROM ${t}outbox o
       WHERE ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'delivering' AND claim_expires_at < $3))
         AND ($5::text[] IS NULL OR topic = ANY($5))
+        AND NOT EXISTS (
+          SELECT 1 FROM ${t}outbox e WHERE e.status IN ('pending', 'delivering') AND e.id < o.id AND e.topic = o.topic
+            AND (e.payload->>'conversationKey') = (o.payload->>'conversationKey'))
       ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
     )
     UPDATE ${t}outbox o SET status = 'delivering', claimed_by = $1, claim_expires_at = $2, attempts = o.attempts + 1, updated_at = $3
