@@ -54,7 +54,7 @@ export class QueuedTurns {
   /** Starts working on jobs; the first sweep runs at once (messages stored before the queue existed). */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.options.queue.work(this.options.concurrency, async (job) => this.drain(job.data.conversationKey));
+    await this.options.queue.work(this.options.concurrency, async (job) => this.drain(job.data.conversationKey, () => this.options.queue.holds(job)));
     const every = this.options.sweepEveryMs ?? 30_000;
     const tick = async (): Promise<void> => {
       try {
@@ -92,16 +92,22 @@ export class QueuedTurns {
     return keys.length;
   }
 
-  /** One job: wait for quiet, take the conversation's pending messages, run one turn. Throws to retry. */
-  async drain(conversationKey: string): Promise<void> {
+  /**
+   * One job: wait for quiet, take the conversation's pending messages, run one turn. Throws to retry.
+   * `stillHeld` says whether this process still holds the job (a paused worker's job may have gone to
+   * another): checked right before the messages are taken, so a worker that resumes late takes nothing.
+   */
+  async drain(conversationKey: string, stillHeld: () => Promise<boolean> = async () => true): Promise<void> {
     this.active++;
     try {
       await this.waitForQuiet(conversationKey);
-      const runId = `run_${randomUUID()}`;
+      // Rows a dead or fenced-out worker left `processing` carry its run id: the new messages join that run,
+      // so every message stays bound to the one run that answers it.
+      const unfinished = (await this.options.store.recentMessages(conversationKey, 50)).find((item) => item.status === 'processing' && item.runId !== undefined);
+      const runId = unfinished?.runId ?? `run_${randomUUID()}`;
+      if (!(await stillHeld())) throw new Error('turn job no longer held by this process (it was handed to another worker)');
       const items = await this.options.store.takePending(conversationKey, runId, this.now());
-      // Rows a dead or fenced-out worker left `processing` carry its run id: continue that run.
-      const earlierRunId = items.find((item) => item.runId !== undefined && item.runId !== runId)?.runId;
-      if (items.length > 0) await this.options.process(conversationKey, items, earlierRunId ?? runId);
+      if (items.length > 0) await this.options.process(conversationKey, items, runId);
     } finally {
       this.active--;
       if (this.active === 0) {

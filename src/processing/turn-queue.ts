@@ -132,6 +132,15 @@ export class TurnQueue {
     );
   }
 
+  /** True while `job` is still active under this attempt (pg-boss counts attempts in retry_count). */
+  async holds(job: Pick<Job<TurnJob>, 'id' | 'retryCount'>): Promise<boolean> {
+    const { rows } = await this.boss.getDb().executeSql(
+      `SELECT 1 FROM "${this.schema}".job WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3`,
+      [TURN_QUEUE, job.id, job.retryCount],
+    );
+    return rows.length > 0;
+  }
+
   /** Read live from the job table (the per-process /metrics gauge; pg-boss's own stats lag a monitor pass). */
   async depth(): Promise<QueueDepth> {
     const { rows } = await this.boss.getDb().executeSql(
