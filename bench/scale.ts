@@ -15,7 +15,9 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { PgBoss } from 'pg-boss';
+import pg from 'pg';
+import { silentLogger } from '../src/logging.js';
+import { TurnQueue } from '../src/processing/turn-queue.js';
 import { buildMetaTextWebhook } from '../src/webhooks/sign.js';
 import { startFakeClaude } from '../test/helpers/fake-claude.js';
 import { startFakeMeta } from '../test/helpers/fake-meta.js';
@@ -113,27 +115,23 @@ async function runModel(model: 'claude' | 'embedded'): Promise<Phase[]> {
   return phases;
 }
 
-/** Empty jobs through the same stately queue policy on the same database, worked at the same total concurrency. */
+/** Empty jobs through the same turn queue (policy, worker options) on the same database, at the same total concurrency. */
 async function pgBossFloor(jobs: number, concurrency: number): Promise<number> {
   const schema = `bsc${randomBytes(3).toString('hex')}_queue`;
-  const boss = new PgBoss({ connectionString: databaseUrl, schema, max: 6, schedule: false, supervise: false });
-  boss.on('error', () => undefined);
-  await boss.start();
+  const queue = new TurnQueue({ databaseUrl, schema, heartbeatSeconds: 10, superviseIntervalSeconds: 5, supervise: true, logger: silentLogger });
+  await queue.start();
   try {
-    await boss.createQueue('floor', { policy: 'stately', heartbeatSeconds: 10 });
-    for (let i = 0; i < jobs; i++) await boss.send('floor', {}, { singletonKey: `c${i}` });
+    const keys = Array.from({ length: jobs }, (_, i) => `floor:${i}`);
+    for (let i = 0; i < keys.length; i += 50) await queue.enqueue(keys.slice(i, i + 50), 0);
     let done = 0;
     const startedAt = performance.now();
-    await boss.work('floor', { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5 }, async () => {
+    await queue.work(concurrency, async () => {
       done++;
     });
     while (done < jobs) await sleep(20);
-    const seconds = (performance.now() - startedAt) / 1000;
-    await boss.deleteQueue('floor');
-    return jobs / seconds;
+    return jobs / ((performance.now() - startedAt) / 1000);
   } finally {
-    await boss.stop({ graceful: false, close: true });
-    const { default: pg } = await import('pg');
+    await queue.stop();
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -143,7 +141,7 @@ async function pgBossFloor(jobs: number, concurrency: number): Promise<number> {
 
 const load = loadavg()[0]!.toFixed(1);
 const all: Phase[] = [];
-for (const model of args.models.split(',') as Array<'claude' | 'embedded'>) all.push(...(await runModel(model)));
+for (const model of args.models.split(',').filter(Boolean) as Array<'claude' | 'embedded'>) all.push(...(await runModel(model)));
 const floor = await pgBossFloor(Number(args['floor-jobs']), 3 * PER_WORKER);
 
 const rows = all.map((phase) => {
@@ -155,7 +153,7 @@ const rows = all.map((phase) => {
 });
 console.log(`\nbench:scale — ${CONVERSATIONS} conversations per phase, ${PER_WORKER} turns at once per worker, load average at start ${load}\n`);
 console.log(table(['model', 'workers', 'turns/s', '× 1 worker', 'p50 ack→provider ms', 'p99 ms'], rows));
-console.log(`\npg-boss floor (stately, empty jobs, ${3 * PER_WORKER} at once): ${Math.round(floor)} jobs/s`);
+console.log(`\npg-boss floor (the same turn queue: stately, same worker options; empty jobs, ${3 * PER_WORKER} at once): ${Math.round(floor)} jobs/s`);
 for (const phase of all.filter((p) => p.workers === 3)) {
   const total = [...phase.steps.values()].reduce((a, b) => a + b, 0);
   const top = [...phase.steps].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([step, s]) => `${step} ${Math.round((100 * s) / total)}%`);

@@ -70,6 +70,10 @@ export class TurnQueue {
       supervise: options.supervise,
       superviseIntervalSeconds: options.superviseIntervalSeconds,
       monitorIntervalSeconds: Math.max(1, options.superviseIntervalSeconds),
+      // Idle workers poll every 0.5 s; a backlog (ready count from this cache) makes them fetch back to back;
+      // a job due at once wakes them through NOTIFY (sent at our transaction's commit).
+      queueCacheIntervalSeconds: 2,
+      useListenNotify: true,
       schedule: false,
       migrate: true,
     });
@@ -92,6 +96,7 @@ export class TurnQueue {
       retryDelayMax: 30,
       expireInSeconds: 15 * 60,
       deleteAfterSeconds: 60 * 60,
+      notify: true,
     }).catch((error: unknown) => {
       // Several processes create the queue at start: the loser of that race finds it there.
       if (!/already exists/i.test(String(error))) throw error;
@@ -125,7 +130,8 @@ export class TurnQueue {
   async work(concurrency: number, handle: (job: Job<TurnJob>) => Promise<void>): Promise<void> {
     await this.boss.work<TurnJob>(
       TURN_QUEUE,
-      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5 },
+      // Without the burst a loop waits its poll interval after every job: at most 2 jobs/s per loop.
+      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5, burstWhenReadyExceeds: 1 },
       async ([job]) => {
         if (job) await handle(job);
       },
