@@ -5,7 +5,7 @@
  * pg-boss floor: empty jobs/s through the same `stately` policy on the same database.
  *
  * Each phase sends one message to each of `--conversations` new conversations at once (signed Meta webhooks) and
- * measures from the first ack to the last reply handed to the (fake) provider. Workers run at most
+ * measures from the first ack to the last reply handed to the (fake) provider. Writes bench/results/scale.json. Workers run at most
  * `--per-worker` turns at once (MAX_CONCURRENT_CONVERSATIONS): a worker's capacity is bounded, adding workers adds
  * capacity — which is what the ratios measure. Where the time goes: the step-duration sums from every worker's
  * /metrics. Workers are added between phases (1 → 2 → 3), the web process stays up.
@@ -13,6 +13,8 @@
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test npm run bench:scale -- [--conversations 24] [--per-worker 4] [--models claude,embedded]
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -159,3 +161,9 @@ for (const phase of all.filter((p) => p.workers === 3)) {
   const top = [...phase.steps].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([step, s]) => `${step} ${Math.round((100 * s) / total)}%`);
   console.log(`where the step time goes (${phase.model}, 3 workers): ${top.join(', ')}`);
 }
+
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(join(import.meta.dirname, 'results', 'scale.json'), JSON.stringify({
+  conversations: CONVERSATIONS, perWorker: PER_WORKER, loadAverage: Number(load), floorJobsPerSecond: floor,
+  phases: all.map((phase) => ({ ...phase, steps: Object.fromEntries(phase.steps) })),
+}, null, 2));
