@@ -54,7 +54,16 @@ export class QueuedTurns {
   /** Starts working on jobs; the first sweep runs at once (messages stored before the queue existed). */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.options.queue.work(this.options.concurrency, async (job) => this.drain(job.data.conversationKey, () => this.options.queue.holds(job)));
+    await this.options.queue.work(this.options.concurrency, async (job) => {
+      try {
+        await this.drain(job.data.conversationKey, () => this.options.queue.holds(job));
+      } catch (error) {
+        // LEASE_LOST: this process stalled and another took the conversation over; its writes were refused.
+        const code = (error as { code?: unknown }).code;
+        this.options.logger.warn({ err: error, code, conversationKey: job.data.conversationKey, attempt: job.retryCount }, 'conversation turn failed; the job is retried (or was taken over)');
+        throw error;
+      }
+    });
     const every = this.options.sweepEveryMs ?? 30_000;
     const tick = async (): Promise<void> => {
       try {

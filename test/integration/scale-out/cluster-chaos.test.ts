@@ -148,7 +148,7 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
     const outbox = await query<OutboxRow>('SELECT id, key, topic, status, payload::jsonb AS payload FROM zapflow_outbox ORDER BY id');
     const runById = new Map(runs.map((run) => [run.run_id, run]));
 
-    const fenced = (workers[1]!.output.match(/LEASE_LOST/g) ?? []).length;
+    const fenced = (workers[1]!.output.match(/LEASE_LOST|no longer held/g) ?? []).length;
     console.log(JSON.stringify({
       conversations: CONVERSATIONS, messages: acked.size, turns: new Set(inbox.map((row) => row.run_id)).size, runs: runs.length, runsTakenOver: runs.filter((run) => (run.attempts ?? []).length > 1).length,
       repliesDelivered: outbox.filter((row) => row.topic === 'customer_message').length, alertRows: outbox.filter((row) => row.topic !== 'customer_message').length,
