@@ -114,15 +114,11 @@ export class TurnQueue {
    * job. A conversation that already has a waiting job keeps it (stately): its turn drains every message.
    */
   async enqueue(conversationKeys: string[], startAfterSeconds: number, db?: Db): Promise<void> {
-    if (conversationKeys.length === 0) return;
-    const jobs = conversationKeys.map((conversationKey) => ({
-      data: { conversationKey } satisfies TurnJob,
-      singletonKey: conversationKey,
-      ...(startAfterSeconds > 0 ? { startAfter: startAfterSeconds } : {}),
-    }));
-    for (const job of jobs) {
-      // send() per key: insert() of several stately jobs refuses the whole batch when one key has a waiting job.
-      await this.boss.send(TURN_QUEUE, job.data, { singletonKey: job.singletonKey, ...(job.startAfter ? { startAfter: job.startAfter } : {}), ...(db ? { db } : {}) });
+    // send() per key, in order: insert() of several stately jobs refuses the whole batch when one key already
+    // has a waiting job, and a refused send here is the normal case (the waiting job will drain the message).
+    for (const conversationKey of conversationKeys) {
+      const data: TurnJob = { conversationKey };
+      await this.boss.send(TURN_QUEUE, data, { singletonKey: conversationKey, ...(startAfterSeconds > 0 ? { startAfter: startAfterSeconds } : {}), ...(db ? { db } : {}) });
     }
   }
 
