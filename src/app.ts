@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
+import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
 import type { TurnProcessorDeps } from './conversations/processor.js';
@@ -149,6 +150,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ready: {
       storage: () => storage.ping(),
       ...(config.role !== 'web' ? { mcp: () => processing.pingMcp() } : {}),
+      // A web process stays ready while workers lag: refusing webhooks would not make them catch up.
+      ...(config.role !== 'web' ? { backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }) } : {}),
       ...(processing.pingQueue ? { queue: () => processing.pingQueue!() } : {}),
     },
     ...(whatsapp ? { whatsapp } : {}),

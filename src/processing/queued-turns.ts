@@ -2,8 +2,8 @@
  * The worker side of the turn queue (./turn-queue.ts): a job says "this conversation has messages waiting";
  * its holder waits for the conversation to go quiet (the coalescing window, bounded by `maxWaitMs`), takes
  * every pending message in the customer's order and runs ONE turn for them — the same turn the in-process
- * dispatcher runs (src/conversations/dispatcher.ts), with the same run-id binding: rows a dead worker left
- * `processing` carry its run id, and the new holder continues that run instead of starting another.
+ * dispatcher runs (src/conversations/dispatcher.ts), with the same run-id binding: a batch a dead worker left
+ * `processing` carries its run id, and the new holder resumes that run with exactly those messages first.
  *
  * A periodic sweep (one process at a time, under a named lease) enqueues every conversation that still has
  * pending messages: after a job's retries ran out, or rows committed by a process that died before pg-boss
@@ -11,7 +11,7 @@
  * costs nothing when all is well.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConversationProcessor } from '../conversations/dispatcher.js';
+import { TurnDeferredError, type ConversationProcessor } from '../conversations/dispatcher.js';
 import type { InboxRecord, ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
 import type { Logger } from '../logging.js';
@@ -110,13 +110,24 @@ export class QueuedTurns {
     this.active++;
     try {
       await this.waitForQuiet(conversationKey);
-      // Rows a dead or fenced-out worker left `processing` carry its run id: the new messages join that run,
-      // so every message stays bound to the one run that answers it.
-      const unfinished = (await this.options.store.recentMessages(conversationKey, 50)).find((item) => item.status === 'processing' && item.runId !== undefined);
-      const runId = unfinished?.runId ?? `run_${randomUUID()}`;
-      if (!(await stillHeld())) throw new Error('turn job no longer held by this process (it was handed to another worker)');
-      const items = await this.options.store.takePending(conversationKey, runId, this.now());
-      if (items.length > 0) await this.options.process(conversationKey, items, runId);
+      for (;;) {
+        if (!(await stillHeld())) throw new Error('turn job no longer held by this process (it was handed to another worker)');
+        const freshRunId = `run_${randomUUID()}`;
+        // A batch a dead or fenced-out worker left `processing` comes back alone, with its run id: it is resumed
+        // with exactly its messages; the messages that arrived meanwhile are the next turn (the next loop).
+        const items = await this.options.store.takePending(conversationKey, freshRunId, this.now());
+        if (items.length === 0) return;
+        const runId = items[0]?.runId ?? freshRunId;
+        try {
+          await this.options.process(conversationKey, items, runId);
+        } catch (error) {
+          // The run is still executing elsewhere (the engine's recovery is resuming it): wait, keep the job.
+          if (!(error instanceof TurnDeferredError)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+          continue;
+        }
+        if (runId === freshRunId) return;
+      }
     } finally {
       this.active--;
       if (this.active === 0) {

@@ -40,13 +40,15 @@ describe('QueuedTurns.drain', () => {
     expect(turns.map((turn) => turn.texts)).toEqual([['oi', 'minha maquininha', 'não liga']]);
   });
 
-  it('messages a dead worker left processing keep their run: the new ones join it', async () => {
+  it('a batch a dead worker left processing is resumed alone under its run; later messages are the next turn', async () => {
     const { store, turns, queued } = setup(0);
     await store.insertInbox([message('m1', 'oi', 1000)], Date.now());
     await store.takePending(KEY, 'run-of-dead-worker', Date.now());
     await store.insertInbox([message('m2', 'alô?', 2000)], Date.now());
     await queued.drain(KEY);
-    expect(turns).toEqual([{ runId: 'run-of-dead-worker', texts: ['oi', 'alô?'] }]);
+    expect(turns.map((turn) => turn.texts)).toEqual([['oi'], ['alô?']]);
+    expect(turns[0]?.runId).toBe('run-of-dead-worker');
+    expect(turns[1]?.runId).not.toBe('run-of-dead-worker');
   });
 
   it('a worker whose job went to another takes no message (it fails the job instead)', async () => {
