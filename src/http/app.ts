@@ -52,8 +52,10 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
   app.use(createHealthRouter({ checks: deps.ready }));
   app.get('/metrics', metrics.metricsHandler);
+  // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
+  const servesRequests = config.role !== 'worker';
 
-  if (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret) {
+  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret)) {
     app.use(metrics.webhookMetricsMiddleware);
     app.use(
       createWebhookRouter({
@@ -70,18 +72,18 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   }
 
   let mcpMount: MountedWhatsAppMcp | undefined;
-  if (config.mcp.httpToken && deps.whatsapp) {
+  if (servesRequests && config.mcp.httpToken && deps.whatsapp) {
     const service = deps.whatsapp.service;
     mcpMount = mountWhatsAppMcp(app, { token: config.mcp.httpToken, createServer: () => createWhatsAppMcpServer(service, { logger }), logger });
   }
 
-  if (deps.console) {
+  if (servesRequests && deps.console) {
     app.use(createConsoleRouter({
       ...deps.console, storage: deps.storage, serviceStore: deps.serviceStore, workflows: deps.workflows, kickOutbox: deps.kickOutbox, logger,
     }));
   }
 
-  if (config.adminToken || deps.console) {
+  if (servesRequests && (config.adminToken || deps.console)) {
     app.use(
       createAdminRouter({
         ...(config.adminToken ? { adminToken: config.adminToken } : {}),
