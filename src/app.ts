@@ -137,6 +137,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pending: await storage.countOutbox('pending'),
     dead: await storage.countOutbox('dead'),
   }));
+  metrics.setWhatsAppSender(config.sender.kind);
+  if (config.sender.kind === 'dry-run') {
+    logger.warn(
+      { sender: 'dry-run', requested: config.dryRunRequested },
+      'WhatsApp dry-run: no Meta or Evolution credentials, so replies and agent alerts are recorded but never sent',
+    );
+  }
   metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
 
   const http = createHttpApp({
