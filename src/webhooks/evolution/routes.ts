@@ -8,9 +8,9 @@
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import { verifyEvolutionBodyApikey, verifyEvolutionCredential } from '../auth.js';
 import { parseJsonBody } from '../batch.js';
-import { WebhookAuthError } from '../errors.js';
+import { MalformedWebhookError, WebhookAuthError } from '../errors.js';
 import type { ResolvedWebhookOptions } from '../options.js';
-import { acceptAndAcknowledge, normalizeOrReject, rejectUnauthenticated } from '../respond.js';
+import { acceptAndAcknowledge, normalizeOrReject, rejectMalformed, rejectUnauthenticated } from '../respond.js';
 import { normalizeEvolutionWebhook } from './normalize.js';
 
 export const EVOLUTION_WEBHOOK_PATH = '/webhooks/evolution{/:instance}{/:event}';
@@ -32,8 +32,10 @@ export function mountEvolutionRoutes(router: Router, options: ResolvedWebhookOpt
   const authenticate: RequestHandler = (req, res, next) => {
     const headers = { apikey: req.headers.apikey, authorization: req.headers.authorization };
     res.locals.evolutionHeaderAuthenticated = verifyEvolutionCredential(headers, evolution.secret, options.now());
-    // A wrong header is a wrong credential: refused before the body is read. No header: look in the body.
-    if (!res.locals.evolutionHeaderAuthenticated && (headers.apikey !== undefined || headers.authorization !== undefined)) {
+    // A wrong header is a wrong credential: refused before the body is read. No header: look in the body —
+    // unless it is compressed (Evolution never compresses, and the body is not inflated here).
+    const encoded = (req.get('content-encoding') ?? 'identity').trim().toLowerCase() !== 'identity';
+    if (!res.locals.evolutionHeaderAuthenticated && (headers.apikey !== undefined || headers.authorization !== undefined || encoded)) {
       refuse(res);
       return;
     }
@@ -47,15 +49,16 @@ export function mountEvolutionRoutes(router: Router, options: ResolvedWebhookOpt
     const raw = Buffer.isBuffer(req.body) ? req.body : EMPTY_BODY;
     const { instance, event } = req.params;
     const route = { instance: typeof instance === 'string' ? instance : undefined, event: typeof event === 'string' ? event : undefined };
+    const headerAuthenticated = res.locals.evolutionHeaderAuthenticated === true;
     let body: unknown;
     try {
       body = parseJsonBody(raw);
     } catch (error) {
       // Unreadable JSON cannot prove who sent it: without a header credential, that is a 401, not a 400.
-      if (res.locals.evolutionHeaderAuthenticated !== true) return refuse(res);
-      throw error;
+      if (!headerAuthenticated || !(error instanceof MalformedWebhookError)) return refuse(res);
+      return rejectMalformed(res, 'evolution', error, logger);
     }
-    if (res.locals.evolutionHeaderAuthenticated !== true && !verifyEvolutionBodyApikey(body, evolution.secret)) return refuse(res);
+    if (!headerAuthenticated && !verifyEvolutionBodyApikey(body, evolution.secret)) return refuse(res);
     const batch = normalizeOrReject(res, 'evolution', logger, () => normalizeEvolutionWebhook(body, route, { ignore: options.ignore, receivedAt }));
     if (batch) await acceptAndAcknowledge(res, batch, options);
   });
