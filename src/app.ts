@@ -151,6 +151,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }));
   const queueDepth = processing.queueDepth?.bind(processing);
   if (queueDepth) metrics.setTurnQueueDepth(queueDepth);
+  metrics.setWhatsAppSender(config.sender.kind);
+  if (config.sender.kind === 'dry-run') {
+    logger.warn(
+      { sender: 'dry-run', requested: config.dryRunRequested },
+      'WhatsApp dry-run: no Meta or Evolution credentials, so replies and agent alerts are recorded but never sent',
+    );
+  }
   metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
 
   const people = await openPeopleStore(config, { ...(overrides.inMemory ? { inMemory: true } : {}) });

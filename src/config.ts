@@ -7,7 +7,9 @@
  * - storage: Postgres when DATABASE_URL is set, else a SQLite file under ZAPFLOW_DATA_DIR;
  * - model: Claude when ANTHROPIC_API_KEY is set, else the embedded offline classifier;
  * - WhatsApp sender: Meta when META_ACCESS_TOKEN + META_PHONE_NUMBER_ID are set, else Evolution when
- *   EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE are set, else dry-run (records, sends nothing).
+ *   EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE are set, else dry-run (records, sends nothing):
+ *   warned at start, shown in /readyz and /metrics, and refused by `serve` under NODE_ENV=production unless
+ *   WHATSAPP_DRY_RUN=true says it is intended.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -79,6 +81,13 @@ const envSchema = z.object({
   MCP_SERVER: z.preprocess(emptyToUndefined, z.string().default('in-process')),
   MCP_HTTP_TOKEN: secret(16),
   MCP_CALL_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** Browser origins allowed to call our /mcp (comma-separated `scheme://host[:port]`); loopback origins always are. */
+  MCP_ALLOWED_ORIGINS: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : []),
+    z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin is scheme://host[:port], without a path')),
+  ),
+  /** Without Meta or Evolution credentials the service records replies and sends nothing: say so on purpose. */
+  WHATSAPP_DRY_RUN: bool(false),
 
   ZAPFLOW_PROCESSING: z.preprocess(emptyToUndefined, z.enum(['thread', 'inline']).default('thread')),
   ZAPFLOW_PROCESSING_NICE: int(10, 0, 19),
@@ -148,7 +157,9 @@ export interface Config {
   publicUrl?: string;
   /** How long a console sign-in lasts. */
   consoleSessionHours: number;
-  mcp: { server: string; httpToken?: string; callTimeoutMs: number };
+  mcp: { server: string; httpToken?: string; callTimeoutMs: number; allowedOrigins: string[] };
+  /** WHATSAPP_DRY_RUN=true: running without sending is intended (required for dry-run under NODE_ENV=production). */
+  dryRunRequested: boolean;
   dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; backlogStallMs: number };
   /**
    * Where conversation turns run: `thread` (a worker thread, so webhook acks never wait behind them) or
@@ -211,6 +222,16 @@ function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool', r
       ? 'DATABASE_URL: a separate worker (zapflow worker) needs Postgres; SQLite runs as one process — use `zapflow serve` alone'
       : 'DATABASE_URL: `serve --role web` needs Postgres and its workers; SQLite runs as one process — use `zapflow serve` without --role');
   }
+  if (purpose === 'serve') {
+    const senderConfigured = (has('META_ACCESS_TOKEN') && has('META_PHONE_NUMBER_ID')) || (has('EVOLUTION_URL') && has('EVOLUTION_API_KEY') && has('EVOLUTION_INSTANCE'));
+    const dryRunRequested = has('WHATSAPP_DRY_RUN') && /^(1|true|yes|on)$/i.test(String(env.WHATSAPP_DRY_RUN).trim());
+    if (env.NODE_ENV === 'production' && !senderConfigured && !dryRunRequested) {
+      problems.push(
+        'META_ACCESS_TOKEN + META_PHONE_NUMBER_ID or EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE: with NODE_ENV=production ' +
+          'and no WhatsApp credentials nothing would ever be sent (dry-run). Set a provider, or WHATSAPP_DRY_RUN=true if that is what you want',
+      );
+    }
+  }
   if (purpose === 'serve' && role !== 'worker') {
     if (!has('WHATSAPP_APP_SECRET') && !has('EVOLUTION_WEBHOOK_SECRET')) {
       problems.push('WHATSAPP_APP_SECRET or EVOLUTION_WEBHOOK_SECRET: set at least one, or no customer message can be received');
@@ -269,7 +290,8 @@ function toConfig(e: Env): Config {
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
     ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL } : {}),
     consoleSessionHours: e.CONSOLE_SESSION_HOURS,
-    mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS },
+    mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS, allowedOrigins: e.MCP_ALLOWED_ORIGINS },
+    dryRunRequested: e.WHATSAPP_DRY_RUN,
     dispatch: {
       coalesceWindowMs: e.COALESCE_WINDOW_MS,
       maxConcurrentConversations: e.MAX_CONCURRENT_CONVERSATIONS,

@@ -103,6 +103,27 @@ export class StepFailedError extends ZapflowError {
   }
 }
 
+/**
+ * A step left a value in the session state that JSON cannot keep as it is (a Date, Map, Set, BigInt, NaN,
+ * a class instance…): it would come back changed after a reload, or not at all. Raised at the step's commit,
+ * naming the key, where inside it, and the step, so the workflow author fixes the value, not a later reader.
+ */
+export class SessionStateValueError extends ZapflowError {
+  constructor(
+    readonly stepName: string,
+    readonly key: string,
+    readonly at: string,
+    readonly found: string,
+    readonly advice: string,
+  ) {
+    super(
+      'SESSION_STATE_NOT_JSON',
+      `Step "${stepName}" set session state key "${key}" to a value JSON cannot keep: ${found} at ${at}. ${advice} ` +
+        'Session state is stored as JSON: use strings, finite numbers, booleans, null, arrays and plain objects.',
+    );
+  }
+}
+
 /** One attempt of a step ran longer than its `timeoutMs`; the attempt's signal was aborted with this error. */
 export class StepTimeoutError extends ZapflowError {
   constructor(

@@ -84,6 +84,8 @@ export interface Metrics {
   setOutboxCounts(read: () => Promise<OutboxCounts> | OutboxCounts): void;
   /** Sets how the handoffs-waiting gauge is computed at each scrape (conversations in `waiting_human`). */
   setHandoffsWaiting(read: () => Promise<number> | number): void;
+  /** `zapflow_whatsapp_sender{provider}` = 1 for the configured sender; `provider="dry-run"` means nothing is sent. */
+  setWhatsAppSender(provider: 'meta' | 'evolution' | 'dry-run'): void;
   /** Sets how the turn-concurrency gauge is read (the limit the intake pressure leaves the processing thread). */
   setProcessingConcurrency(read: () => number): void;
   /** Scale-out: sets how the turn-queue gauges are read (jobs waiting, active, oldest waiting job's age). */
@@ -115,6 +117,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const stepSeconds = new Histogram({
     name: `${prefix}step_duration_seconds`, help: 'Workflow step duration, in seconds.', labelNames: ['workflow', 'step'] as const, buckets: STEP_BUCKETS, registers,
+  });
+
+  const whatsappSender = new Gauge({
+    name: `${prefix}whatsapp_sender`, help: 'The WhatsApp sender in use (1 for its provider label); provider="dry-run" means replies are recorded, not sent.',
+    labelNames: ['provider'] as const, registers,
   });
 
   let readOutbox: (() => Promise<OutboxCounts> | OutboxCounts) | undefined;
@@ -239,6 +246,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setTurnQueueDepth: (read) => {
       readQueue = read;
+    },
+    setWhatsAppSender: (provider) => {
+      whatsappSender.reset();
+      whatsappSender.set({ provider }, 1);
     },
   };
 }

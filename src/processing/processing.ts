@@ -188,7 +188,11 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const alertRecipients = config.agentAlertNumbers.length > 0 ? config.agentAlertNumbers : ['5511900000090'];
   const outbox = new OutboxDispatcher({
     storage,
-    deliverers: whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) }),
+    deliverers: whatsAppDeliverers({
+      notifier: new McpNotifier(mcp, { recipients: alertRecipients }),
+      messenger: new McpCustomerMessenger(mcp),
+      recordOwnMessages: (messages) => serviceStore.recordOwnMessages(messages),
+    }),
     owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,

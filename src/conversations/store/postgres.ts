@@ -14,7 +14,7 @@ import { migrateServicePostgres } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
 import type {
-  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, ServiceStore,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, OwnMessage, ServiceStore,
 } from './types.js';
 import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 
@@ -205,6 +205,20 @@ export class PostgresServiceStore implements ServiceStore {
     await this.query('UPDATE {p}inbox SET status = $1, processed_at = $2 WHERE id = ANY($3::bigint[])', [status, now, ids]);
   }
 
+  async recordOwnMessages(messages: OwnMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.query(
+      'INSERT INTO {p}own_messages (provider, message_id, conversation_key, sent_at) ' +
+        'SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) ON CONFLICT DO NOTHING',
+      [messages.map((m) => m.provider), messages.map((m) => m.messageId), messages.map((m) => m.conversationKey), messages.map((m) => m.sentAt)],
+    );
+  }
+
+  async isOwnMessage(provider: OwnMessage['provider'], messageId: string): Promise<boolean> {
+    const rows = await this.query('SELECT 1 FROM {p}own_messages WHERE provider = $1 AND message_id = $2', [provider, messageId]);
+    return rows.length > 0;
+  }
+
   async recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]> {
     const rows = await this.query(
       'SELECT * FROM {p}inbox WHERE conversation_key = $1 ORDER BY sent_at DESC, id DESC LIMIT $2', [conversationKey, Math.max(0, limit)],
@@ -267,6 +281,7 @@ export class PostgresServiceStore implements ServiceStore {
         'SELECT (SELECT count(*) FROM gone) AS inbox, (SELECT count(*) FROM idle) AS conversations',
       [before],
     );
+    await this.query('DELETE FROM {p}own_messages WHERE sent_at < $1', [before]);
     return { inbox: Number(row?.inbox ?? 0), conversations: Number(row?.conversations ?? 0) };
   }
 }
