@@ -10,6 +10,7 @@ import { EscalationAnalyzer, type EscalationOptions, type EscalationVerdict } fr
 import type { SparseVector } from './features.js';
 import { defaultSvmOptions, StackedSvms, type LinearSvm } from './svm.js';
 import type { DecodedPath } from './path-distribution.js';
+import { conversationHash } from './content-hash.js';
 import { defaultTypifierOptions, Typifier, type TypifierOptions } from './typifier.js';
 
 export interface EmbeddedTrainingOptions {
@@ -42,6 +43,8 @@ export class EmbeddedClassifiers {
   constructor(
     readonly typifier: Typifier,
     readonly escalation: EscalationAnalyzer,
+    /** Content hashes of the labeled conversations it was trained on (see content-hash.ts). */
+    readonly trainingHashes: ReadonlySet<string> = new Set(),
   ) {
     this.#stack = new StackedSvms([...typifier.classifiers, ...escalation.classifiers]);
   }
@@ -73,7 +76,7 @@ export class EmbeddedClassifiers {
       typifier.featurizer.dimension,
       options.escalation,
     );
-    return new EmbeddedClassifiers(typifier, escalation);
+    return new EmbeddedClassifiers(typifier, escalation, new Set(conversations.map((c) => conversationHash(c.messages))));
   }
 
   /** Everything the model can say about a conversation (cached for the last few conversations). */
