@@ -21,7 +21,8 @@ import type { HandoffOutcome } from '../workflows/human-handoff/steps.js';
 import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
 import type { WorkflowSet } from '../workflows/registry.js';
 import type { ConversationLifecycle } from './lifecycle.js';
-import { botReply, forwardedMessageText, TEXT_ONLY_NOTICE, type SelfServiceContent } from './replies.js';
+import { needsClarifyingGreeting } from '../agents/embedded/abstain.js';
+import { botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, type SelfServiceContent } from './replies.js';
 import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
 
 export interface TurnProcessorDeps {
@@ -167,6 +168,14 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string): Promise<void> {
     const key = conversation.conversationKey;
     const message = { messages: await conversationFor(key, texts) };
+    const earlierBotTexts = message.messages.filter((m) => m.role === 'bot').map((m) => m.text);
+    if (needsClarifyingGreeting(message.messages)) {
+      // "oi", "bom dia", "?": no issue named yet, so no typification and no self-service text — ask instead.
+      const greeting = greetingReply(earlierBotTexts);
+      await reply(conversation, `${runId}/reply`, greeting.text);
+      logger.info({ conversationKey: key, runId, replyKind: greeting.kind }, 'bot asked what the customer needs');
+      return;
+    }
     const additionalData = {
       conversationKey: key,
       ...(conversation.name ? { customerName: conversation.name } : {}),
@@ -190,7 +199,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       logger.info({ conversationKey: key, protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason }, 'conversation handed to a human');
       return;
     }
-    const answer = botReply(deps.selfService, { path: outcome.path, route: outcome.route });
+    const answer = botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
     await reply(conversation, `${runId}/reply`, answer.text, runId);
     logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');
   }

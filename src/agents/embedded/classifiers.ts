@@ -10,6 +10,7 @@ import { EscalationAnalyzer, type EscalationOptions, type EscalationVerdict } fr
 import type { SparseVector } from './features.js';
 import { defaultSvmOptions, StackedSvms, type LinearSvm } from './svm.js';
 import type { DecodedPath } from './path-distribution.js';
+import { hasTopic } from './abstain.js';
 import { conversationHash } from './content-hash.js';
 import { defaultTypifierOptions, Typifier, type TypifierOptions } from './typifier.js';
 
@@ -32,6 +33,8 @@ export interface ConversationAnalysis {
   confidence: number;
   levelConfidences: DecodedPath['levelConfidences'];
   escalation: EscalationVerdict;
+  /** False for greetings and content-free turns (abstain.ts): no leaf can be right yet. */
+  hasTopic: boolean;
 }
 
 const cacheSize = 256;
@@ -92,7 +95,7 @@ export class EmbeddedClassifiers {
     const escalationModels = this.escalation.classifiers;
     const escalationProbabilities = decisionValues.slice(typifierModels).map((values, i) => (escalationModels[i] as LinearSvm).probabilities(values));
     const escalation = this.escalation.analyzeScored(messages, escalationProbabilities);
-    const analysis: ConversationAnalysis = { vector, leafProbabilities, ...decoded, escalation };
+    const analysis: ConversationAnalysis = { vector, leafProbabilities, ...decoded, escalation, hasTopic: hasTopic(messages) };
     if (this.#recent.size >= cacheSize) this.#recent.delete(this.#recent.keys().next().value as string);
     this.#recent.set(key, analysis);
     return analysis;

@@ -93,7 +93,10 @@ export class EmbeddedModel implements Model {
         const ids = task.candidates.map((c) => c.id);
         const choice = this.classifiers.typifier.distribution.choose(analysis.leafProbabilities, task.parentPath, ids);
         // No offered id is a child of parentPath: answer the first one and let the caller's taxonomy check refuse it.
-        return choice ? { id: choice.id, confidence: round(choice.probability) } : { id: ids[0], confidence: 0 };
+        // No topic yet ("oi", "?"): a level must still be named, but with no confidence the workflow's low
+        // route (a clarifying question) is taken instead of a self-service text.
+        const confidence = analysis.hasTopic && choice ? round(choice.probability) : 0;
+        return choice ? { id: choice.id, confidence } : { id: ids[0], confidence: 0 };
       }
       case 'escalation': {
         const verdict = analysis.escalation;

@@ -12,6 +12,8 @@ export function foldText(text: string): string {
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
+    // "3,5%" names a rate: keep it as a word (fees, interest), not as punctuation.
+    .replace(/%/g, ' porcento ')
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }

@@ -47,7 +47,7 @@ function compile<K extends string>(source: Record<K, RegExp[]>): Record<K, RegEx
 const patterns = compile({
   security: [
     // Said indirectly: a debit or purchase the customer cannot place, made elsewhere, or with the card still in hand.
-    /(compras?|debitos?|saques?|pix|transferencias?|cobrancas?|lancamentos?|assinaturas?|valor|valores|transac\w*|movimentac\w*)( \w+){0,6} que (eu )?(nao|nunca) (fiz|reconhec\w*|autorizei|contratei|assinei|pedi|solicitei|comprei|conheco)/,
+    /(compras?|debitos?|saques?|pix|transferencias?|cobrancas?|lancamentos?|assinaturas?|valor|valores|transac\w*|movimentac\w*)( \w+){0,6} que (eu )?(nao|nunca) (fiz|reconhec\w*|autorizei|contratei|assinei|pedi|solicitei|comprei|conheco|vi)\b/,
     /(nao sei|nem sei|nao faco ideia) (o )?(que|de onde|do que) (e|eh|foi|veio|vem|sao) (\w+ ){0,2}(ess|est|isso|iso)/,
     /nunca (vi|ouvi falar d)\w* (\w+ ){0,2}(compra|debito|cobranca|empresa|loja|nome|estabelecimento|valor|lancamento)/,
     /(compras?|debitos?|saques?|pix|cobrancas?|transac\w*) (\w+ ){0,6}(em|de|no|na) (outro|outra) (estado|cidade|pais)/,
