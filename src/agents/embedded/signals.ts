@@ -101,7 +101,7 @@ const patterns = compile({
     /\b(voces|atendente|atendimento|suporte|central) (me )?(prometeram|prometeu|garantiram|garantiu)|\bprometeram (resolver|retornar|devolver|estornar)/,
     /\b(falaram|disseram|me falaram|me disseram|informaram) (que|q) (era|e|eh) (so )?(aguardar|esperar)/,
     /(toda semana|todo mes|todo dia|todos os dias) (eu )?(venho|volto|entro|escrevo|ligo|reclamo)|(venho|volto) (\w+ ){0,2}(reclamar|falar) (\w+ ){0,2}(da|a) mesma/,
-    /ninguem (me )?(da|deu|dao) (uma |nenhuma )?(resposta|retorno|solucao)/,
+    /ninguem (me )?(da|deu|dao) (um |uma |nenhum |nenhuma )?(resposta|retorno|solucao)/,
     /\b(segunda|terceira|quarta|quinta|0a) vez/, /\bpela (segunda|terceira|quarta|0a)/,
     /\bja (liguei|reclamei|escrevi|chamei|contatei|registrei|entrei em contato)/,
     /\bja (abri|fiz|registrei) (um |uma |o |a |dois |duas |tres |varios |varias )?(chamados?|reclamac\w*|protocolos?|solicitac\w*|contestac\w*|pedidos?)/,
