@@ -28,7 +28,7 @@ function collapsedMap(source: Readonly<Record<string, string>>): Map<string, str
   const entries = Object.entries(source).map(([key, value]) => [collapseRepeats(foldText(key)), value, foldText(key)] as const);
   // A key already written without doubled letters wins over one that only collapses to it: "q" means
   // "que", and "qq" (qualquer), collapsed to "q", must not take it over.
-  for (const [collapsed, value, folded] of [...entries.filter((e) => e[0] === e[2]), ...entries.filter((e) => e[0] !== e[2])]) {
+  for (const [collapsed, value] of [...entries.filter((e) => e[0] === e[2]), ...entries.filter((e) => e[0] !== e[2])]) {
     if (!map.has(collapsed)) map.set(collapsed, value.split(' ').map(collapseRepeats).join(' '));
   }
   return map;
