@@ -22,7 +22,7 @@ import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
 import type { WorkflowSet } from '../workflows/registry.js';
 import type { ConversationLifecycle } from './lifecycle.js';
 import { needsClarifyingGreeting } from '../agents/embedded/abstain.js';
-import { botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, type SelfServiceContent } from './replies.js';
+import { botPromptTexts, botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, type SelfServiceContent } from './replies.js';
 import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
 
 export interface TurnProcessorDeps {
@@ -51,6 +51,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? silentLogger;
   const contextWindowMs = deps.contextWindowMs ?? 30 * 60_000;
+  const botPrompts = botPromptTexts(deps.selfService);
 
   /** Runs a workflow under a fixed run id once: a finished run with that id is reused, a live one awaited. */
   async function runOnce(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string }): Promise<Outcome> {
@@ -167,8 +168,11 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
 
   async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string): Promise<void> {
     const key = conversation.conversationKey;
-    const message = { messages: await conversationFor(key, texts) };
-    const earlierBotTexts = message.messages.filter((m) => m.role === 'bot').map((m) => m.text);
+    const episode = await conversationFor(key, texts);
+    const earlierBotTexts = episode.filter((m) => m.role === 'bot').map((m) => m.text);
+    // The models see the customer and the bot's answers, not the bot's own questions (their example topics would
+    // pull the typification toward them).
+    const message = { messages: episode.filter((m) => m.role !== 'bot' || !botPrompts.has(m.text)) };
     if (needsClarifyingGreeting(message.messages)) {
       // "oi", "bom dia", "?": no issue named yet, so no typification and no self-service text — ask instead.
       const greeting = greetingReply(earlierBotTexts);

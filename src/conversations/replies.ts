@@ -46,6 +46,17 @@ export interface BotReplyInput {
   earlierBotTexts?: readonly string[];
 }
 
+/**
+ * The bot's questions and notices (not answers): they name example topics ("Pix não caiu", "fatura do
+ * cartão"…) that the customer did not raise, so they are left out of what the models typify.
+ */
+export function botPromptTexts(content: SelfServiceContent): ReadonlySet<string> {
+  return new Set([
+    GREETING_QUESTION, GREETING_AGAIN, REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, TEXT_ONLY_NOTICE,
+    content.fallbackQuestion, ...Object.values(content.clarifyingQuestions),
+  ]);
+}
+
 /** `preferred`, unless it was the bot's last message: then `alternative`. */
 function notTwiceInARow(preferred: string, alternative: string, earlier: readonly string[]): string {
   return earlier.at(-1) === preferred ? alternative : preferred;

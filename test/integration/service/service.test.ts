@@ -106,10 +106,15 @@ describe('a customer in the bot state', () => {
     const view = await conversation(`meta:100000000000002:${phone}`);
     expect(view.handoff.status).toBe('bot');
     expect(view.typification).toBeNull();
-    // Once the issue is named, the bot answers it.
+    // Once the issue is named, the bot answers it; its own questions (with their example topics) are not typified.
     await service.post(service.meta(phone, 'como cadastro uma chave pix aleatoria?'));
     await service.app.settle();
     expect(answers.has((await textsTo(phone)).at(-1)!)).toBe(true);
+    const runs = await service.app.storage.listRuns({ sessionId: `meta:100000000000002:${phone}`, workflowName: 'conversation-typification' });
+    expect(runs.total).toBe(1); // the greetings ran no typification
+    const input = runs.runs[0]!.input.message as { messages: Array<{ role: string; text: string }> };
+    expect(input.messages.filter((m) => m.role === 'bot')).toEqual([]);
+    expect(input.messages.map((m) => m.text)).toContain('como cadastro uma chave pix aleatoria?');
   });
 
   it('the same self-service text is never sent twice: the bot asks what is missing and offers a person', async () => {
