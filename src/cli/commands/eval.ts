@@ -171,7 +171,7 @@ export function formatComparison(current: EvaluationReport, candidate: Evaluatio
   const lines = [`| ${'measure'.padEnd(20)} | ${names[0].padEnd(width)} | ${names[1].padEnd(width)} |      Δ |`];
   for (const [name, a, b] of rows) {
     const delta = b - a;
-    lines.push(`| ${name.padEnd(20)} | ${a.toFixed(1).padStart(width)} | ${b.toFixed(1).padStart(width)} | ${(delta >= 0 ? '+' : '') + delta.toFixed(1).padStart(5)} |`);
+    lines.push(`| ${name.padEnd(20)} | ${a.toFixed(1).padStart(width)} | ${b.toFixed(1).padStart(width)} | ${`${delta >= 0 ? '+' : ''}${delta.toFixed(1)}`.padStart(6)} |`);
   }
   return lines.join('\n');
 }
