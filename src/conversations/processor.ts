@@ -195,13 +195,9 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     // The models see the customer and the bot's answers, not the bot's own questions (their example topics would
     // pull the typification toward them).
     const message = { messages: episode.filter((m) => m.role !== 'bot' || !botPrompts.has(m.text)) };
-    if (needsClarifyingGreeting(message.messages)) {
-      // "oi", "bom dia", "?": no issue named yet, so no typification and no self-service text — ask instead.
-      const greeting = greetingReply(earlierBotTexts);
-      await reply(conversation, `${runId}/reply`, greeting.text);
-      logger.info({ conversationKey: key, runId, replyKind: greeting.kind }, 'bot asked what the customer needs');
-      return;
-    }
+    // "oi", "bom dia", "?": no issue named yet. The runs still happen (every turn has its runs), but the
+    // typification records no path for it and the customer gets a question, never a self-service text.
+    const greeting = needsClarifyingGreeting(message.messages);
     const additionalData = {
       conversationKey: key,
       // Which inbox messages this turn processes: checked after a crash (bench verifier, tests).
@@ -235,7 +231,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       logger.info({ conversationKey: key, runId }, 'conversation taken by a person during the turn; the bot stays silent');
       return 'forwarded';
     }
-    const answer = botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
+    const answer = greeting ? greetingReply(earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
     await reply(conversation, `${runId}/reply`, answer.text, runId);
     logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');
     return 'done';
