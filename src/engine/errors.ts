@@ -32,6 +32,16 @@ export class StaleSessionStateError extends ZapflowError {
   }
 }
 
+/**
+ * Fencing: this process no longer holds the run's lease (it was paused or cut off past the lease, and another
+ * process took the run over). Its step commit or finish was refused, so nothing it decided is written.
+ */
+export class LeaseLostError extends ZapflowError {
+  constructor(readonly runId: string, readonly owner: string, options?: { cause?: unknown }) {
+    super('LEASE_LOST', `Run "${runId}" is no longer leased to "${owner}": another process took it over, so this process's write was refused. Nothing to do: the new holder continues the run.`, options);
+  }
+}
+
 /** The database file or schema is not one zapflow can use. */
 export class StorageSchemaError extends ZapflowError {
   constructor(message: string, options?: { cause?: unknown }) {

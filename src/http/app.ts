@@ -14,6 +14,7 @@ import type { InProcessWhatsApp } from '../mcp/index.js';
 import { createWhatsAppMcpServer } from '../mcp/index.js';
 import { createWebhookRouter } from '../webhooks/index.js';
 import type { AcceptedBatch } from '../webhooks/types.js';
+import { createConsoleRouter, type ConsoleDeps } from '../console/router.js';
 import { createAdminRouter } from './admin/index.js';
 import type { AdminWorkflowsPort } from './admin/ports.js';
 import { createHealthRouter } from './health.js';
@@ -34,6 +35,8 @@ export interface HttpAppDeps {
   ready: Record<string, () => Promise<void>>;
   /** The in-process WhatsApp MCP service, to expose at /mcp for other MCP clients. */
   whatsapp?: InProcessWhatsApp;
+  /** The console at /console and per-user API tokens (absent: no console). */
+  console?: Omit<ConsoleDeps, 'storage' | 'serviceStore' | 'workflows' | 'kickOutbox' | 'logger'>;
 }
 
 export interface HttpApp {
@@ -49,8 +52,10 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
   app.use(createHealthRouter({ checks: deps.ready }));
   app.get('/metrics', metrics.metricsHandler);
+  // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
+  const servesRequests = config.role !== 'worker';
 
-  if (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret) {
+  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret)) {
     app.use(metrics.webhookMetricsMiddleware);
     app.use(
       createWebhookRouter({
@@ -67,15 +72,22 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   }
 
   let mcpMount: MountedWhatsAppMcp | undefined;
-  if (config.mcp.httpToken && deps.whatsapp) {
+  if (servesRequests && config.mcp.httpToken && deps.whatsapp) {
     const service = deps.whatsapp.service;
     mcpMount = mountWhatsAppMcp(app, { token: config.mcp.httpToken, createServer: () => createWhatsAppMcpServer(service, { logger }), logger });
   }
 
-  if (config.adminToken) {
+  if (servesRequests && deps.console) {
+    app.use(createConsoleRouter({
+      ...deps.console, storage: deps.storage, serviceStore: deps.serviceStore, workflows: deps.workflows, kickOutbox: deps.kickOutbox, logger,
+    }));
+  }
+
+  if (servesRequests && (config.adminToken || deps.console)) {
     app.use(
       createAdminRouter({
-        adminToken: config.adminToken,
+        ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+        ...(deps.console ? { people: deps.console.people } : {}),
         storage: deps.storage,
         serviceStore: deps.serviceStore,
         lifecycle: deps.lifecycle,

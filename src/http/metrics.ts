@@ -55,6 +55,12 @@ export interface OutboxCounts {
   dead: number;
 }
 
+export interface TurnQueueDepth {
+  waiting: number;
+  active: number;
+  oldestWaitingSeconds: number;
+}
+
 export interface MetricsOptions {
   /** Prefix of every zapflow metric name. @default 'zapflow_' */
   prefix?: string;
@@ -80,6 +86,8 @@ export interface Metrics {
   setHandoffsWaiting(read: () => Promise<number> | number): void;
   /** Sets how the turn-concurrency gauge is read (the limit the intake pressure leaves the processing thread). */
   setProcessingConcurrency(read: () => number): void;
+  /** Scale-out: sets how the turn-queue gauges are read (jobs waiting, active, oldest waiting job's age). */
+  setTurnQueueDepth(read: () => Promise<TurnQueueDepth>): void;
   /** Express middleware counting webhook POSTs by provider and result; mount it before the webhook router. */
   readonly webhookMetricsMiddleware: RequestHandler;
   /** `GET /metrics` handler: Prometheus text format. */
@@ -163,6 +171,34 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  let readQueue: (() => Promise<TurnQueueDepth>) | undefined;
+  let queueRead: Promise<TurnQueueDepth | undefined> | undefined;
+  const currentQueue = (): Promise<TurnQueueDepth | undefined> => {
+    if (!readQueue) return Promise.resolve(undefined);
+    const read = readQueue;
+    queueRead ??= Promise.resolve()
+      .then(read)
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'turn queue depth unavailable for /metrics; keeping the last values');
+        return undefined;
+      })
+      .finally(() => {
+        queueRead = undefined;
+      });
+    return queueRead;
+  };
+  const queueGauge = (name: string, help: string, pick: (depth: TurnQueueDepth) => number) =>
+    new Gauge({
+      name: `${prefix}${name}`, help, registers,
+      async collect() {
+        const depth = await currentQueue();
+        if (depth) this.set(pick(depth));
+      },
+    });
+  queueGauge('turn_queue_waiting', 'Conversation turn jobs waiting in the queue (all processes).', (depth) => depth.waiting);
+  queueGauge('turn_queue_active', 'Conversation turn jobs being worked on now (all processes).', (depth) => depth.active);
+  queueGauge('turn_queue_oldest_waiting_seconds', 'Age of the oldest due turn job still waiting, in seconds.', (depth) => depth.oldestWaitingSeconds);
+
   const webhookMetricsMiddleware: RequestHandler = (req, res, next) => {
     const provider = req.method === 'POST' ? webhookProviderOf(req) : undefined;
     if (provider === undefined) {
@@ -200,6 +236,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setProcessingConcurrency: (read) => {
       readConcurrency = read;
+    },
+    setTurnQueueDepth: (read) => {
+      readQueue = read;
     },
   };
 }
