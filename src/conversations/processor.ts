@@ -31,7 +31,8 @@ import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
 import type { WorkflowSet } from '../workflows/registry.js';
 import { TurnDeferredError } from './dispatcher.js';
 import type { ConversationLifecycle } from './lifecycle.js';
-import { botReply, forwardedMessageText, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
+import { needsClarifyingGreeting } from '../agents/embedded/abstain.js';
+import { botPromptTexts, botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
 import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
 
 export interface TurnProcessorDeps {
@@ -62,6 +63,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? silentLogger;
   const contextWindowMs = deps.contextWindowMs ?? 30 * 60_000;
+  const botPrompts = botPromptTexts(deps.selfService);
 
   /**
    * Runs a workflow under a fixed run id once: a finished run with that id is reused. A run still `running`
@@ -203,7 +205,14 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   /** The turn's workflows; `forwarded` when a person took the conversation while they ran (the bot stays silent). */
   async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string): Promise<'done' | 'forwarded'> {
     const key = conversation.conversationKey;
-    const message = { messages: await conversationFor(key, texts) };
+    const episode = await conversationFor(key, texts);
+    const earlierBotTexts = episode.filter((m) => m.role === 'bot').map((m) => m.text);
+    // The models see the customer and the bot's answers, not the bot's own questions (their example topics would
+    // pull the typification toward them).
+    const message = { messages: episode.filter((m) => m.role !== 'bot' || !botPrompts.has(m.text)) };
+    // "oi", "bom dia", "?": no issue named yet. The runs still happen (every turn has its runs), but the
+    // typification records no path for it and the customer gets a question, never a self-service text.
+    const greeting = needsClarifyingGreeting(message.messages);
     const additionalData = {
       conversationKey: key,
       // Which inbox messages this turn processes: checked after a crash (bench verifier, tests).
@@ -237,7 +246,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       logger.info({ conversationKey: key, runId }, 'conversation taken by a person during the turn; the bot stays silent');
       return 'forwarded';
     }
-    const answer = botReply(deps.selfService, { path: outcome.path, route: outcome.route });
+    const answer = greeting ? greetingReply(earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
     await reply(conversation, `${runId}/reply`, answer.text, runId);
     logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');
     return 'done';
