@@ -7,6 +7,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import { verifyEvolutionCredential } from '../auth.js';
 import { parseJsonBody } from '../batch.js';
 import { WebhookAuthError } from '../errors.js';
+import { cleanBatch } from '../identifiers.js';
 import type { ResolvedWebhookOptions } from '../options.js';
 import { acceptAndAcknowledge, normalizeOrReject, rejectUnauthenticated } from '../respond.js';
 import { normalizeEvolutionWebhook } from './normalize.js';
@@ -38,7 +39,7 @@ export function mountEvolutionRoutes(router: Router, options: ResolvedWebhookOpt
     const { instance, event } = req.params;
     const route = { instance: typeof instance === 'string' ? instance : undefined, event: typeof event === 'string' ? event : undefined };
     const batch = normalizeOrReject(res, 'evolution', logger, () =>
-      normalizeEvolutionWebhook(parseJsonBody(raw), route, { ignore: options.ignore, receivedAt }),
+      cleanBatch(normalizeEvolutionWebhook(parseJsonBody(raw), route, { ignore: options.ignore, receivedAt })),
     );
     if (batch) await acceptAndAcknowledge(res, batch, options);
   });

@@ -6,6 +6,7 @@ import express, { type RequestHandler, type Response, type Router } from 'expres
 import { isMetaSignatureHeader, safeEqual, verifyMetaSignature } from '../auth.js';
 import { parseJsonBody } from '../batch.js';
 import { WebhookAuthError } from '../errors.js';
+import { cleanBatch } from '../identifiers.js';
 import type { ResolvedWebhookOptions } from '../options.js';
 import { acceptAndAcknowledge, normalizeOrReject, rejectUnauthenticated, sendError } from '../respond.js';
 import { normalizeMetaWebhook } from './normalize.js';
@@ -56,7 +57,7 @@ export function mountMetaRoutes(router: Router, options: ResolvedWebhookOptions)
       refuseSignature(res);
       return;
     }
-    const batch = normalizeOrReject(res, 'meta', logger, () => normalizeMetaWebhook(parseJsonBody(raw), { ignore: options.ignore, receivedAt }));
+    const batch = normalizeOrReject(res, 'meta', logger, () => cleanBatch(normalizeMetaWebhook(parseJsonBody(raw), { ignore: options.ignore, receivedAt })));
     if (batch) await acceptAndAcknowledge(res, batch, options);
   });
 }
