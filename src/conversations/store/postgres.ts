@@ -81,11 +81,11 @@ export class PostgresServiceStore implements ServiceStore {
 
   private async connectAndMigrate(): Promise<void> {
     const target = { schema: this.schema, prefix: this.tableName, where: this.where };
-    const client = await connectWithRetry(this.pool, target, this.connectAttempts, 250);
+    const { client, release } = await connectWithRetry(this.pool, target, this.connectAttempts, 250);
     try {
       await migrateServicePostgres(client, this.schema, this.tableName, this.where);
     } finally {
-      client.release();
+      release();
     }
   }
 
