@@ -61,6 +61,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
         accept: async (batch) => void (await deps.intake(batch)),
         // fromMe messages come in so that an agent answering from the business phone takes the conversation.
         ignore: { fromMe: false, groups: config.webhooks.ignoreGroups, reactions: config.webhooks.ignoreReactions },
+        unverifiedBodyBytes: config.http.pendingBodiesBytes,
         logger,
       }),
     );

@@ -52,6 +52,12 @@ export interface WebhookRouterOptions {
    */
   accept: (batch: AcceptedBatch) => Promise<void>;
   ignore?: IgnoreOptions;
+  /**
+   * Bytes of Meta bodies buffered at once before their signature is checked; a request that would pass it
+   * gets 503 (./body-budget.ts). Evolution bodies are authenticated by header before any byte is read.
+   * @default 16 MiB
+   */
+  unverifiedBodyBytes?: number;
   logger?: WebhookLogger;
   /** Clock (Unix ms), for `receivedAt`, missing timestamps and JWT expiry. @default Date.now */
   now?: () => number;
@@ -59,6 +65,7 @@ export interface WebhookRouterOptions {
 
 export const DEFAULT_META_BODY_LIMIT = 3 * 1024 * 1024;
 export const DEFAULT_EVOLUTION_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_UNVERIFIED_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Options with defaults applied. */
 export interface ResolvedWebhookOptions {
@@ -66,6 +73,7 @@ export interface ResolvedWebhookOptions {
   evolution?: { secret: string; bodyLimit: number };
   accept: (batch: AcceptedBatch) => Promise<void>;
   ignore: Required<IgnoreOptions>;
+  unverifiedBodyBytes: number;
   logger: WebhookLogger;
   now: () => number;
 }
@@ -80,6 +88,7 @@ const OptionsSchema = z.object({
   evolution: z.object({ secret: secret('evolution.secret'), bodyLimit: bodyLimit('evolution.bodyLimit') }).optional(),
   accept: z.custom<(batch: AcceptedBatch) => Promise<void>>((value) => typeof value === 'function', 'accept must be a function'),
   ignore: z.object({ fromMe: z.boolean().optional(), groups: z.boolean().optional(), reactions: z.boolean().optional() }).optional(),
+  unverifiedBodyBytes: z.number().int().positive('unverifiedBodyBytes must be a positive number of bytes').optional(),
   now: z.custom<() => number>((value) => typeof value === 'function', 'now must be a function').optional(),
 });
 
@@ -100,6 +109,7 @@ export function resolveWebhookOptions(options: WebhookRouterOptions): ResolvedWe
       groups: options.ignore?.groups ?? true,
       reactions: options.ignore?.reactions ?? true,
     },
+    unverifiedBodyBytes: options.unverifiedBodyBytes ?? DEFAULT_UNVERIFIED_BODY_BYTES,
     logger: options.logger ?? silentLogger,
     now: options.now ?? Date.now,
   };
