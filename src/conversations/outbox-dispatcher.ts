@@ -5,8 +5,12 @@
  *   until the claim expires, and another process picks them up (nothing is lost);
  * - every delivery carries the row's key as idempotency key down to the WhatsApp MCP server, so a row
  *   delivered twice (claim expired, crash before `markOutboxDelivered`) still produces one message;
- * - failures back off exponentially with jitter; non-retryable errors, or too many attempts, make the row
- *   `dead` (visible in the admin API, retriable from there);
+ * - failures back off exponentially with jitter (capped); a non-retryable error makes the row `dead` at once
+ *   (visible in the admin API, retriable from there); a retryable one (the MCP server or the provider down)
+ *   keeps being retried until the row is `retryForMs` old — a budget by age, not by attempts, so an outage of
+ *   minutes or hours never kills a fraud alert, however many attempts it took;
+ * - while `available()` says the way out is down (MCP unreachable), no row is claimed: attempts are not spent
+ *   on a known outage, and everything due goes out on the first round after it ends;
  * - one conversation's rows go out in order; different conversations in parallel (bounded).
  */
 import { randomUUID } from 'node:crypto';
@@ -33,7 +37,8 @@ export interface OutboxDeliverer {
 export type DeliveryOutcome = 'delivered' | 'retry' | 'dead' | 'unrecorded';
 
 export interface OutboxDispatcherOptions {
-  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'>;
+  /** `listOutbox` and `retryOutbox` only for `reviveDead`. */
+  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'> & Partial<Pick<Storage, 'listOutbox' | 'retryOutbox'>>;
   /** One deliverer per topic; rows of other topics are left for another dispatcher. */
   deliverers: Record<string, OutboxDeliverer>;
   /** Claim owner; unique per process. @default `outbox:<host>:<pid>:<random>` */
@@ -48,8 +53,16 @@ export interface OutboxDispatcherOptions {
   batchSize?: number;
   /** Ordering groups (conversations) delivered at once. @default 4 */
   concurrency?: number;
-  /** Attempts before a retryable failure makes the row dead. @default 8 */
+  /** Attempts before a retryable failure makes the row dead. @default unlimited (see retryForMs) */
   maxAttempts?: number;
+  /**
+   * How long after it was written a row keeps being retried on retryable failures. The service uses 24 h
+   * (OUTBOX_RETRY_HOURS): Meta's customer-service window — past it a free-form reply is refused anyway.
+   * @default 86_400_000
+   */
+  retryForMs?: number;
+  /** False while deliveries cannot succeed (the MCP server is unreachable): rounds claim nothing. @default always true */
+  available?: () => boolean;
   backoff?: BackoffOptions;
   /** @default Math.random */
   random?: () => number;
@@ -74,6 +87,7 @@ export class OutboxDispatcher {
   private readonly batchSize: number;
   private readonly concurrency: number;
   private readonly maxAttempts: number;
+  private readonly retryForMs: number;
   private running = false;
   private cancelTimer: (() => void) | undefined;
   private current: Promise<{ claimed: number; summary: DrainSummary }> | undefined;
@@ -88,7 +102,8 @@ export class OutboxDispatcher {
     this.claimTtlMs = positive('claimTtlMs', options.claimTtlMs ?? 120_000);
     this.batchSize = positive('batchSize', options.batchSize ?? 20);
     this.concurrency = positive('concurrency', options.concurrency ?? 4);
-    this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? 8);
+    this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? Number.POSITIVE_INFINITY, true);
+    this.retryForMs = positive('retryForMs', options.retryForMs ?? 86_400_000);
     if (this.topics.length === 0) throw new RangeError('OutboxDispatcher needs at least one deliverer (topic → deliverer).');
   }
 
@@ -124,6 +139,23 @@ export class OutboxDispatcher {
       total.dead += summary.dead;
       if (claimed === 0) return total;
     }
+  }
+
+  /**
+   * Gives rows made dead by a retryable failure (`lastError` matching) back to the queue while they are
+   * younger than retryForMs: rows a version that counted attempts gave up on during an outage need no admin.
+   * Returns how many were revived.
+   */
+  async reviveDead(retryableError: RegExp, limit = 1000): Promise<number> {
+    const { listOutbox, retryOutbox } = this.options.storage;
+    if (!listOutbox || !retryOutbox) return 0;
+    const now = this.clock.now();
+    let revived = 0;
+    for (const row of await listOutbox.call(this.options.storage, { status: 'dead', limit })) {
+      if (!this.topics.includes(row.topic) || now - row.createdAt >= this.retryForMs || !retryableError.test(row.lastError ?? '')) continue;
+      if (await retryOutbox.call(this.options.storage, row.id, now)) revived++;
+    }
+    return revived;
   }
 
   private schedule(delayMs: number): void {
@@ -162,6 +194,7 @@ export class OutboxDispatcher {
 
   private async claimAndDeliver(): Promise<{ claimed: number; summary: DrainSummary }> {
     const summary: DrainSummary = { delivered: 0, retried: 0, dead: 0 };
+    if (this.options.available && !this.options.available()) return { claimed: 0, summary };
     const now = this.clock.now();
     let rows: OutboxRecord[];
     try {
@@ -209,8 +242,8 @@ export class OutboxDispatcher {
       }
     } catch (error) {
       const retryable = isRetryable(error);
-      const dead = !retryable || row.attempts >= this.maxAttempts;
       const now = this.clock.now();
+      const dead = !retryable || row.attempts >= this.maxAttempts || now - row.createdAt >= this.retryForMs;
       const nextAttemptAt = dead ? now : now + backoffDelay(row.attempts, this.options.backoff, this.options.random);
       outcome = dead ? 'dead' : 'retry';
       try {
@@ -219,7 +252,7 @@ export class OutboxDispatcher {
         logger?.error({ ...context, err: markError }, 'recording an outbox failure failed; the claim will expire and the row be retried');
       }
       if (dead) logger?.error({ ...context, err: error, retryable }, 'outbox row is dead: delivery gave up (retry it from the admin API)');
-      else logger?.warn({ ...context, err: error, nextAttemptAt }, 'outbox delivery failed; will retry');
+      else logger?.warn({ ...context, err: error, nextAttemptAt, givesUpAt: row.createdAt + this.retryForMs }, 'outbox delivery failed; will retry');
     }
     this.options.onOutcome?.(outcome, row);
     return outcome;
@@ -240,7 +273,7 @@ function describeError(error: unknown): string {
   return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`OutboxDispatcher ${name} must be a positive number (got ${value}).`);
+function positive(name: string, value: number, infinityAllowed = false): number {
+  if (Number.isNaN(value) || (!infinityAllowed && !Number.isFinite(value)) || value <= 0) throw new RangeError(`OutboxDispatcher ${name} must be a positive number (got ${value}).`);
   return value;
 }

@@ -47,7 +47,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
-  app.use(createHealthRouter({ checks: deps.ready }));
+  app.use(createHealthRouter({ checks: deps.ready, degradedOnly: ['mcp'], ...(config.adminToken ? { adminToken: config.adminToken } : {}) }));
   app.get('/metrics', metrics.metricsHandler);
 
   if (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret) {

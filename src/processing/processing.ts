@@ -14,7 +14,7 @@ import type { Config } from '../config.js';
 import { ConversationDispatcher } from '../conversations/dispatcher.js';
 import { ConversationLifecycle } from '../conversations/lifecycle.js';
 import { whatsAppDeliverers } from '../conversations/outbox-deliverers.js';
-import { OutboxDispatcher } from '../conversations/outbox-dispatcher.js';
+import { OutboxDispatcher, type OutboxDeliverer } from '../conversations/outbox-dispatcher.js';
 import { createTurnProcessor, type TurnProcessorDeps } from '../conversations/processor.js';
 import { createRealertPort } from '../conversations/realert.js';
 import { loadSelfServiceContent } from '../conversations/replies.js';
@@ -34,6 +34,7 @@ import { loadWorkflowConfig } from '../workflows/config.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type WorkflowSet } from '../workflows/registry.js';
 import type { TurnBudget } from './intake-pressure.js';
+import { MCP_OUTAGE_ERROR, McpAvailability } from './mcp-availability.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 
 export interface ProcessingOptions {
@@ -153,13 +154,20 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const { target, whatsapp } = mcpTarget(config, logger);
   const mcp = new WhatsAppMcpClient({ server: target, callTimeoutMs: config.mcp.callTimeoutMs, logger });
   const alertRecipients = config.agentAlertNumbers.length > 0 ? config.agentAlertNumbers : ['5511900000090'];
+  // Late-bound: the availability monitor kicks the outbox, the outbox asks the monitor.
+  let kickOutbox = () => {};
+  const mcpAvailability = new McpAvailability({ mcp, logger, onAvailable: () => kickOutbox() });
+  const deliverers = whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) });
   const outbox = new OutboxDispatcher({
     storage,
-    deliverers: whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) }),
+    deliverers: Object.fromEntries(Object.entries(deliverers).map(([topic, deliverer]) => [topic, watchedBy(mcpAvailability, deliverer)])),
     owner: `outbox:${owner}`,
     logger,
     pollIntervalMs: 500,
+    retryForMs: config.outboxRetryHours * 3_600_000,
+    available: () => mcpAvailability.available,
   });
+  kickOutbox = () => outbox.kick();
   const lifecycle = new ConversationLifecycle(serviceStore, now);
   const processTurn = createTurnProcessor({
     storage, serviceStore, lifecycle, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
@@ -237,7 +245,10 @@ export async function createProcessing(config: Config, options: ProcessingOption
     modelProvider: models.classifier.provider,
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
-      await mcp.connect();
+      // Not awaited: a WhatsApp MCP server that is down at boot delays deliveries, never the intake.
+      mcpAvailability.start();
+      const revived = await outbox.reviveDead(MCP_OUTAGE_ERROR);
+      if (revived > 0) logger.warn({ rows: revived }, 'outbox rows an MCP outage had made dead are queued again');
       const recovery = await engine.start();
       if (recovery && recovery.resumed.length > 0) logger.info({ runs: recovery.resumed.length }, 'resuming runs a previous process left unfinished');
       const pickedUp = await dispatcher.start();
@@ -253,6 +264,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
         await dispatcher.stop();
         await outbox.stop();
         await engine.stop();
+        mcpAvailability.stop();
         await mcp.close();
         await serviceStore.close();
         await storage.close();
@@ -270,7 +282,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
       for (const key of conversationKeys) dispatcher.notify(key);
     },
     kickOutbox: () => outbox.kick(),
-    pingMcp: () => mcp.ping(),
+    pingMcp: () => mcpAvailability.check(),
   };
 }
 
@@ -323,4 +335,21 @@ function mcpTarget(config: Config, logger: Logger): { target: McpServerTarget; w
     return { target: command ? { kind: 'stdio', command, args } : bundledWhatsAppServer() };
   }
   return { target: { kind: 'http', url: config.mcp.server, ...(config.mcp.httpToken ? { token: config.mcp.httpToken } : {}) } };
+}
+
+/** Tells the availability monitor how each delivery went (an outage shows in readiness and pauses the outbox). */
+function watchedBy(availability: McpAvailability, deliverer: OutboxDeliverer): OutboxDeliverer {
+  return {
+    ...deliverer,
+    async deliver(row) {
+      try {
+        const result = await deliverer.deliver(row);
+        availability.recordSuccess();
+        return result;
+      } catch (error) {
+        availability.recordFailure(error);
+        throw error;
+      }
+    },
+  };
 }
