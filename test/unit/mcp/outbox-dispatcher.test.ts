@@ -102,7 +102,7 @@ describe('OutboxDispatcher', () => {
     expect(await storage.listOutbox({ status: 'dead' })).toMatchObject([{ attempts: 3 }]);
   });
 
-  it('keeps retrying an outage of hours far past 8 attempts (the budget is the row's age)', async () => {
+  it('keeps retrying an outage of hours far past 8 attempts (the budget is the age of the row)', async () => {
     const outage = () => new Failure('MCP_CONNECT_FAILED', true);
     const deliverer = recordingDeliverer(Array.from({ length: 1000 }, outage));
     const { storage, dispatcher, enqueue, clock } = await setup(deliverer, { retryForMs: 24 * 3_600_000 });
