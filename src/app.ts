@@ -16,6 +16,7 @@ import type { TurnProcessorDeps } from './conversations/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
 import type { Storage } from './engine/index.js';
 import { createHttpApp } from './http/app.js';
+import { checkReadiness } from './http/health.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging.js';
@@ -136,7 +137,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pending: await storage.countOutbox('pending'),
     dead: await storage.countOutbox('dead'),
   }));
-  metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
+  metrics.setHandoffsWaiting(() => serviceStore.countConversations('waiting_human'));
+  metrics.setMcpAvailable(() => checkReadiness({ mcp: () => processing.pingMcp() }, 2000).then((report) => report.ready));
 
   const http = createHttpApp({
     config, logger, metrics, storage, serviceStore, lifecycle, intake,

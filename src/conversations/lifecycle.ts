@@ -101,6 +101,24 @@ export class ConversationLifecycle {
     return released;
   }
 
+  /**
+   * Handoffs nobody took within `maxWaitMs` (counted from the later of the handoff and the customer's last
+   * message) go back to the bot: past Meta's 24 h window an agent could not answer freely anyway, and the SLA
+   * job would otherwise re-alert about them forever.
+   */
+  async expireWaiting(maxWaitMs: number): Promise<string[]> {
+    const cutoff = this.now() - maxWaitMs;
+    const expired: string[] = [];
+    for (const conversation of await this.store.listConversations({ handoffStatus: 'waiting_human', limit: 1000 })) {
+      const lastActivity = Math.max(conversation.waitingSince ?? 0, conversation.lastCustomerMessageAt ?? 0);
+      if (lastActivity < cutoff) {
+        await this.release(conversation.conversationKey);
+        expired.push(conversation.conversationKey);
+      }
+    }
+    return expired;
+  }
+
   private async require(conversationKey: string): Promise<ConversationRecord> {
     const current = await this.store.getConversation(conversationKey);
     if (!current) throw new ConversationNotFoundError(conversationKey);

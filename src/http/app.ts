@@ -16,6 +16,7 @@ import { createWebhookRouter } from '../webhooks/index.js';
 import type { AcceptedBatch } from '../webhooks/types.js';
 import { createAdminRouter } from './admin/index.js';
 import type { AdminWorkflowsPort } from './admin/ports.js';
+import { requireBearerToken } from './auth.js';
 import { createHealthRouter } from './health.js';
 import type { Metrics } from './metrics.js';
 import { requestIdMiddleware } from './request-id.js';
@@ -48,7 +49,9 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.set('trust proxy', false);
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
   app.use(createHealthRouter({ checks: deps.ready, degradedOnly: ['mcp'], ...(config.adminToken ? { adminToken: config.adminToken } : {}) }));
-  app.get('/metrics', metrics.metricsHandler);
+  // Metrics name no customer, but tell anyone how busy the service is: with METRICS_TOKEN, only its bearer.
+  if (config.http.metricsToken) app.get('/metrics', requireBearerToken({ token: config.http.metricsToken, realm: 'zapflow-metrics', setting: 'METRICS_TOKEN', logger }), metrics.metricsHandler);
+  else app.get('/metrics', metrics.metricsHandler);
 
   if (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret) {
     app.use(metrics.webhookMetricsMiddleware);

@@ -194,6 +194,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
       sla: config.sla,
       retentionDays: config.retentionDays,
       idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,
+      waitingExpireHours: config.dispatch.humanWaitExpireHours,
     }),
   });
 

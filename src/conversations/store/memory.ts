@@ -91,6 +91,10 @@ export class MemoryServiceStore implements ServiceStore {
       .map((c) => structuredClone(c));
   }
 
+  async countConversations(handoffStatus: HandoffStatus): Promise<number> {
+    return [...this.conversations.values()].filter((c) => c.handoffStatus === handoffStatus).length;
+  }
+
   async purge(before: number): Promise<{ inbox: number; conversations: number }> {
     const keep = this.inbox.filter((r) => !(r.receivedAt < before && (r.status === 'done' || r.status === 'forwarded')));
     const inbox = this.inbox.length - keep.length;

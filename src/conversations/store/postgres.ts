@@ -199,6 +199,11 @@ export class PostgresServiceStore implements ServiceStore {
     return rows.map(conversationFromRow);
   }
 
+  async countConversations(handoffStatus: HandoffStatus): Promise<number> {
+    const rows = await this.query('SELECT count(*) AS n FROM {p}conversations WHERE handoff_status = $1', [handoffStatus]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async purge(before: number): Promise<{ inbox: number; conversations: number }> {
     // One statement, one snapshot: a conversation goes only when none of its inbox rows outlive this purge,
     // and never while a person owns it.

@@ -193,6 +193,11 @@ export class SqliteServiceStore implements ServiceStore {
     return conversationFromRow(row);
   }
 
+  async countConversations(handoffStatus: HandoffStatus): Promise<number> {
+    const row = this.sql('SELECT count(*) AS n FROM {p}conversations WHERE handoff_status = ?').get(handoffStatus) as { n: number } | undefined;
+    return Number(row?.n ?? 0);
+  }
+
   async listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]> {
     const limit = Math.max(0, filter.limit ?? 100);
     const rows = (filter.handoffStatus === undefined

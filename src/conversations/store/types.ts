@@ -91,6 +91,8 @@ export interface ServiceStore {
   getConversation(conversationKey: string): Promise<ConversationRecord | undefined>;
   updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord>;
   listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]>;
+  /** How many conversations have this handoff status (metrics), without reading them. */
+  countConversations(handoffStatus: HandoffStatus): Promise<number>;
   /** Inbox rows and conversations idle since before `before` (retention). */
   purge(before: number): Promise<{ inbox: number; conversations: number }>;
 }
