@@ -1,8 +1,9 @@
 /**
  * Delivers outbox rows — the side effects steps committed together with their results — exactly once as far
  * as anyone can see:
- * - rows are claimed with an owner and an expiry, so a process that dies mid-delivery only delays its rows
- *   until the claim expires, and another process picks them up (nothing is lost);
+ * - rows are claimed with an owner and a short expiry that a heartbeat moves while they are being delivered,
+ *   so a process that dies mid-delivery delays its rows by seconds, and another process (or its own restart)
+ *   picks them up (nothing is lost);
  * - every delivery carries the row's key as idempotency key down to the WhatsApp MCP server, so a row
  *   delivered twice (claim expired, crash before `markOutboxDelivered`) still produces one message;
  * - failures back off exponentially with jitter (capped); a non-retryable error makes the row `dead` at once
@@ -37,8 +38,8 @@ export interface OutboxDeliverer {
 export type DeliveryOutcome = 'delivered' | 'retry' | 'dead' | 'unrecorded';
 
 export interface OutboxDispatcherOptions {
-  /** `listOutbox` and `retryOutbox` only for `reviveDead`. */
-  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'> & Partial<Pick<Storage, 'listOutbox' | 'retryOutbox'>>;
+  /** `listOutbox` and `retryOutbox` only for `reviveDead`; without `extendOutboxClaims`, claims are long (no heartbeat). */
+  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'> & Partial<Pick<Storage, 'listOutbox' | 'retryOutbox' | 'extendOutboxClaims'>>;
   /** One deliverer per topic; rows of other topics are left for another dispatcher. */
   deliverers: Record<string, OutboxDeliverer>;
   /** Claim owner; unique per process. @default `outbox:<host>:<pid>:<random>` */
@@ -47,7 +48,11 @@ export interface OutboxDispatcherOptions {
   clock?: Clock;
   /** How often to look for due rows when not kicked. @default 1000 */
   pollIntervalMs?: number;
-  /** How long a claim holds; must exceed the slowest delivery (several recipients × the MCP call timeout). @default 120_000 */
+  /**
+   * How long a claim holds without a heartbeat. With `storage.extendOutboxClaims` the claims of rows still
+   * being delivered are extended every third of it, so it only bounds how late a dead process's rows are
+   * taken over. Without, it must exceed a whole round's deliveries. @default 15_000 with heartbeat, else 120_000
+   */
   claimTtlMs?: number;
   /** Rows claimed per round. @default 20 */
   batchSize?: number;
@@ -99,7 +104,7 @@ export class OutboxDispatcher {
     this.deliverers = new Map(Object.entries(options.deliverers));
     this.topics = [...this.deliverers.keys()];
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
-    this.claimTtlMs = positive('claimTtlMs', options.claimTtlMs ?? 120_000);
+    this.claimTtlMs = positive('claimTtlMs', options.claimTtlMs ?? (options.storage.extendOutboxClaims ? 15_000 : 120_000));
     this.batchSize = positive('batchSize', options.batchSize ?? 20);
     this.concurrency = positive('concurrency', options.concurrency ?? 4);
     this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? Number.POSITIVE_INFINITY, true);
@@ -209,18 +214,49 @@ export class OutboxDispatcher {
       groups.set(key, [...(groups.get(key) ?? []), row]);
     }
     const queue = [...groups.values()];
+    const unfinished = new Set(rows.map((row) => row.id));
     const worker = async (): Promise<void> => {
       for (let group = queue.shift(); group; group = queue.shift()) {
         for (const row of group) {
           const outcome = await this.deliverOne(row);
+          unfinished.delete(row.id);
           if (outcome === 'delivered' || outcome === 'unrecorded') summary.delivered++;
           else if (outcome === 'retry') summary.retried++;
           else summary.dead++;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+    const stopHeartbeat = this.heartbeat(unfinished);
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+    } finally {
+      stopHeartbeat();
+    }
     return { claimed: rows.length, summary };
+  }
+
+  /** Extends the claims of `unfinished` rows every third of the claim time until stopped. */
+  private heartbeat(unfinished: Set<number>): () => void {
+    const { storage, logger } = this.options;
+    const extend = storage.extendOutboxClaims;
+    if (!extend || unfinished.size === 0) return () => {};
+    let stopped = false;
+    let cancel: (() => void) | undefined;
+    const arm = (): void => {
+      cancel = this.clock.setTimer(Math.max(1, Math.floor(this.claimTtlMs / 3)), () => {
+        if (stopped || unfinished.size === 0) return;
+        void extend.call(storage, this.owner, [...unfinished], this.clock.now() + this.claimTtlMs)
+          .catch((error: unknown) => logger?.warn({ err: error }, 'extending outbox claims failed; they may expire and be delivered again (idempotently)'))
+          .finally(() => {
+            if (!stopped) arm();
+          });
+      }, { unref: true });
+    };
+    arm();
+    return () => {
+      stopped = true;
+      cancel?.();
+    };
   }
 
   private async deliverOne(row: OutboxRecord): Promise<DeliveryOutcome> {

@@ -286,6 +286,10 @@ export class PostgresStorage implements Storage {
     await this.query(this.sql.markOutboxFailed, [id, owner, dead ? 'dead' : 'pending', error, nextAttemptAt, now]);
   }
 
+  async extendOutboxClaims(owner: string, ids: number[], claimExpiresAt: number): Promise<void> {
+    if (ids.length > 0) await this.query(this.sql.extendOutboxClaims, [owner, ids, claimExpiresAt]);
+  }
+
   async listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]> {
     const { rows } = await this.query(this.sql.listOutbox, [filter.status ?? null, filter.runId ?? null, filter.limit ?? DEFAULT_LIST_LIMIT, filter.offset ?? 0]);
     return rows.map(outboxFromRow);

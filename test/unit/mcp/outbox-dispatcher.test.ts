@@ -152,6 +152,37 @@ describe('OutboxDispatcher', () => {
     expect(await storage.listOutbox({ status: 'dead' })).toMatchObject([{ key: 'bad-number' }]);
   });
 
+  it('keeps its claim alive with a heartbeat while delivering; a dead process\'s row is taken over within the short claim', async () => {
+    const storage = new MemoryStorage();
+    const clock = new ManualClock();
+    const flush = () => new Promise((resolve) => setImmediate(resolve));
+    let alive = true;
+    // The first process's storage stops answering its heartbeats when it "dies".
+    const firstStorage = Object.assign(Object.create(storage) as MemoryStorage, {
+      extendOutboxClaims: (owner: string, ids: number[], until: number) => (alive ? storage.extendOutboxClaims(owner, ids, until) : new Promise<void>(() => {})),
+    });
+    const hanging: OutboxDeliverer = { deliver: () => new Promise(() => {}) };
+    const first = new OutboxDispatcher({ storage: firstStorage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: hanging }, owner: 'first' });
+    const second = new OutboxDispatcher({ storage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: recordingDeliverer() }, owner: 'second' });
+    await storage.enqueueOutbox([customerMessageOutboxMessage('slow', { conversationKey: 'c', text: 'oi' })], clock.now());
+    void first.drain(); // never finishes: its delivery hangs
+    await flush();
+    for (let second_ = 0; second_ < 60; second_ += 5) {
+      clock.advance(5_000);
+      await flush();
+      expect(await second.drain()).toEqual({ delivered: 0, retried: 0, dead: 0 });
+    }
+    alive = false; // killed: no more heartbeats
+    let takenOverAfter = 0;
+    while ((await second.drain()).delivered === 0) {
+      clock.advance(1_000);
+      takenOverAfter += 1_000;
+      await flush();
+      expect(takenOverAfter).toBeLessThanOrEqual(20_000); // the 15 s claim from the last heartbeat, not 120 s
+    }
+    expect(await storage.listOutbox({ status: 'delivered' })).toMatchObject([{ key: 'slow', claimedBy: 'second' }]);
+  });
+
   it('delivers one conversation in order and different conversations side by side', async () => {
     const deliverer = recordingDeliverer();
     const { dispatcher, enqueue } = await setup(deliverer);
