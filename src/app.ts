@@ -10,6 +10,7 @@
  */
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
+import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
 import type { TurnProcessorDeps } from './conversations/processor.js';
@@ -144,7 +145,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     config, logger, metrics, storage, serviceStore, lifecycle, intake,
     workflows: processing.workflows,
     kickOutbox: () => processing.kickOutbox(),
-    ready: { storage: () => storage.ping(), mcp: () => processing.pingMcp() },
+    ready: {
+      storage: () => storage.ping(),
+      mcp: () => processing.pingMcp(),
+      backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }),
+    },
     ...(whatsapp ? { whatsapp } : {}),
   });
 

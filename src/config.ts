@@ -90,6 +90,8 @@ const envSchema = z.object({
   MAX_CONCURRENT_CONVERSATIONS: int(16, 1, 1000),
   HUMAN_IDLE_RELEASE_MINUTES: int(120, 1, 7 * 24 * 60),
   HUMAN_WAIT_EXPIRE_HOURS: int(24, 1, 24 * 30),
+  /** `/readyz` fails when a message has waited this long and no message was finished for as long. */
+  BACKLOG_STALL_SECONDS: int(120, 5, 24 * 3600),
   IGNORE_GROUPS: bool(true),
   IGNORE_REACTIONS: bool(true),
 
@@ -144,7 +146,7 @@ export interface Config {
     /** Bearer token `/metrics` requires, when set. */
     metricsToken?: string;
   };
-  dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; humanWaitExpireHours: number };
+  dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; humanWaitExpireHours: number; backlogStallMs: number };
   /**
    * Where conversation turns run: `thread` (a worker thread, so webhook acks never wait behind them) or
    * `inline` (the request thread: one thread to debug, or a one-core container).
@@ -259,6 +261,7 @@ function toConfig(e: Env): Config {
       maxConcurrentConversations: e.MAX_CONCURRENT_CONVERSATIONS,
       humanIdleReleaseMinutes: e.HUMAN_IDLE_RELEASE_MINUTES,
       humanWaitExpireHours: e.HUMAN_WAIT_EXPIRE_HOURS,
+      backlogStallMs: e.BACKLOG_STALL_SECONDS * 1000,
     },
     processing: e.ZAPFLOW_PROCESSING,
     processingNice: e.ZAPFLOW_PROCESSING_NICE,
