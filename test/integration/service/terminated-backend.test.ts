@@ -109,14 +109,16 @@ describe('a terminated Postgres backend', () => {
       }
       expect(acked).toHaveLength(36);
       await waitFor('readiness after the terminations', async () => ((await fetch(`${service.url}/readyz`)).status === 200 ? true : undefined));
-      // Once the connections stay up, new customers are answered. (Conversations whose turn failed on a dying
-      // connection are the dispatcher's and processor's retry business, tested with them.)
+      // Once the connections stay up, new customers are answered.
       const fresh = Array.from({ length: 6 }, (_, i) => `55119812399${String(i).padStart(2, '0')}`);
       for (const [i, customer] of fresh.entries()) expect((await service.post(service.meta(customer, 'qual o horário de atendimento?', { messageId: `wamid.${prefix}fresh.${i}` }))).status).toBe(200);
-      await service.app.settle();
-      const pending = await service.app.serviceStore.conversationsWithPendingInbox();
-      for (const customer of fresh) expect(pending).not.toContain(`meta:100000000000002:${customer}`);
+      await waitFor('the new customers to be answered', async () => {
+        const pending = await service.app.serviceStore.conversationsWithPendingInbox();
+        return fresh.every((customer) => !pending.includes(`meta:100000000000002:${customer}`)) ? true : undefined;
+      }, 60_000);
+      // (A conversation whose turn's run ended `error` on a dying connection is retried by the dispatcher but
+      // reuses that errored run; the processor's business, not this file's: the process and the pools are.)
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
-    }, 120_000);
+    }, 240_000);
   });
 });
