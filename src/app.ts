@@ -10,6 +10,8 @@
  */
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
+import { conversationCases } from './console/cases.js';
+import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
 import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
@@ -27,6 +29,8 @@ import { createProcessing, inProcessWhatsApp, openStores } from './processing/pr
 import { IntakePressure } from './processing/intake-pressure.js';
 import { SqliteWriteGate } from './processing/sqlite-write-gate.js';
 import { ProcessingThread } from './processing/thread.js';
+import { agentDirectory, openPeopleStore, type AgentDirectory, type PeopleStore } from './people/index.js';
+import { defaultTaxonomy } from './taxonomy/index.js';
 
 export interface AppOverrides {
   logger?: Logger;
@@ -55,6 +59,12 @@ export interface App {
   /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
   readonly whatsapp?: InProcessWhatsApp;
   readonly metrics: Metrics;
+  /** Console accounts, sessions, API tokens and the audit log. */
+  readonly people: PeopleStore;
+  /** Where an agent's forwarded messages go (their phone), for the cases side. */
+  readonly agents: AgentDirectory;
+  /** Console live updates (queue, conversation pages). */
+  readonly live: LiveUpdates;
   /** Starts everything and listens; resolves with the base URL. */
   start(): Promise<string>;
   /** Graceful: stop intake, finish in-flight turns, deliver what is due, release leases, close storage and MCP. */
@@ -73,7 +83,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = createMetrics({ logger });
   const onRunObserved = (observation: RunObservation) => recordRun(metrics, observation);
   const inlineOnly = Boolean(overrides.inMemory || overrides.model || overrides.onEvent || overrides.now);
-  const threaded = (overrides.processing ?? config.processing) === 'thread' && !inlineOnly;
+  // Scale-out roles run inline: a web process runs no turns, and a worker has no webhook acks to protect.
+  const threaded = (overrides.processing ?? config.processing) === 'thread' && !inlineOnly && config.role === 'all';
 
   let processing: ProcessingPort;
   let storage: Storage;
@@ -138,8 +149,25 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pending: await storage.countOutbox('pending'),
     dead: await storage.countOutbox('dead'),
   }));
+  const queueDepth = processing.queueDepth?.bind(processing);
+  if (queueDepth) metrics.setTurnQueueDepth(queueDepth);
+  metrics.setWhatsAppSender(config.sender.kind);
+  if (config.sender.kind === 'dry-run') {
+    logger.warn(
+      { sender: 'dry-run', requested: config.dryRunRequested },
+      'WhatsApp dry-run: no Meta or Evolution credentials, so replies and agent alerts are recorded but never sent',
+    );
+  }
   metrics.setHandoffsWaiting(() => serviceStore.countConversations('waiting_human'));
   metrics.setMcpAvailable(() => checkReadiness({ mcp: () => processing.pingMcp() }, 2000).then((report) => report.ready));
+
+  const people = await openPeopleStore(config, { ...(overrides.inMemory ? { inMemory: true } : {}) });
+  const live = new InProcessLiveUpdates();
+  const queueWatcher = watchQueue(live, serviceStore);
+  const kickOutbox = () => processing.kickOutbox();
+  const cases = conversationCases({
+    serviceStore, storage, lifecycle, slaMinutes: config.sla.minutes, kickOutbox, recordAudit: (actor, action, about) => people.recordAudit(actor, action, about),
+    ...(overrides.now ? { now: overrides.now } : {}) });
 
   const http = createHttpApp({
     config, logger, metrics, storage, serviceStore, lifecycle, intake,
@@ -147,10 +175,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     kickOutbox: () => processing.kickOutbox(),
     ready: {
       storage: () => storage.ping(),
-      mcp: () => processing.pingMcp(),
-      backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }),
+      ...(config.role !== 'web' ? { mcp: () => processing.pingMcp() } : {}),
+      // A web process stays ready while workers lag: refusing webhooks would not make them catch up.
+      ...(config.role !== 'web' ? { backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }) } : {}),
+      ...(processing.pingQueue ? { queue: () => processing.pingQueue!() } : {}),
     },
     ...(whatsapp ? { whatsapp } : {}),
+    console: {
+      people, cases, live, taxonomy: defaultTaxonomy(), sessionHours: config.consoleSessionHours,
+      secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+    },
   });
 
   const httpServer = createHttpServer(http.app, {
@@ -161,14 +195,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let stopping: Promise<void> | undefined;
 
   return {
-    config, logger, storage, serviceStore, lifecycle, processing, metrics,
+    config, logger, storage, serviceStore, lifecycle, processing, metrics, people, live, agents: agentDirectory(people),
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await processing.start();
       pressure?.start();
       const address = await httpServer.listen(config.port, config.host);
       const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-      logger.info({ url, storage: storage.kind, model: processing.modelProvider, sender: config.sender.kind, processing: processing.mode }, 'zapflow is listening');
+      logger.info({ url, role: config.role, storage: storage.kind, model: processing.modelProvider, sender: config.sender.kind, processing: processing.mode }, 'zapflow is listening');
       return url;
     },
     stop() {
@@ -178,9 +212,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // due replies, releases its leases and closes its connections, 3. this thread's connections.
         await httpServer.drain();
         await http.close();
+        queueWatcher.stop();
         pressure?.stop();
         await processing.stop();
         await closeOwnStores();
+        await people.close();
         logger.info('zapflow stopped');
       })();
       return stopping;

@@ -14,6 +14,7 @@ import type { InProcessWhatsApp } from '../mcp/index.js';
 import { createWhatsAppMcpServer } from '../mcp/index.js';
 import { createWebhookRouter } from '../webhooks/index.js';
 import type { AcceptedBatch } from '../webhooks/types.js';
+import { createConsoleRouter, type ConsoleDeps } from '../console/router.js';
 import { createAdminRouter } from './admin/index.js';
 import type { AdminWorkflowsPort } from './admin/ports.js';
 import { requireBearerToken } from './auth.js';
@@ -35,6 +36,8 @@ export interface HttpAppDeps {
   ready: Record<string, () => Promise<void>>;
   /** The in-process WhatsApp MCP service, to expose at /mcp for other MCP clients. */
   whatsapp?: InProcessWhatsApp;
+  /** The console at /console and per-user API tokens (absent: no console). */
+  console?: Omit<ConsoleDeps, 'storage' | 'serviceStore' | 'workflows' | 'kickOutbox' | 'logger'>;
 }
 
 export interface HttpApp {
@@ -48,12 +51,20 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
-  app.use(createHealthRouter({ checks: deps.ready, degradedOnly: ['mcp'], ...(config.adminToken ? { adminToken: config.adminToken } : {}) }));
+  // Dry-run is a legitimate mode (demo, staging) but a silent one: probes say so, next to the checks.
+  app.use(createHealthRouter({
+    checks: deps.ready,
+    degradedOnly: ['mcp'],
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    details: { whatsappSender: config.sender.kind, ...(config.sender.kind === 'dry-run' && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }) },
+  }));
   // Metrics name no customer, but tell anyone how busy the service is: with METRICS_TOKEN, only its bearer.
   if (config.http.metricsToken) app.get('/metrics', requireBearerToken({ token: config.http.metricsToken, realm: 'zapflow-metrics', setting: 'METRICS_TOKEN', logger }), metrics.metricsHandler);
   else app.get('/metrics', metrics.metricsHandler);
+  // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
+  const servesRequests = config.role !== 'worker';
 
-  if (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret) {
+  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret)) {
     app.use(metrics.webhookMetricsMiddleware);
     app.use(
       createWebhookRouter({
@@ -71,15 +82,27 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   }
 
   let mcpMount: MountedWhatsAppMcp | undefined;
-  if (config.mcp.httpToken && deps.whatsapp) {
+  if (servesRequests && config.mcp.httpToken && deps.whatsapp) {
     const service = deps.whatsapp.service;
-    mcpMount = mountWhatsAppMcp(app, { token: config.mcp.httpToken, createServer: () => createWhatsAppMcpServer(service, { logger }), logger });
+    mcpMount = mountWhatsAppMcp(app, {
+      token: config.mcp.httpToken,
+      createServer: () => createWhatsAppMcpServer(service, { logger }),
+      logger,
+      allowedOrigins: config.mcp.allowedOrigins,
+    });
   }
 
-  if (config.adminToken) {
+  if (servesRequests && deps.console) {
+    app.use(createConsoleRouter({
+      ...deps.console, storage: deps.storage, serviceStore: deps.serviceStore, workflows: deps.workflows, kickOutbox: deps.kickOutbox, logger,
+    }));
+  }
+
+  if (servesRequests && (config.adminToken || deps.console)) {
     app.use(
       createAdminRouter({
-        adminToken: config.adminToken,
+        ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+        ...(deps.console ? { people: deps.console.people } : {}),
         storage: deps.storage,
         serviceStore: deps.serviceStore,
         lifecycle: deps.lifecycle,

@@ -24,6 +24,8 @@ export interface HealthRouterOptions {
   degradedOnly?: string[];
   /** When set, failure reasons are shown only with `Authorization: Bearer <adminToken>`. */
   adminToken?: string;
+  /** Facts shown beside the checks without failing them (e.g. that the WhatsApp sender is dry-run). @default none */
+  details?: Record<string, string>;
 }
 
 export type CheckOutcome = 'ok' | string;
@@ -80,7 +82,8 @@ export function createHealthRouter(options: HealthRouterOptions): Router {
     const detailed = tokenDigest === undefined || (presented !== undefined && tokenMatches(presented, tokenDigest));
     const checks = detailed ? report.checks : Object.fromEntries(Object.entries(report.checks).map(([name, outcome]) => [name, outcome === 'ok' ? 'ok' : 'failing']));
     res.setHeader('Cache-Control', 'no-store');
-    res.status(status === 'not_ready' ? 503 : 200).json({ status, checks });
+    const details = options.details ? { details: options.details } : {};
+    res.status(status === 'not_ready' ? 503 : 200).json({ status, checks, ...details });
   });
   return router;
 }

@@ -36,7 +36,9 @@ import type { TurnBudget } from './intake-pressure.js';
 import { MCP_OUTAGE_ERROR, McpAvailability } from './mcp-availability.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 import { takeProcessIdentity } from './process-identity.js';
+import { QueuedTurns } from './queued-turns.js';
 import { takeOverDeadPredecessor } from './take-over.js';
+import { TurnQueue, transactionDb, type QueueDepth } from './turn-queue.js';
 
 /** The outbox claims of a process are held under this name (told apart from its run leases). */
 const outboxOwner = (owner: string) => `outbox:${owner}`;
@@ -66,6 +68,10 @@ export interface Processing extends ProcessingPort {
   readonly workflows: AdminWorkflowsPort;
   readonly workflowSet: WorkflowSet;
   readonly dispatcher: ConversationDispatcher;
+  /** Roles web and worker: the pg-boss turn queue. */
+  readonly queue?: TurnQueue;
+  /** Role worker: the jobs this process works on. */
+  readonly queuedTurns?: QueuedTurns;
   readonly outbox: OutboxDispatcher;
   readonly mcp: WhatsAppMcpClient;
   readonly scheduler: Scheduler;
@@ -96,6 +102,8 @@ export interface OpenStoresOptions {
   intake?: { announceWait?: { want(): void; done(): void } };
   /** The processing thread's stores: called before each SQLite write transaction (./sqlite-write-gate.ts). */
   beforeSqliteWrite?: () => void;
+  /** Postgres: runs inside each inbox insert's transaction (scale-out: the turn jobs commit with the rows). */
+  withinInboxCommit?: ConstructorParameters<typeof PostgresServiceStore>[0]['withinInboxCommit'];
 }
 
 /** Opens the engine storage and the service store the configuration names (migrating them). */
@@ -113,7 +121,10 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
   const serviceStore: ServiceStore = inMemory
     ? new MemoryServiceStore()
     : config.storage.kind === 'postgres'
-      ? new PostgresServiceStore({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
+      ? new PostgresServiceStore({
+        dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix,
+        ...(options.withinInboxCommit ? { withinInboxCommit: options.withinInboxCommit } : {}),
+      })
       : new SqliteServiceStore({
         dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous,
         ...(options.intake ? { lockWait: 'yield' as const, ...(options.intake.announceWait ? { announceWait: options.intake.announceWait } : {}) } : {}),
@@ -133,9 +144,23 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const now = options.now ?? Date.now;
   const identity = takeProcessIdentity(options.inMemory ? undefined : config.dataDir);
   const { owner } = identity;
+  const role = config.role;
+  const queue = role !== 'all' && config.storage.kind === 'postgres'
+    ? new TurnQueue({
+      databaseUrl: config.storage.databaseUrl, schema: config.queue.schema, heartbeatSeconds: config.queue.heartbeatSeconds,
+      superviseIntervalSeconds: config.queue.superviseSeconds, supervise: role === 'worker', logger,
+    })
+    : undefined;
+  // The turn job is sent in the inbox insert's own transaction: an acked message always has its job.
+  const coalesceSeconds = config.dispatch.coalesceWindowMs / 1000;
+  const withinInboxCommit = queue && role === 'web'
+    ? async (client: Parameters<NonNullable<OpenStoresOptions['withinInboxCommit']>>[0], stored: Parameters<NonNullable<OpenStoresOptions['withinInboxCommit']>>[1]) =>
+      queue.enqueue([...new Set(stored.map((record) => record.conversationKey))], coalesceSeconds, transactionDb(client))
+    : undefined;
   const { storage, serviceStore } = await openStores(config, {
     inMemory: Boolean(options.inMemory),
     ...(options.beforeSqliteWrite ? { beforeSqliteWrite: options.beforeSqliteWrite } : {}),
+    ...(withinInboxCommit ? { withinInboxCommit } : {}),
   });
   const observe = (workflowName: string, result: RunResult) => options.onRunObserved?.(observationOf(workflowName, result));
 
@@ -152,7 +177,10 @@ export async function createProcessing(config: Config, options: ProcessingOption
     storage,
     workflows: Object.values(workflowSet),
     owner,
-    recoverOnBoot: config.recoveryOnBoot,
+    leaseTtlMs: config.runLeaseMs,
+    // A web process runs no turns: the workers recover the runs of dead processes.
+    recoverOnBoot: role !== 'web' && config.recoveryOnBoot,
+    ...(role === 'web' ? { recoverEveryMs: 0 } : {}),
     onBackgroundError: (error) => logger.error({ err: error }, 'engine background work failed'),
   });
 
@@ -162,7 +190,11 @@ export async function createProcessing(config: Config, options: ProcessingOption
   // Late-bound: the availability monitor kicks the outbox, the outbox asks the monitor.
   let kickOutbox = () => {};
   const mcpAvailability = new McpAvailability({ mcp, logger, onAvailable: () => kickOutbox() });
-  const deliverers = whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) });
+  const deliverers = whatsAppDeliverers({
+    notifier: new McpNotifier(mcp, { recipients: alertRecipients }),
+    messenger: new McpCustomerMessenger(mcp),
+    recordOwnMessages: (messages) => serviceStore.recordOwnMessages(messages),
+  });
   const outbox = new OutboxDispatcher({
     storage,
     deliverers: Object.fromEntries(Object.entries(deliverers).map(([topic, deliverer]) => [topic, watchedBy(mcpAvailability, deliverer)])),
@@ -188,6 +220,12 @@ export async function createProcessing(config: Config, options: ProcessingOption
     now,
     logger,
   });
+  const queuedTurns = queue && role === 'worker'
+    ? new QueuedTurns({
+      queue, store: serviceStore, storage, process: processTurn, owner,
+      concurrency: config.dispatch.maxConcurrentConversations, coalesceWindowMs: config.dispatch.coalesceWindowMs, now, logger,
+    })
+    : undefined;
   const scheduler = createScheduler({
     storage,
     owner,
@@ -244,17 +282,24 @@ export async function createProcessing(config: Config, options: ProcessingOption
   };
 
   let stopping: Promise<void> | undefined;
+  const runsTurns = role !== 'web';
 
   return {
     mode: 'inline',
     storage, serviceStore, lifecycle, engine, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
+    ...(queue ? { queue } : {}),
+    ...(queuedTurns ? { queuedTurns } : {}),
     modelProvider: models.classifier.provider,
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
-      // Not awaited: a WhatsApp MCP server that is down at boot delays deliveries, never the intake.
-      mcpAvailability.start();
-      const revived = await outbox.reviveDead(MCP_OUTAGE_ERROR);
-      if (revived > 0) logger.warn({ rows: revived }, 'outbox rows an MCP outage had made dead are queued again');
+      await queue?.start();
+      // A web process delivers nothing (workers do): no MCP client of its own. Not awaited: a WhatsApp MCP
+      // server that is down at boot delays deliveries, never the intake.
+      if (runsTurns) {
+        mcpAvailability.start();
+        const revived = await outbox.reviveDead(MCP_OUTAGE_ERROR);
+        if (revived > 0) logger.warn({ rows: revived }, 'outbox rows an MCP outage had made dead are queued again');
+      }
       if (identity.deadPredecessor !== undefined) {
         // Our previous incarnation was killed: its runs and deliveries are ours to resume now, not when its
         // leases lapse (30 s for runs, 15 s for outbox claims).
@@ -263,8 +308,12 @@ export async function createProcessing(config: Config, options: ProcessingOption
       }
       const recovery = await engine.start();
       if (recovery && recovery.resumed.length > 0) logger.info({ runs: recovery.resumed.length }, 'resuming runs a previous process left unfinished');
-      const pickedUp = await dispatcher.start();
-      if (pickedUp > 0) logger.info({ conversations: pickedUp }, 'processing messages received before the last stop');
+      if (!runsTurns) return;
+      if (queuedTurns) await queuedTurns.start();
+      else {
+        const pickedUp = await dispatcher.start();
+        if (pickedUp > 0) logger.info({ conversations: pickedUp }, 'processing messages received before the last stop');
+      }
       outbox.start();
       scheduler.start();
     },
@@ -273,11 +322,14 @@ export async function createProcessing(config: Config, options: ProcessingOption
       // once, then close storage and the MCP child.
       stopping ??= (async () => {
         await scheduler.stop();
+        queuedTurns?.stop();
+        // pg-boss waits for the turns in flight (graceful), then releases its connections.
+        await queue?.stop();
         await dispatcher.stop();
         await outbox.stop();
         await engine.stop();
         mcpAvailability.stop();
-        await mcp.close();
+        if (runsTurns) await mcp.close();
         await serviceStore.close();
         await storage.close();
       })();
@@ -286,15 +338,19 @@ export async function createProcessing(config: Config, options: ProcessingOption
     async settle() {
       for (;;) {
         await dispatcher.idle();
+        await queuedTurns?.idle();
         const summary = await outbox.drain();
         if (summary.delivered + summary.retried + summary.dead === 0 && dispatcher.activeCount === 0) return;
       }
     },
     notify(conversationKeys) {
+      // Scale-out: the jobs were committed with the inbox rows.
+      if (queue) return;
       for (const key of conversationKeys) dispatcher.notify(key);
     },
     kickOutbox: () => outbox.kick(),
-    pingMcp: () => mcpAvailability.check(),
+    pingMcp: () => (runsTurns ? mcpAvailability.check() : Promise.resolve()),
+    ...(queue ? { pingQueue: () => queue.ping(), queueDepth: (): Promise<QueueDepth> => queue.depth() } : {}),
   };
 }
 

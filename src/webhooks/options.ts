@@ -3,6 +3,7 @@
  * mistake that would otherwise surface as every webhook answered 401).
  */
 import { z } from 'zod';
+import { createBodyBudget, type BodyBudget } from './body-budget.js';
 import { WebhookConfigError } from './errors.js';
 import type { AcceptedBatch } from './types.js';
 
@@ -17,9 +18,10 @@ export interface WebhookLogger {
 /** What to acknowledge and drop instead of turning into inbound messages. */
 export interface IgnoreOptions {
   /**
-   * Messages sent from the business phone itself (Evolution `key.fromMe`). When false they become inbound
-   * messages with `fromMe: true` (an agent answering from the phone). Evolution's `send.message` echoes of
-   * the service's own API sends are always ignored.
+   * Messages sent from the business number itself: Evolution `key.fromMe` and `send.message`, Meta
+   * `smb_message_echoes` (WhatsApp Business app, coexistence). When false they become inbound messages with
+   * `fromMe: true`; the service drops the ones it sent itself (by provider message id) and takes the others
+   * as a person answering.
    * @default true
    */
   fromMe?: boolean;
@@ -53,8 +55,8 @@ export interface WebhookRouterOptions {
   accept: (batch: AcceptedBatch) => Promise<void>;
   ignore?: IgnoreOptions;
   /**
-   * Bytes of Meta bodies buffered at once before their signature is checked; a request that would pass it
-   * gets 503 (./body-budget.ts). Evolution bodies are authenticated by header before any byte is read.
+   * Bytes of bodies buffered at once before they can be authenticated (Meta's signature; Evolution's
+   * secret when it is in the body, not a header); a request that would pass it gets 503 (./body-budget.ts).
    * @default 16 MiB
    */
   unverifiedBodyBytes?: number;
@@ -73,7 +75,8 @@ export interface ResolvedWebhookOptions {
   evolution?: { secret: string; bodyLimit: number };
   accept: (batch: AcceptedBatch) => Promise<void>;
   ignore: Required<IgnoreOptions>;
-  unverifiedBodyBytes: number;
+  /** One ceiling for both providers' unverified bodies (./body-budget.ts). */
+  unverifiedBodies: BodyBudget;
   logger: WebhookLogger;
   now: () => number;
 }
@@ -109,7 +112,7 @@ export function resolveWebhookOptions(options: WebhookRouterOptions): ResolvedWe
       groups: options.ignore?.groups ?? true,
       reactions: options.ignore?.reactions ?? true,
     },
-    unverifiedBodyBytes: options.unverifiedBodyBytes ?? DEFAULT_UNVERIFIED_BODY_BYTES,
+    unverifiedBodies: createBodyBudget(options.unverifiedBodyBytes ?? DEFAULT_UNVERIFIED_BODY_BYTES, options.logger ?? silentLogger),
     logger: options.logger ?? silentLogger,
     now: options.now ?? Date.now,
   };

@@ -10,9 +10,10 @@ export type Urgency = 'low' | 'medium' | 'high' | 'critical';
 /**
  * What kind of item: customer text to process, a non-text message that gets the text-only notice, a message
  * our business number sent (an agent replying from WhatsApp: the conversation goes to `human`), or a reply
- * the bot sent (kept so admins see the whole conversation and our own echoes are not taken for an agent).
+ * the bot sent (kept so admins see the whole conversation and our own echoes are not taken for an agent),
+ * or the customer opening the chat without writing (Meta `request_welcome`: answered with a greeting).
  */
-export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply';
+export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply' | 'welcome_request';
 
 /** pending → processing (a run took it) → done; `forwarded` when a human owns the conversation. */
 export type InboxStatus = 'pending' | 'processing' | 'done' | 'forwarded';
@@ -39,6 +40,14 @@ export interface InboxRecord extends InboxItem {
   receivedAt: number;
   runId?: string;
   processedAt?: number;
+}
+
+/** A message zapflow sent, by the id the provider gave back. */
+export interface OwnMessage {
+  provider: 'meta' | 'evolution';
+  messageId: string;
+  conversationKey: string;
+  sentAt: number;
 }
 
 export interface ConversationRecord {
@@ -115,6 +124,14 @@ export interface ServiceStore {
   takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]>;
   markInbox(ids: number[], status: InboxStatus, now: number): Promise<void>;
   recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]>;
+
+  /**
+   * Remembers the provider ids of messages zapflow itself sent (idempotent), so an echo of one of them
+   * (Evolution `send.message`, a `fromMe` upsert) is not taken for a person answering.
+   */
+  recordOwnMessages(messages: OwnMessage[]): Promise<void>;
+  /** Whether zapflow itself sent this provider message id. */
+  isOwnMessage(provider: OwnMessage['provider'], messageId: string): Promise<boolean>;
 
   getConversation(conversationKey: string): Promise<ConversationRecord | undefined>;
   /**

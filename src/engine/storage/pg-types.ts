@@ -37,7 +37,8 @@ export function ownedPool(connectionString: string | undefined, max: number): pg
 /** A client taken from a pool for a transaction; `release()` gives it back (or discards it if its connection died). */
 export interface CheckedOutClient {
   readonly client: pg.PoolClient;
-  release(): void;
+  /** `discard`: an error after which the connection must not be pooled again (it is, too, when it died). */
+  release(discard?: Error): void;
 }
 
 /**
@@ -56,11 +57,11 @@ export async function checkOut(pool: pg.Pool): Promise<CheckedOutClient> {
   let released = false;
   return {
     client,
-    release() {
+    release(discard) {
       if (released) return;
       released = true;
       client.off('error', onError);
-      client.release(lost);
+      client.release(lost ?? discard);
     },
   };
 }

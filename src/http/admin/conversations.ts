@@ -14,6 +14,7 @@ import { ConversationNotFoundError } from '../../conversations/store/types.js';
 import { readConversationState } from '../../workflows/session-state.js';
 import { buildConversationView } from './conversation-view.js';
 import type { AdminPorts } from './ports.js';
+import { withIsoTimestamps } from './timestamps.js';
 import { ClaimBody, ConversationQuery, parseInput } from './schemas.js';
 
 export function mountConversationRoutes(router: Router, ports: AdminPorts): void {
@@ -31,17 +32,17 @@ export function mountConversationRoutes(router: Router, ports: AdminPorts): void
 
   router.get('/admin/conversations/:key', async (req, res) => {
     const query = parseInput(ConversationQuery, req.query, 'query');
-    res.json(await loadView(req.params.key, query.messages));
+    res.json(withIsoTimestamps(await loadView(req.params.key, query.messages)));
   });
 
   router.post('/admin/conversations/:key/claim', async (req, res) => {
     const body = parseInput(ClaimBody, req.body, 'body');
     await lifecycle.claim(req.params.key, body.agent);
-    res.json(await loadView(req.params.key, 0));
+    res.json(withIsoTimestamps(await loadView(req.params.key, 0)));
   });
 
   router.post('/admin/conversations/:key/release', async (req, res) => {
     await lifecycle.release(req.params.key);
-    res.json(await loadView(req.params.key, 0));
+    res.json(withIsoTimestamps(await loadView(req.params.key, 0)));
   });
 }

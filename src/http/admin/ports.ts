@@ -2,6 +2,7 @@
  * What the admin API needs from the rest of the service. Ports, not concrete classes: the composition root
  * (src/app.ts) passes the real engine, stores and dispatchers; tests pass in-memory stores and fakes.
  */
+import type { PeopleStore } from '../../people/store.js';
 import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
 import type { ServiceStore } from '../../conversations/store/types.js';
 import type { Storage } from '../../engine/storage/types.js';
@@ -22,8 +23,10 @@ export interface AdminWorkflowsPort {
 }
 
 export interface AdminPorts {
-  /** ADMIN_TOKEN: every /admin route needs `Authorization: Bearer <adminToken>`. At least 16 characters. */
-  adminToken: string;
+  /** ADMIN_TOKEN: every /admin route needs `Authorization: Bearer <adminToken>` (or a user's API token). At least 16 characters. */
+  adminToken?: string;
+  /** Accounts: their API tokens are accepted too, and admin actions are recorded in the audit log. */
+  people?: PeopleStore;
   storage: Storage;
   serviceStore: ServiceStore;
   lifecycle: ConversationLifecycle;

@@ -8,7 +8,7 @@
  */
 import express, { Router } from 'express';
 import { silentLogger } from '../../logging.js';
-import { requireBearerToken } from '../auth.js';
+import { requireAdminActor, requireAdminRole } from '../auth.js';
 import { HttpConfigError, jsonErrorHandler, jsonNotFound } from '../errors.js';
 import { mountConversationRoutes } from './conversations.js';
 import { mountOutboxRoutes } from './outbox.js';
@@ -24,7 +24,13 @@ export function createAdminRouter(ports: AdminPorts): Router {
   const router = Router();
 
   // Authentication first: an unauthenticated request gets 401/403 before its body is even read.
-  router.use('/admin', requireBearerToken({ token: ports.adminToken, logger }));
+  const people = ports.people;
+  router.use('/admin', requireAdminActor({
+    ...(ports.adminToken !== undefined ? { token: ports.adminToken } : {}),
+    ...(people ? { userByTokenDigest: (digest: string) => people.userByApiToken(digest) } : {}),
+    logger,
+  }));
+  for (const path of ['/admin/runs', '/admin/outbox', '/admin/workflows']) router.use(path, requireAdminRole);
   router.use('/admin', express.json({ limit: ports.bodyLimit ?? '16kb', strict: true }));
 
   mountRunRoutes(router, ports);

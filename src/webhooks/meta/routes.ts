@@ -5,7 +5,6 @@
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import { isMetaSignatureHeader, safeEqual, verifyMetaSignature } from '../auth.js';
 import { parseJsonBody } from '../batch.js';
-import { createBodyBudget } from '../body-budget.js';
 import { WebhookAuthError } from '../errors.js';
 import { cleanBatch } from '../identifiers.js';
 import type { ResolvedWebhookOptions } from '../options.js';
@@ -51,9 +50,7 @@ export function mountMetaRoutes(router: Router, options: ResolvedWebhookOptions)
   // first. No inflation: the signature is over the wire bytes, and a compressed body could expand past the limit.
   const rawBody = express.raw({ type: () => true, limit: meta.bodyLimit, inflate: false });
 
-  const budget = createBodyBudget(options.unverifiedBodyBytes, logger);
-
-  router.post(META_WEBHOOK_PATHS, requireSignatureHeader, budget.reserve(meta.bodyLimit), rawBody, async (req, res) => {
+  router.post(META_WEBHOOK_PATHS, requireSignatureHeader, options.unverifiedBodies.reserve(meta.bodyLimit), rawBody, async (req, res) => {
     const receivedAt = options.now();
     const raw = Buffer.isBuffer(req.body) ? req.body : EMPTY_BODY;
     if (!verifyMetaSignature(raw, req.get('x-hub-signature-256'), meta.appSecret)) {
