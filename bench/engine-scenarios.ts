@@ -37,7 +37,7 @@ function nullStorage(): Storage {
     heartbeat: () => Promise.resolve(0), claimExpiredRuns: () => none,
     tryAcquireLease: () => no, releaseLease: () => nothing,
     nextSequenceValue: () => Promise.resolve(1),
-    enqueueOutbox: () => nothing, claimOutbox: () => none, markOutboxDelivered: () => nothing, markOutboxFailed: () => nothing,
+    enqueueOutbox: () => nothing, claimOutbox: () => none, markOutboxDelivered: () => nothing, markOutboxFailed: () => nothing, extendOutboxClaims: () => nothing,
     listOutbox: () => none, countOutbox: () => Promise.resolve(0), getOutbox: () => nothing, retryOutbox: () => no,
     purge: () => Promise.resolve({ runs: 0, stepResults: 0, events: 0, sessions: 0, outbox: 0 }),
   };

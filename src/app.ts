@@ -8,8 +8,6 @@
  * wait behind conversation turns; in-memory stores and test overrides (a fake model, a clock, the demo's
  * event feed) keep it in this thread, where those objects live.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
 import { conversationCases } from './console/cases.js';
@@ -21,7 +19,9 @@ import type { TurnProcessorDeps } from './conversations/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
 import type { Storage } from './engine/index.js';
 import { createHttpApp } from './http/app.js';
+import { checkReadiness } from './http/health.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging.js';
 import type { InProcessWhatsApp } from './mcp/index.js';
 import type { ProcessingPort, RunObservation } from './processing/port.js';
@@ -158,7 +158,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       'WhatsApp dry-run: no Meta or Evolution credentials, so replies and agent alerts are recorded but never sent',
     );
   }
-  metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
+  metrics.setHandoffsWaiting(() => serviceStore.countConversations('waiting_human'));
+  metrics.setMcpAvailable(() => checkReadiness({ mcp: () => processing.pingMcp() }, 2000).then((report) => report.ready));
 
   const people = await openPeopleStore(config, { ...(overrides.inMemory ? { inMemory: true } : {}) });
   const live = new InProcessLiveUpdates();
@@ -186,7 +187,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   });
 
-  let server: Server | undefined;
+  const httpServer = createHttpServer(http.app, {
+    headersTimeoutMs: config.http.headersTimeoutMs,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    drainGraceMs: config.http.drainMs,
+  });
   let stopping: Promise<void> | undefined;
 
   return {
@@ -195,21 +200,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async start() {
       await processing.start();
       pressure?.start();
-      server = http.app.listen(config.port, config.host);
-      await new Promise<void>((resolve, reject) => {
-        server!.once('listening', resolve);
-        server!.once('error', reject);
-      });
-      const address = server.address() as AddressInfo;
+      const address = await httpServer.listen(config.port, config.host);
       const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
       logger.info({ url, role: config.role, storage: storage.kind, model: processing.modelProvider, sender: config.sender.kind, processing: processing.mode }, 'zapflow is listening');
       return url;
     },
     stop() {
       stopping ??= (async () => {
-        // 1. No new webhooks (connections drain), 2. the processing side finishes turns in flight, delivers
+        // 1. No new webhooks (idle keep-alive sockets closed, new requests 503 + Connection: close, requests
+        // in flight finish within HTTP_DRAIN_MS), 2. the processing side finishes turns in flight, delivers
         // due replies, releases its leases and closes its connections, 3. this thread's connections.
-        if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+        await httpServer.drain();
         await http.close();
         queueWatcher.stop();
         pressure?.stop();

@@ -88,12 +88,20 @@ const envSchema = z.object({
   ),
   /** Without Meta or Evolution credentials the service records replies and sends nothing: say so on purpose. */
   WHATSAPP_DRY_RUN: bool(false),
+  OUTBOX_RETRY_HOURS: int(24, 1, 24 * 14),
+
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 1000, 120_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 600_000),
+  HTTP_DRAIN_MS: int(5000, 0, 20_000),
+  WEBHOOK_PENDING_BODIES_MB: int(16, 1, 1024),
+  METRICS_TOKEN: secret(16),
 
   ZAPFLOW_PROCESSING: z.preprocess(emptyToUndefined, z.enum(['thread', 'inline']).default('thread')),
   ZAPFLOW_PROCESSING_NICE: int(10, 0, 19),
   COALESCE_WINDOW_MS: int(2000, 0, 60_000),
   MAX_CONCURRENT_CONVERSATIONS: int(16, 1, 1000),
   HUMAN_IDLE_RELEASE_MINUTES: int(120, 1, 7 * 24 * 60),
+  HUMAN_WAIT_EXPIRE_HOURS: int(24, 1, 24 * 30),
   /** `/readyz` fails when a message has waited this long and no message was finished for as long. */
   BACKLOG_STALL_SECONDS: int(120, 5, 24 * 3600),
   IGNORE_GROUPS: bool(true),
@@ -160,7 +168,22 @@ export interface Config {
   mcp: { server: string; httpToken?: string; callTimeoutMs: number; allowedOrigins: string[] };
   /** WHATSAPP_DRY_RUN=true: running without sending is intended (required for dry-run under NODE_ENV=production). */
   dryRunRequested: boolean;
-  dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; backlogStallMs: number };
+  /**
+   * How long an outbox row (agent alert, customer reply) keeps being retried while delivery fails for a
+   * retryable reason (MCP or provider down), counted from when it was written — by age, not attempts.
+   */
+  outboxRetryHours: number;
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** On stop, how long requests in flight get before their sockets are closed. */
+    drainMs: number;
+    /** Bytes of webhook bodies buffered at once before their signature is checked (503 beyond). */
+    pendingBodiesBytes: number;
+    /** Bearer token `/metrics` requires, when set. */
+    metricsToken?: string;
+  };
+  dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; humanWaitExpireHours: number; backlogStallMs: number };
   /**
    * Where conversation turns run: `thread` (a worker thread, so webhook acks never wait behind them) or
    * `inline` (the request thread: one thread to debug, or a one-core container).
@@ -292,10 +315,19 @@ function toConfig(e: Env): Config {
     consoleSessionHours: e.CONSOLE_SESSION_HOURS,
     mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS, allowedOrigins: e.MCP_ALLOWED_ORIGINS },
     dryRunRequested: e.WHATSAPP_DRY_RUN,
+    outboxRetryHours: e.OUTBOX_RETRY_HOURS,
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      drainMs: e.HTTP_DRAIN_MS,
+      pendingBodiesBytes: e.WEBHOOK_PENDING_BODIES_MB * 1024 * 1024,
+      ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+    },
     dispatch: {
       coalesceWindowMs: e.COALESCE_WINDOW_MS,
       maxConcurrentConversations: e.MAX_CONCURRENT_CONVERSATIONS,
       humanIdleReleaseMinutes: e.HUMAN_IDLE_RELEASE_MINUTES,
+      humanWaitExpireHours: e.HUMAN_WAIT_EXPIRE_HOURS,
       backlogStallMs: e.BACKLOG_STALL_SECONDS * 1000,
     },
     processing: e.ZAPFLOW_PROCESSING,

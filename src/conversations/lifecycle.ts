@@ -120,6 +120,34 @@ export class ConversationLifecycle {
   }
 
   /**
+   * Handoffs nobody took within `maxWaitMs` (counted from the later of the handoff and the customer's last
+   * message) go back to the bot: past Meta's 24 h window an agent could not answer freely anyway, and the SLA
+   * job would otherwise re-alert about them forever.
+   */
+  async expireWaiting(maxWaitMs: number): Promise<string[]> {
+    const cutoff = this.now() - maxWaitMs;
+    const expired: string[] = [];
+    for (const conversation of await this.store.listConversations({ handoffStatus: 'waiting_human', limit: 1000 })) {
+      const lastActivity = Math.max(conversation.waitingSince ?? 0, conversation.lastCustomerMessageAt ?? 0);
+      if (lastActivity < cutoff) {
+        try {
+          // Only if nothing happened since the listing (an agent's claim, a customer's message).
+          await this.store.updateConversation(
+            conversation.conversationKey,
+            { handoffStatus: 'bot', assignedAgent: undefined, protocolNumber: undefined, urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0 },
+            this.now(),
+            { handoffStatus: ['waiting_human'], updatedAt: conversation.updatedAt },
+          );
+          expired.push(conversation.conversationKey);
+        } catch (error) {
+          if (!(error instanceof ConversationChangedError)) throw error;
+        }
+      }
+    }
+    return expired;
+  }
+
+  /**
    * Read, decide, write only if the row is still what was read; on a concurrent change, read and decide
    * again. `decide` returning undefined leaves the conversation as it is.
    */

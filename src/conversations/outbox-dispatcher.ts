@@ -1,12 +1,17 @@
 /**
  * Delivers outbox rows — the side effects steps committed together with their results — exactly once as far
  * as anyone can see:
- * - rows are claimed with an owner and an expiry, so a process that dies mid-delivery only delays its rows
- *   until the claim expires, and another process picks them up (nothing is lost);
+ * - rows are claimed with an owner and a short expiry that a heartbeat moves while they are being delivered,
+ *   so a process that dies mid-delivery delays its rows by seconds, and another process (or its own restart)
+ *   picks them up (nothing is lost);
  * - every delivery carries the row's key as idempotency key down to the WhatsApp MCP server, so a row
  *   delivered twice (claim expired, crash before `markOutboxDelivered`) still produces one message;
- * - failures back off exponentially with jitter; non-retryable errors, or too many attempts, make the row
- *   `dead` (visible in the admin API, retriable from there);
+ * - failures back off exponentially with jitter (capped); a non-retryable error makes the row `dead` at once
+ *   (visible in the admin API, retriable from there); a retryable one (the MCP server or the provider down)
+ *   keeps being retried until the row is `retryForMs` old — a budget by age, not by attempts, so an outage of
+ *   minutes or hours never kills a fraud alert, however many attempts it took;
+ * - while `available()` says the way out is down (MCP unreachable), no row is claimed: attempts are not spent
+ *   on a known outage, and everything due goes out on the first round after it ends;
  * - one conversation's rows go out in order; different conversations in parallel (bounded).
  */
 import { randomUUID } from 'node:crypto';
@@ -33,7 +38,8 @@ export interface OutboxDeliverer {
 export type DeliveryOutcome = 'delivered' | 'retry' | 'dead' | 'unrecorded';
 
 export interface OutboxDispatcherOptions {
-  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'>;
+  /** `listOutbox` and `retryOutbox` only for `reviveDead`; without `extendOutboxClaims`, claims are long (no heartbeat). */
+  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'> & Partial<Pick<Storage, 'listOutbox' | 'retryOutbox' | 'extendOutboxClaims'>>;
   /** One deliverer per topic; rows of other topics are left for another dispatcher. */
   deliverers: Record<string, OutboxDeliverer>;
   /** Claim owner; unique per process. @default `outbox:<host>:<pid>:<random>` */
@@ -42,14 +48,26 @@ export interface OutboxDispatcherOptions {
   clock?: Clock;
   /** How often to look for due rows when not kicked. @default 1000 */
   pollIntervalMs?: number;
-  /** How long a claim holds; must exceed the slowest delivery (several recipients × the MCP call timeout). @default 120_000 */
+  /**
+   * How long a claim holds without a heartbeat. With `storage.extendOutboxClaims` the claims of rows still
+   * being delivered are extended every third of it, so it only bounds how late a dead process's rows are
+   * taken over. Without, it must exceed a whole round's deliveries. @default 15_000 with heartbeat, else 120_000
+   */
   claimTtlMs?: number;
   /** Rows claimed per round. @default 20 */
   batchSize?: number;
   /** Ordering groups (conversations) delivered at once. @default 4 */
   concurrency?: number;
-  /** Attempts before a retryable failure makes the row dead. @default 8 */
+  /** Attempts before a retryable failure makes the row dead. @default unlimited (see retryForMs) */
   maxAttempts?: number;
+  /**
+   * How long after it was written a row keeps being retried on retryable failures. The service uses 24 h
+   * (OUTBOX_RETRY_HOURS): Meta's customer-service window — past it a free-form reply is refused anyway.
+   * @default 86_400_000
+   */
+  retryForMs?: number;
+  /** False while deliveries cannot succeed (the MCP server is unreachable): rounds claim nothing. @default always true */
+  available?: () => boolean;
   backoff?: BackoffOptions;
   /** @default Math.random */
   random?: () => number;
@@ -74,6 +92,7 @@ export class OutboxDispatcher {
   private readonly batchSize: number;
   private readonly concurrency: number;
   private readonly maxAttempts: number;
+  private readonly retryForMs: number;
   private running = false;
   private cancelTimer: (() => void) | undefined;
   private current: Promise<{ claimed: number; summary: DrainSummary }> | undefined;
@@ -85,10 +104,11 @@ export class OutboxDispatcher {
     this.deliverers = new Map(Object.entries(options.deliverers));
     this.topics = [...this.deliverers.keys()];
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
-    this.claimTtlMs = positive('claimTtlMs', options.claimTtlMs ?? 120_000);
+    this.claimTtlMs = positive('claimTtlMs', options.claimTtlMs ?? (options.storage.extendOutboxClaims ? 15_000 : 120_000));
     this.batchSize = positive('batchSize', options.batchSize ?? 20);
     this.concurrency = positive('concurrency', options.concurrency ?? 4);
-    this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? 8);
+    this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? Number.POSITIVE_INFINITY, true);
+    this.retryForMs = positive('retryForMs', options.retryForMs ?? 86_400_000);
     if (this.topics.length === 0) throw new RangeError('OutboxDispatcher needs at least one deliverer (topic → deliverer).');
   }
 
@@ -124,6 +144,23 @@ export class OutboxDispatcher {
       total.dead += summary.dead;
       if (claimed === 0) return total;
     }
+  }
+
+  /**
+   * Gives rows made dead by a retryable failure (`lastError` matching) back to the queue while they are
+   * younger than retryForMs: rows a version that counted attempts gave up on during an outage need no admin.
+   * Returns how many were revived.
+   */
+  async reviveDead(retryableError: RegExp, limit = 1000): Promise<number> {
+    const { listOutbox, retryOutbox } = this.options.storage;
+    if (!listOutbox || !retryOutbox) return 0;
+    const now = this.clock.now();
+    let revived = 0;
+    for (const row of await listOutbox.call(this.options.storage, { status: 'dead', limit })) {
+      if (!this.topics.includes(row.topic) || now - row.createdAt >= this.retryForMs || !retryableError.test(row.lastError ?? '')) continue;
+      if (await retryOutbox.call(this.options.storage, row.id, now)) revived++;
+    }
+    return revived;
   }
 
   private schedule(delayMs: number): void {
@@ -162,6 +199,7 @@ export class OutboxDispatcher {
 
   private async claimAndDeliver(): Promise<{ claimed: number; summary: DrainSummary }> {
     const summary: DrainSummary = { delivered: 0, retried: 0, dead: 0 };
+    if (this.options.available && !this.options.available()) return { claimed: 0, summary };
     const now = this.clock.now();
     let rows: OutboxRecord[];
     try {
@@ -176,18 +214,49 @@ export class OutboxDispatcher {
       groups.set(key, [...(groups.get(key) ?? []), row]);
     }
     const queue = [...groups.values()];
+    const unfinished = new Set(rows.map((row) => row.id));
     const worker = async (): Promise<void> => {
       for (let group = queue.shift(); group; group = queue.shift()) {
         for (const row of group) {
           const outcome = await this.deliverOne(row);
+          unfinished.delete(row.id);
           if (outcome === 'delivered' || outcome === 'unrecorded') summary.delivered++;
           else if (outcome === 'retry') summary.retried++;
           else summary.dead++;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+    const stopHeartbeat = this.heartbeat(unfinished);
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+    } finally {
+      stopHeartbeat();
+    }
     return { claimed: rows.length, summary };
+  }
+
+  /** Extends the claims of `unfinished` rows every third of the claim time until stopped. */
+  private heartbeat(unfinished: Set<number>): () => void {
+    const { storage, logger } = this.options;
+    const extend = storage.extendOutboxClaims;
+    if (!extend || unfinished.size === 0) return () => {};
+    let stopped = false;
+    let cancel: (() => void) | undefined;
+    const arm = (): void => {
+      cancel = this.clock.setTimer(Math.max(1, Math.floor(this.claimTtlMs / 3)), () => {
+        if (stopped || unfinished.size === 0) return;
+        void extend.call(storage, this.owner, [...unfinished], this.clock.now() + this.claimTtlMs)
+          .catch((error: unknown) => logger?.warn({ err: error }, 'extending outbox claims failed; they may expire and be delivered again (idempotently)'))
+          .finally(() => {
+            if (!stopped) arm();
+          });
+      }, { unref: true });
+    };
+    arm();
+    return () => {
+      stopped = true;
+      cancel?.();
+    };
   }
 
   private async deliverOne(row: OutboxRecord): Promise<DeliveryOutcome> {
@@ -215,8 +284,8 @@ export class OutboxDispatcher {
       }
     } catch (error) {
       const retryable = isRetryable(error);
-      const dead = !retryable || row.attempts >= this.maxAttempts;
       const now = this.clock.now();
+      const dead = !retryable || row.attempts >= this.maxAttempts || now - row.createdAt >= this.retryForMs;
       const nextAttemptAt = dead ? now : now + backoffDelay(row.attempts, this.options.backoff, this.options.random);
       outcome = dead ? 'dead' : 'retry';
       try {
@@ -225,7 +294,7 @@ export class OutboxDispatcher {
         logger?.error({ ...context, err: markError }, 'recording an outbox failure failed; the claim will expire and the row be retried');
       }
       if (dead) logger?.error({ ...context, err: error, retryable }, 'outbox row is dead: delivery gave up (retry it from the admin API)');
-      else logger?.warn({ ...context, err: error, nextAttemptAt }, 'outbox delivery failed; will retry');
+      else logger?.warn({ ...context, err: error, nextAttemptAt, givesUpAt: row.createdAt + this.retryForMs }, 'outbox delivery failed; will retry');
     }
     this.options.onOutcome?.(outcome, row);
     return outcome;
@@ -246,7 +315,7 @@ function describeError(error: unknown): string {
   return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`OutboxDispatcher ${name} must be a positive number (got ${value}).`);
+function positive(name: string, value: number, infinityAllowed = false): number {
+  if (Number.isNaN(value) || (!infinityAllowed && !Number.isFinite(value)) || value <= 0) throw new RangeError(`OutboxDispatcher ${name} must be a positive number (got ${value}).`);
   return value;
 }

@@ -9,6 +9,8 @@ export type { RealertPort, SlaPolicy, SlaRealertJobOptions } from './jobs/sla-re
 export { RETENTION_JOB, retentionJob } from './jobs/retention.js';
 export type { RetentionJobOptions } from './jobs/retention.js';
 export { IDLE_RELEASE_JOB, idleReleaseJob } from './jobs/idle-release.js';
+export { WAITING_EXPIRY_JOB, waitingExpiryJob } from './jobs/waiting-expiry.js';
+export type { WaitingExpiryJobOptions } from './jobs/waiting-expiry.js';
 export type { IdleReleaseJobOptions } from './jobs/idle-release.js';
 export { createDefaultJobs } from './jobs/defaults.js';
 export type { DefaultJobsDeps } from './jobs/defaults.js';

@@ -17,6 +17,7 @@ import type { AcceptedBatch } from '../webhooks/types.js';
 import { createConsoleRouter, type ConsoleDeps } from '../console/router.js';
 import { createAdminRouter } from './admin/index.js';
 import type { AdminWorkflowsPort } from './admin/ports.js';
+import { requireBearerToken } from './auth.js';
 import { createHealthRouter } from './health.js';
 import type { Metrics } from './metrics.js';
 import { requestIdMiddleware } from './request-id.js';
@@ -51,8 +52,15 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.set('trust proxy', false);
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
   // Dry-run is a legitimate mode (demo, staging) but a silent one: probes say so, next to the checks.
-  app.use(createHealthRouter({ checks: deps.ready, details: { whatsappSender: config.sender.kind, ...(config.sender.kind === 'dry-run' && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }) } }));
-  app.get('/metrics', metrics.metricsHandler);
+  app.use(createHealthRouter({
+    checks: deps.ready,
+    degradedOnly: ['mcp'],
+    ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    details: { whatsappSender: config.sender.kind, ...(config.sender.kind === 'dry-run' && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }) },
+  }));
+  // Metrics name no customer, but tell anyone how busy the service is: with METRICS_TOKEN, only its bearer.
+  if (config.http.metricsToken) app.get('/metrics', requireBearerToken({ token: config.http.metricsToken, realm: 'zapflow-metrics', setting: 'METRICS_TOKEN', logger }), metrics.metricsHandler);
+  else app.get('/metrics', metrics.metricsHandler);
   // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
   const servesRequests = config.role !== 'worker';
 
@@ -67,6 +75,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
         accept: async (batch) => void (await deps.intake(batch)),
         // fromMe messages come in so that an agent answering from the business phone takes the conversation.
         ignore: { fromMe: false, groups: config.webhooks.ignoreGroups, reactions: config.webhooks.ignoreReactions },
+        unverifiedBodyBytes: config.http.pendingBodiesBytes,
         logger,
       }),
     );

@@ -40,6 +40,8 @@ export interface BearerAuthOptions {
   token: string;
   /** Realm announced in `WWW-Authenticate`. @default 'zapflow-admin' */
   realm?: string;
+  /** The setting that holds the token, named in error messages. @default 'ADMIN_TOKEN' */
+  setting?: string;
   logger: Logger;
 }
 
@@ -50,6 +52,7 @@ export function requireBearerToken(options: BearerAuthOptions): RequestHandler {
   }
   const expectedDigest = sha256(options.token);
   const challenge = `Bearer realm="${options.realm ?? 'zapflow-admin'}"`;
+  const setting = options.setting ?? 'ADMIN_TOKEN';
 
   return (req, res, next) => {
     const presented = bearerTokenOf(req.headers.authorization);
@@ -57,12 +60,12 @@ export function requireBearerToken(options: BearerAuthOptions): RequestHandler {
     if (presented === undefined) {
       log.warn({ code: 'AUTH_REQUIRED' }, 'admin request without a bearer token');
       res.setHeader('WWW-Authenticate', challenge);
-      sendJsonError(res, 401, { error: 'This route needs "Authorization: Bearer <ADMIN_TOKEN>".', code: 'AUTH_REQUIRED' });
+      sendJsonError(res, 401, { error: `This route needs "Authorization: Bearer <${setting}>".`, code: 'AUTH_REQUIRED' });
       return;
     }
     if (!tokenMatches(presented, expectedDigest)) {
       log.warn({ code: 'AUTH_INVALID' }, 'admin request with a wrong bearer token');
-      sendJsonError(res, 403, { error: 'The bearer token is not valid for this service. Check ADMIN_TOKEN.', code: 'AUTH_INVALID' });
+      sendJsonError(res, 403, { error: `The bearer token is not valid for this service. Check ${setting}.`, code: 'AUTH_INVALID' });
       return;
     }
     next();

@@ -101,6 +101,8 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   const parsed = bodyParserAnswer(error);
   if (parsed) return parsed;
+  // The router decodes path parameters before any handler runs: `%E0%A4%A` is the client's mistake, not ours.
+  if (error instanceof URIError) return new HttpError(400, 'BAD_PATH', 'The request path has a malformed percent-escape (e.g. %E0%A4%A); encode it with encodeURIComponent.');
   const code = codeOf(error);
   const status = code === undefined ? undefined : STATUS_BY_CODE[code];
   if (code !== undefined && status !== undefined && error instanceof Error) {

@@ -5,8 +5,14 @@
  *   database is down: restarting the process would not bring the database back).
  * - `GET /readyz`: every dependency check (storage ping, MCP client…) runs at once, each bounded by a short
  *   timeout, so a hung database makes the probe answer 503 in time instead of hanging the orchestrator.
+ *   A failing `degradedOnly` check (the MCP server: webhooks are still stored, deliveries wait) answers 200
+ *   with `status: "degraded"`, so the orchestrator keeps sending traffic while monitoring sees the outage.
+ *   Failure reasons can name hosts, ports and databases: with `adminToken`, they are shown only to a request
+ *   bearing it; anyone else reads `failing`.
  */
+import { createHash } from 'node:crypto';
 import { Router } from 'express';
+import { bearerTokenOf, tokenMatches } from './auth.js';
 import { HttpConfigError } from './errors.js';
 
 export interface HealthRouterOptions {
@@ -14,6 +20,10 @@ export interface HealthRouterOptions {
   checks: Record<string, () => Promise<void>>;
   /** Longest a single check may take before it counts as failed. @default 2000 */
   timeoutMs?: number;
+  /** Checks whose failure makes the service degraded (200), not unready (503). @default [] */
+  degradedOnly?: string[];
+  /** When set, failure reasons are shown only with `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
   /** Facts shown beside the checks without failing them (e.g. that the WhatsApp sender is dry-run). @default none */
   details?: Record<string, string>;
 }
@@ -62,12 +72,18 @@ export function createHealthRouter(options: HealthRouterOptions): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.status(200).json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  const degradedOnly = new Set(options.degradedOnly ?? []);
+  const tokenDigest = options.adminToken === undefined ? undefined : createHash('sha256').update(options.adminToken, 'utf8').digest();
+  router.get('/readyz', async (req, res) => {
     const report = await checkReadiness(options.checks, timeoutMs);
+    const failing = Object.entries(report.checks).filter(([, outcome]) => outcome !== 'ok').map(([name]) => name);
+    const status = failing.length === 0 ? 'ready' : failing.every((name) => degradedOnly.has(name)) ? 'degraded' : 'not_ready';
+    const presented = bearerTokenOf(req.get('authorization'));
+    const detailed = tokenDigest === undefined || (presented !== undefined && tokenMatches(presented, tokenDigest));
+    const checks = detailed ? report.checks : Object.fromEntries(Object.entries(report.checks).map(([name, outcome]) => [name, outcome === 'ok' ? 'ok' : 'failing']));
     res.setHeader('Cache-Control', 'no-store');
     const details = options.details ? { details: options.details } : {};
-    if (report.ready) res.status(200).json({ status: 'ready', checks: report.checks, ...details });
-    else res.status(503).json({ status: 'not_ready', checks: report.checks, ...details });
+    res.status(status === 'not_ready' ? 503 : 200).json({ status, checks, ...details });
   });
   return router;
 }

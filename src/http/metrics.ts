@@ -6,8 +6,11 @@
  * webhook router answers 401/400/413 before any application code runs, and those rejections are exactly
  * what an operator wants to see (a rotated secret shows up as a wall of `unauthorized`).
  *
- * Gauges that describe stored state (outbox depth, dead rows, handoffs waiting) are computed at scrape time
- * through callbacks, so they are right after a restart and with several processes sharing one database.
+ * Gauges that describe stored state (outbox depth, dead rows, handoffs waiting, MCP reachable) are read through
+ * callbacks, so they are right after a restart and with several processes sharing one database — with counts,
+ * at most once per `stateCacheMs` whatever the number of scrapers, and never awaited by a scrape once a first
+ * value exists: a scrape answers from the cache and, when it is stale, starts one refresh in the background.
+ * Webhook acks share this thread; scrapes must not queue reads in front of them.
  */
 import type { Request, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -68,6 +71,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Where a failing gauge callback is reported (the scrape still succeeds with the last values). */
   logger?: Logger;
+  /** How long stored-state gauges are reused before they are read again. @default 5000 */
+  stateCacheMs?: number;
 }
 
 export interface Metrics {
@@ -86,6 +91,8 @@ export interface Metrics {
   setHandoffsWaiting(read: () => Promise<number> | number): void;
   /** `zapflow_whatsapp_sender{provider}` = 1 for the configured sender; `provider="dry-run"` means nothing is sent. */
   setWhatsAppSender(provider: 'meta' | 'evolution' | 'dry-run'): void;
+  /** Sets how the MCP gauge is read: true when the WhatsApp MCP server takes deliveries. */
+  setMcpAvailable(read: () => Promise<boolean>): void;
   /** Sets how the turn-concurrency gauge is read (the limit the intake pressure leaves the processing thread). */
   setProcessingConcurrency(read: () => number): void;
   /** Scale-out: sets how the turn-queue gauges are read (jobs waiting, active, oldest waiting job's age). */
@@ -124,47 +131,40 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['provider'] as const, registers,
   });
 
+  const stateCacheMs = options.stateCacheMs ?? 5000;
   let readOutbox: (() => Promise<OutboxCounts> | OutboxCounts) | undefined;
   let readHandoffs: (() => Promise<number> | number) | undefined;
-  // One read serves both outbox gauges: prom-client starts every collect of a scrape in the same tick.
-  let outboxRead: Promise<OutboxCounts | undefined> | undefined;
-  const currentOutbox = (): Promise<OutboxCounts | undefined> => {
-    if (!readOutbox) return Promise.resolve(undefined);
-    outboxRead ??= Promise.resolve()
-      .then(readOutbox)
-      .catch((error: unknown) => {
-        logger.warn({ err: error }, 'outbox counts unavailable for /metrics; keeping the last values');
-        return undefined;
-      })
-      .finally(() => {
-        outboxRead = undefined;
-      });
-    return outboxRead;
-  };
+  let readMcp: (() => Promise<boolean>) | undefined;
+  const outbox = cachedState(() => (readOutbox ? readOutbox() : undefined), stateCacheMs, (error) => logger.warn({ err: error }, 'outbox counts unavailable for /metrics; keeping the last values'));
+  const handoffs = cachedState(() => (readHandoffs ? readHandoffs() : undefined), stateCacheMs, (error) => logger.warn({ err: error }, 'handoffs waiting unavailable for /metrics; keeping the last value'));
+  const mcp = cachedState(() => (readMcp ? readMcp() : undefined), stateCacheMs, () => {});
 
   new Gauge({
     name: `${prefix}outbox_pending`, help: 'Outbox rows waiting to be delivered.', registers,
     async collect() {
-      const counts = await currentOutbox();
+      const counts = await outbox.current();
       if (counts) this.set(counts.pending);
     },
   });
   new Gauge({
-    name: `${prefix}outbox_dead`, help: 'Outbox rows that exhausted their attempts (need an admin retry).', registers,
+    name: `${prefix}outbox_dead`, help: 'Outbox rows that gave up (non-retryable error, or older than OUTBOX_RETRY_HOURS): need an admin retry.', registers,
     async collect() {
-      const counts = await currentOutbox();
+      const counts = await outbox.current();
       if (counts) this.set(counts.dead);
     },
   });
   new Gauge({
     name: `${prefix}handoffs_waiting`, help: 'Conversations waiting for a human agent.', registers,
     async collect() {
-      if (!readHandoffs) return;
-      try {
-        this.set(await readHandoffs());
-      } catch (error) {
-        logger.warn({ err: error }, 'handoffs waiting unavailable for /metrics; keeping the last value');
-      }
+      const waiting = await handoffs.current();
+      if (waiting !== undefined) this.set(waiting);
+    },
+  });
+  new Gauge({
+    name: `${prefix}mcp_available`, help: '1 while the WhatsApp MCP server takes deliveries, 0 during an outage (alerts and replies wait).', registers,
+    async collect() {
+      const available = await mcp.current();
+      if (available !== undefined) this.set(available ? 1 : 0);
     },
   });
 
@@ -235,11 +235,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     registry, webhooksReceived, webhookAckSeconds, workflowRuns, stepSeconds, webhookMetricsMiddleware, metricsHandler,
+    // A new reader is read at the next scrape, not after the cache period.
     setOutboxCounts: (read) => {
       readOutbox = read;
+      outbox.invalidate();
     },
     setHandoffsWaiting: (read) => {
       readHandoffs = read;
+      handoffs.invalidate();
+    },
+    setMcpAvailable: (read) => {
+      readMcp = read;
+      mcp.invalidate();
     },
     setProcessingConcurrency: (read) => {
       readConcurrency = read;
@@ -250,6 +257,40 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setWhatsAppSender: (provider) => {
       whatsappSender.reset();
       whatsappSender.set({ provider }, 1);
+    },
+  };
+}
+
+/**
+ * A value read at most once per `maxAgeMs`. The first call waits for the first read; later calls answer the
+ * last value at once and, when it is stale, start one refresh that later calls share.
+ */
+function cachedState<T>(read: () => Promise<T | undefined> | T | undefined, maxAgeMs: number, onError: (error: unknown) => void) {
+  let value: T | undefined;
+  let readAt = Number.NEGATIVE_INFINITY;
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> =>
+    (refreshing ??= Promise.resolve()
+      .then(read)
+      .then(
+        (fresh) => {
+          if (fresh !== undefined) value = fresh;
+        },
+        onError,
+      )
+      .finally(() => {
+        readAt = performance.now();
+        refreshing = undefined;
+      }));
+  return {
+    invalidate() {
+      readAt = Number.NEGATIVE_INFINITY;
+    },
+    async current(): Promise<T | undefined> {
+      if (performance.now() - readAt < maxAgeMs) return value;
+      const pending = refresh();
+      if (value === undefined) await pending;
+      return value;
     },
   };
 }

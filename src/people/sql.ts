@@ -39,11 +39,11 @@ export function sqliteRunner(options: { dbFile: string; prefix: string }): SqlRu
 export async function postgresRunner(options: { dbUrl: string; prefix: string; schema?: string }): Promise<SqlRunner> {
   const schema = options.schema ?? 'public';
   const pool: pg.Pool = ownedPool(options.dbUrl, 3);
-  const client = await connectWithRetry(pool, { schema, prefix: options.prefix, where: 'people store' }, 5, 250);
+  const { client, release } = await connectWithRetry(pool, { schema, prefix: options.prefix, where: 'people store' }, 5, 250);
   try {
     await migrateServicePostgres(client, schema, options.prefix, 'people store');
   } finally {
-    client.release();
+    release();
   }
   const render = (sql: string) => {
     let index = 0;

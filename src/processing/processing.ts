@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import { ConversationDispatcher } from '../conversations/dispatcher.js';
 import { ConversationLifecycle } from '../conversations/lifecycle.js';
 import { whatsAppDeliverers } from '../conversations/outbox-deliverers.js';
-import { OutboxDispatcher } from '../conversations/outbox-dispatcher.js';
+import { OutboxDispatcher, type OutboxDeliverer } from '../conversations/outbox-dispatcher.js';
 import { createTurnProcessor, type TurnProcessorDeps } from '../conversations/processor.js';
 import { createRealertPort } from '../conversations/realert.js';
 import { loadSelfServiceContent } from '../conversations/replies.js';
@@ -33,6 +33,7 @@ import { loadWorkflowConfig } from '../workflows/config.js';
 import type { WorkflowDeps } from '../workflows/deps.js';
 import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type WorkflowSet } from '../workflows/registry.js';
 import type { TurnBudget } from './intake-pressure.js';
+import { MCP_OUTAGE_ERROR, McpAvailability } from './mcp-availability.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 import { takeProcessIdentity } from './process-identity.js';
 import { QueuedTurns } from './queued-turns.js';
@@ -186,17 +187,24 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const { target, whatsapp } = mcpTarget(config, logger);
   const mcp = new WhatsAppMcpClient({ server: target, callTimeoutMs: config.mcp.callTimeoutMs, logger });
   const alertRecipients = config.agentAlertNumbers.length > 0 ? config.agentAlertNumbers : ['5511900000090'];
+  // Late-bound: the availability monitor kicks the outbox, the outbox asks the monitor.
+  let kickOutbox = () => {};
+  const mcpAvailability = new McpAvailability({ mcp, logger, onAvailable: () => kickOutbox() });
+  const deliverers = whatsAppDeliverers({
+    notifier: new McpNotifier(mcp, { recipients: alertRecipients }),
+    messenger: new McpCustomerMessenger(mcp),
+    recordOwnMessages: (messages) => serviceStore.recordOwnMessages(messages),
+  });
   const outbox = new OutboxDispatcher({
     storage,
-    deliverers: whatsAppDeliverers({
-      notifier: new McpNotifier(mcp, { recipients: alertRecipients }),
-      messenger: new McpCustomerMessenger(mcp),
-      recordOwnMessages: (messages) => serviceStore.recordOwnMessages(messages),
-    }),
+    deliverers: Object.fromEntries(Object.entries(deliverers).map(([topic, deliverer]) => [topic, watchedBy(mcpAvailability, deliverer)])),
     owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,
+    retryForMs: config.outboxRetryHours * 3_600_000,
+    available: () => mcpAvailability.available,
   });
+  kickOutbox = () => outbox.kick();
   const lifecycle = new ConversationLifecycle(serviceStore, now);
   const processTurn = createTurnProcessor({
     storage, serviceStore, lifecycle, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
@@ -229,6 +237,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
       sla: config.sla,
       retentionDays: config.retentionDays,
       idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,
+      waitingExpireHours: config.dispatch.humanWaitExpireHours,
     }),
   });
 
@@ -284,11 +293,16 @@ export async function createProcessing(config: Config, options: ProcessingOption
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await queue?.start();
-      // A web process delivers nothing (workers do): no MCP client of its own.
-      if (runsTurns) await mcp.connect();
+      // A web process delivers nothing (workers do): no MCP client of its own. Not awaited: a WhatsApp MCP
+      // server that is down at boot delays deliveries, never the intake.
+      if (runsTurns) {
+        mcpAvailability.start();
+        const revived = await outbox.reviveDead(MCP_OUTAGE_ERROR);
+        if (revived > 0) logger.warn({ rows: revived }, 'outbox rows an MCP outage had made dead are queued again');
+      }
       if (identity.deadPredecessor !== undefined) {
         // Our previous incarnation was killed: its runs and deliveries are ours to resume now, not when its
-        // leases lapse (30 s for runs, 120 s for outbox claims).
+        // leases lapse (30 s for runs, 15 s for outbox claims).
         const taken = await takeOverDeadPredecessor(storage, identity.deadPredecessor, outboxOwner(identity.deadPredecessor), now());
         if (taken.runs + taken.outboxRows > 0) logger.info(taken, 'the previous process of this data directory died: taking over its work at once');
       }
@@ -314,6 +328,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
         await dispatcher.stop();
         await outbox.stop();
         await engine.stop();
+        mcpAvailability.stop();
         if (runsTurns) await mcp.close();
         await serviceStore.close();
         await storage.close();
@@ -334,7 +349,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
       for (const key of conversationKeys) dispatcher.notify(key);
     },
     kickOutbox: () => outbox.kick(),
-    pingMcp: () => (runsTurns ? mcp.ping() : Promise.resolve()),
+    pingMcp: () => (runsTurns ? mcpAvailability.check() : Promise.resolve()),
     ...(queue ? { pingQueue: () => queue.ping(), queueDepth: (): Promise<QueueDepth> => queue.depth() } : {}),
   };
 }
@@ -391,4 +406,21 @@ function mcpTarget(config: Config, logger: Logger): { target: McpServerTarget; w
     return { target: command ? { kind: 'stdio', command, args } : bundledWhatsAppServer() };
   }
   return { target: { kind: 'http', url: config.mcp.server, ...(config.mcp.httpToken ? { token: config.mcp.httpToken } : {}) } };
+}
+
+/** Tells the availability monitor how each delivery went (an outage shows in readiness and pauses the outbox). */
+function watchedBy(availability: McpAvailability, deliverer: OutboxDeliverer): OutboxDeliverer {
+  return {
+    ...deliverer,
+    async deliver(row) {
+      try {
+        const result = await deliverer.deliver(row);
+        availability.recordSuccess();
+        return result;
+      } catch (error) {
+        availability.recordFailure(error);
+        throw error;
+      }
+    },
+  };
 }

@@ -3,6 +3,7 @@
  * mistake that would otherwise surface as every webhook answered 401).
  */
 import { z } from 'zod';
+import { createBodyBudget, type BodyBudget } from './body-budget.js';
 import { WebhookConfigError } from './errors.js';
 import type { AcceptedBatch } from './types.js';
 
@@ -53,6 +54,12 @@ export interface WebhookRouterOptions {
    */
   accept: (batch: AcceptedBatch) => Promise<void>;
   ignore?: IgnoreOptions;
+  /**
+   * Bytes of bodies buffered at once before they can be authenticated (Meta's signature; Evolution's
+   * secret when it is in the body, not a header); a request that would pass it gets 503 (./body-budget.ts).
+   * @default 16 MiB
+   */
+  unverifiedBodyBytes?: number;
   logger?: WebhookLogger;
   /** Clock (Unix ms), for `receivedAt`, missing timestamps and JWT expiry. @default Date.now */
   now?: () => number;
@@ -60,6 +67,7 @@ export interface WebhookRouterOptions {
 
 export const DEFAULT_META_BODY_LIMIT = 3 * 1024 * 1024;
 export const DEFAULT_EVOLUTION_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_UNVERIFIED_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Options with defaults applied. */
 export interface ResolvedWebhookOptions {
@@ -67,6 +75,8 @@ export interface ResolvedWebhookOptions {
   evolution?: { secret: string; bodyLimit: number };
   accept: (batch: AcceptedBatch) => Promise<void>;
   ignore: Required<IgnoreOptions>;
+  /** One ceiling for both providers' unverified bodies (./body-budget.ts). */
+  unverifiedBodies: BodyBudget;
   logger: WebhookLogger;
   now: () => number;
 }
@@ -81,6 +91,7 @@ const OptionsSchema = z.object({
   evolution: z.object({ secret: secret('evolution.secret'), bodyLimit: bodyLimit('evolution.bodyLimit') }).optional(),
   accept: z.custom<(batch: AcceptedBatch) => Promise<void>>((value) => typeof value === 'function', 'accept must be a function'),
   ignore: z.object({ fromMe: z.boolean().optional(), groups: z.boolean().optional(), reactions: z.boolean().optional() }).optional(),
+  unverifiedBodyBytes: z.number().int().positive('unverifiedBodyBytes must be a positive number of bytes').optional(),
   now: z.custom<() => number>((value) => typeof value === 'function', 'now must be a function').optional(),
 });
 
@@ -101,6 +112,7 @@ export function resolveWebhookOptions(options: WebhookRouterOptions): ResolvedWe
       groups: options.ignore?.groups ?? true,
       reactions: options.ignore?.reactions ?? true,
     },
+    unverifiedBodies: createBodyBudget(options.unverifiedBodyBytes ?? DEFAULT_UNVERIFIED_BODY_BYTES, options.logger ?? silentLogger),
     logger: options.logger ?? silentLogger,
     now: options.now ?? Date.now,
   };

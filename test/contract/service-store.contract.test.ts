@@ -263,6 +263,7 @@ describe.each([memory, sqlite(), postgres()])('ServiceStore contract: $name', (b
     expect(await keys({ handoffStatus: 'waiting_human' })).toEqual(['b']);
     expect(await keys({})).toEqual(['c', 'b', 'a', 'd']);
     expect(await keys({ limit: 2 })).toEqual(['c', 'b']);
+    expect([await store.countConversations('human'), await store.countConversations('waiting_human'), await store.countConversations('bot')]).toEqual([2, 1, 1]);
   });
 
   it('purges only finished messages and idle bot conversations older than the cutoff', async () => {

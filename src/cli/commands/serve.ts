@@ -7,6 +7,7 @@
  * loop. Until storage answers, the port serves `/healthz` (200, alive) and `/readyz` (503, with the reason),
  * and the start is retried with backoff.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Command } from 'commander';
@@ -15,13 +16,19 @@ import { createApp, type App, type AppOverrides } from '../../app.js';
 import { Option } from 'commander';
 import { ConfigError, loadConfig, type Config, type Role } from '../../config.js';
 import { StorageUnavailableError } from '../../engine/index.js';
+import { bearerTokenOf, tokenMatches } from '../../http/auth.js';
 import { createLogger, type Logger } from '../../logging.js';
 
 /** Answers probes while the service waits for its database; closed once the real app takes the port. */
 function startWaitingRoom(config: Config, reason: () => string): Promise<Server> {
   const app = express();
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', (_req, res) => void res.status(503).json({ status: 'not_ready', checks: { storage: reason() } }));
+  // The reason names the database host and port: only for the admin token's bearer.
+  app.get('/readyz', (req, res) => {
+    const presented = bearerTokenOf(req.get('authorization'));
+    const admin = config.adminToken !== undefined && presented !== undefined && tokenMatches(presented, createHash('sha256').update(config.adminToken, 'utf8').digest());
+    res.status(503).json({ status: 'not_ready', checks: { storage: admin ? reason() : 'failing' } });
+  });
   app.use((_req, res) => void res.status(503).json({ error: 'zapflow is starting: storage is not reachable yet', code: 'NOT_READY' }));
   return new Promise((resolve, reject) => {
     const server = app.listen(config.port, config.host, () => resolve(server));

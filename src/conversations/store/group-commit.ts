@@ -50,13 +50,19 @@ export class InboxGroupCommit {
     });
   }
 
+  /** Never rejects: every waiter of every group is resolved or rejected, whatever fails (it runs unawaited). */
   private async commitQueued(): Promise<void> {
     this.committing = true;
     try {
       while (this.queue.length > 0) {
         const group = this.queue;
         this.queue = [];
-        await (group.length === 1 ? this.commitAlone(group[0]!) : this.commitTogether(group));
+        try {
+          await (group.length === 1 ? this.commitAlone(group[0]!) : this.commitTogether(group));
+        } catch (error) {
+          // A bug past the insert: the waiters answer 503 (the provider delivers again) instead of hanging.
+          for (const waiter of group) waiter.reject(error);
+        }
       }
     } finally {
       this.committing = false;
@@ -86,7 +92,10 @@ export class InboxGroupCommit {
     const owner = new Map<string, Waiter>();
     for (const waiter of group) for (const item of waiter.items) if (!owner.has(identity(item))) owner.set(identity(item), waiter);
     const byWaiter = new Map<Waiter, InboxRecord[]>(group.map((waiter) => [waiter, []]));
-    for (const record of stored) byWaiter.get(owner.get(identity(record))!)!.push(record);
+    // A row whose id reads back differently from how it was written (the receivers make ids well-formed, so
+    // this should not happen) still counts: its caller is unknown, so the first one reports it, and the
+    // conversation is notified either way.
+    for (const record of stored) byWaiter.get(owner.get(identity(record)) ?? group[0]!)!.push(record);
     for (const [waiter, records] of byWaiter) waiter.resolve(records);
   }
 }

@@ -110,6 +110,10 @@ export class MemoryServiceStore implements ServiceStore {
       .map((c) => structuredClone(c));
   }
 
+  async countConversations(handoffStatus: HandoffStatus): Promise<number> {
+    return [...this.conversations.values()].filter((c) => c.handoffStatus === handoffStatus).length;
+  }
+
   async inboxProgress(recentFrom: number): Promise<InboxProgress> {
     const waiting = this.inbox.filter((r) => r.status === 'pending' || r.status === 'processing');
     if (waiting.length === 0) return {};

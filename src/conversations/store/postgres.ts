@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { StorageUnavailableError } from '../../engine/errors.js';
-import { ownedPool, PG_RAW_TYPES } from '../../engine/storage/pg-types.js';
+import { checkOut, ownedPool, PG_RAW_TYPES } from '../../engine/storage/pg-types.js';
 import { connectWithRetry } from '../../engine/storage/postgres-migrate.js';
 import { assertIdentifier } from '../../engine/storage/serialize.js';
 import { migrateServicePostgres } from './migrate.js';
@@ -86,11 +86,11 @@ export class PostgresServiceStore implements ServiceStore {
 
   private async connectAndMigrate(): Promise<void> {
     const target = { schema: this.schema, prefix: this.tableName, where: this.where };
-    const client = await connectWithRetry(this.pool, target, this.connectAttempts, 250);
+    const { client, release } = await connectWithRetry(this.pool, target, this.connectAttempts, 250);
     try {
       await migrateServicePostgres(client, this.schema, this.tableName, this.where);
     } finally {
-      client.release();
+      release();
     }
   }
 
@@ -160,7 +160,7 @@ export class PostgresServiceStore implements ServiceStore {
   }
 
   private async insertWithinTransaction(text: string, values: unknown[], withinCommit: NonNullable<PostgresServiceStoreOptions['withinInboxCommit']>): Promise<InboxRecord[]> {
-    const client = await this.intakePool.connect();
+    const { client, release } = await checkOut(this.intakePool);
     let broken: unknown;
     try {
       await client.query('BEGIN');
@@ -174,7 +174,7 @@ export class PostgresServiceStore implements ServiceStore {
       throw error;
     } finally {
       // A connection that failed mid-transaction may be dead (a database restart): do not pool it again.
-      client.release(broken instanceof Error && !('code' in broken) ? broken : undefined);
+      release(broken instanceof Error && !('code' in broken) ? broken : undefined);
     }
   }
 
@@ -268,6 +268,11 @@ export class PostgresServiceStore implements ServiceStore {
       [filter.handoffStatus ?? null, Math.max(0, filter.limit ?? 100)],
     );
     return rows.map(conversationFromRow);
+  }
+
+  async countConversations(handoffStatus: HandoffStatus): Promise<number> {
+    const rows = await this.query('SELECT count(*) AS n FROM {p}conversations WHERE handoff_status = $1', [handoffStatus]);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async purge(before: number): Promise<{ inbox: number; conversations: number }> {

@@ -221,6 +221,11 @@ export class SqliteServiceStore implements ServiceStore {
     return conversationFromRow(row);
   }
 
+  async countConversations(handoffStatus: HandoffStatus): Promise<number> {
+    const row = this.sql('SELECT count(*) AS n FROM {p}conversations WHERE handoff_status = ?').get(handoffStatus) as { n: number } | undefined;
+    return Number(row?.n ?? 0);
+  }
+
   async inboxProgress(recentFrom: number): Promise<InboxProgress> {
     const oldest = this.sql("SELECT min(received_at) AS at FROM {p}inbox WHERE status IN ('pending', 'processing')").get() as { at: number | null };
     if (oldest.at === null) return {};

@@ -140,6 +140,8 @@ export interface ServiceStore {
    */
   updateConversation(conversationKey: string, patch: ConversationPatch, now: number, expected?: ConversationExpectation): Promise<ConversationRecord>;
   listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]>;
+  /** How many conversations have this handoff status (metrics), without reading them. */
+  countConversations(handoffStatus: HandoffStatus): Promise<number>;
   /**
    * The oldest message owed and the last time one that arrived after it (and after `recentFrom`, which bounds
    * the scan) was finished: readiness asks whether the backlog is moving.

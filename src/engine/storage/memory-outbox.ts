@@ -56,6 +56,13 @@ export class MemoryOutbox {
     }));
   }
 
+  extendClaims(owner: string, ids: number[], claimExpiresAt: number): void {
+    for (const id of ids) {
+      const row = this.rows.get(id);
+      if (row && row.status === 'delivering' && row.claimedBy === owner) this.rows.set(id, { ...row, claimExpiresAt });
+    }
+  }
+
   list(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): OutboxRecord[] {
     const offset = filter.offset ?? 0;
     return [...this.rows.values()]

@@ -300,6 +300,10 @@ export class MemoryStorage implements Storage {
     this.outbox.markFailed(id, owner, error, nextAttemptAt, dead, now);
   }
 
+  async extendOutboxClaims(owner: string, ids: number[], claimExpiresAt: number): Promise<void> {
+    this.outbox.extendClaims(owner, ids, claimExpiresAt);
+  }
+
   async listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]> {
     return this.outbox.list(filter);
   }

@@ -33,3 +33,43 @@ export function ownedPool(connectionString: string | undefined, max: number): pg
   pool.on('error', () => {});
   return pool;
 }
+
+/** A client taken from a pool for a transaction; `release()` gives it back (or discards it if its connection died). */
+export interface CheckedOutClient {
+  readonly client: pg.PoolClient;
+  /** `discard`: an error after which the connection must not be pooled again (it is, too, when it died). */
+  release(discard?: Error): void;
+}
+
+/**
+ * `pool.connect()` with an 'error' listener for as long as the client is checked out. The pool listens for
+ * errors on idle clients only: a checked-out client whose backend is terminated (`pg_terminate_backend`, a
+ * failover, an idle-timeout proxy) emits 'error', and an EventEmitter without a listener ends the process.
+ * Here the query under way fails instead (the caller retries), and the dead client is not put back.
+ */
+export async function checkOut(pool: pg.Pool): Promise<CheckedOutClient> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost = error;
+  };
+  client.on('error', onError);
+  let released = false;
+  return {
+    client,
+    release(discard) {
+      if (released) return;
+      released = true;
+      client.off('error', onError);
+      client.release(lost ?? discard);
+    },
+  };
+}
+
+/** SQLSTATEs and driver messages of a connection that went away (the work can be retried on another one). */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === 'ECONNRESET' || code === 'EPIPE')) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|terminating connection|Client has encountered a connection error|Connection ended/i.test(message);
+}

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { StorageSchemaError, StorageUnavailableError } from '../errors.js';
 import { loadMigrations, pendingMigrations, renderMigration } from './migrate.js';
+import { checkOut, type CheckedOutClient } from './pg-types.js';
 
 export interface PostgresTarget {
   schema: string;
@@ -30,11 +31,11 @@ export async function connectWithRetry(
   target: PostgresTarget,
   attempts: number,
   firstDelayMs: number,
-): Promise<pg.PoolClient> {
+): Promise<CheckedOutClient> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      return await pool.connect();
+      return await checkOut(pool);
     } catch (error) {
       lastError = error;
       if (!isRetryable(error)) break;

@@ -169,6 +169,7 @@ export function postgresSql(t: string) {
       delivered_at = $4, updated_at = $4 WHERE id = $1 AND status IN ('pending', 'delivering')`,
     markOutboxFailed: `UPDATE ${t}outbox SET status = $3, last_error = $4, next_attempt_at = $5, claimed_by = NULL,
       claim_expires_at = NULL, updated_at = $6 WHERE id = $1 AND status = 'delivering' AND claimed_by = $2`,
+    extendOutboxClaims: `UPDATE ${t}outbox SET claim_expires_at = $3 WHERE id = ANY($2::bigint[]) AND status = 'delivering' AND claimed_by = $1`,
     listOutbox: `SELECT * FROM ${t}outbox WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR run_id = $2)
       ORDER BY id LIMIT $3 OFFSET $4`,
     getOutbox: `SELECT * FROM ${t}outbox WHERE id = $1`,

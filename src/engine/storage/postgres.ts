@@ -13,7 +13,7 @@ import type { PostgresSql } from './postgres-sql.js';
 import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
 import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
-import { ownedPool, PG_RAW_TYPES } from './pg-types.js';
+import { checkOut, isConnectionLoss, ownedPool, PG_RAW_TYPES } from './pg-types.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
   SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
@@ -77,11 +77,11 @@ export class PostgresStorage implements Storage {
   }
 
   private async connectAndMigrate(): Promise<void> {
-    const client = await connectWithRetry(this.pool, this.target, this.connectAttempts, this.connectRetryDelayMs);
+    const { client, release } = await connectWithRetry(this.pool, this.target, this.connectAttempts, this.connectRetryDelayMs);
     try {
       await migratePostgres(client, this.target);
     } finally {
-      client.release();
+      release();
     }
   }
 
@@ -236,9 +236,20 @@ export class PostgresStorage implements Storage {
 
   async nextSequenceValue(sequence: string, idempotencyKey?: string): Promise<number> {
     if (idempotencyKey === undefined) return Number((await this.query(this.sql.bumpSequence, [sequence])).rows[0]?.value);
-    // A transaction, not one statement: the key row is reserved first, so a concurrent caller with the same key
-    // waits for it and then reads the number — instead of both bumping the counter and leaving a gap.
-    const client = await this.pool.connect();
+    // The transaction rolls back with a lost connection, so running it again on another cannot bump twice.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.reserveSequenceValue(sequence, idempotencyKey);
+      } catch (error) {
+        if (attempt >= 3 || this.closed || !isConnectionLoss(error)) throw error;
+      }
+    }
+  }
+
+  /** A transaction, not one statement: the key row is reserved first, so a concurrent caller with the same key
+   * waits for it and then reads the number — instead of both bumping the counter and leaving a gap. */
+  private async reserveSequenceValue(sequence: string, idempotencyKey: string): Promise<number> {
+    const { client, release } = await checkOut(this.pool);
     try {
       await client.query('BEGIN');
       const reserved = await client.query(this.sql.reserveSequenceKey, [sequence, idempotencyKey]);
@@ -256,7 +267,7 @@ export class PostgresStorage implements Storage {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
-      client.release();
+      release();
     }
   }
 
@@ -280,6 +291,10 @@ export class PostgresStorage implements Storage {
   /** Only the current claimer may report a failure: a late report must not undo another owner's claim. */
   async markOutboxFailed(id: number, owner: string, error: string, nextAttemptAt: number, dead: boolean, now: number): Promise<void> {
     await this.query(this.sql.markOutboxFailed, [id, owner, dead ? 'dead' : 'pending', error, nextAttemptAt, now]);
+  }
+
+  async extendOutboxClaims(owner: string, ids: number[], claimExpiresAt: number): Promise<void> {
+    if (ids.length > 0) await this.query(this.sql.extendOutboxClaims, [owner, ids, claimExpiresAt]);
   }
 
   async listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]> {

@@ -309,6 +309,12 @@ export class SqliteStorage implements Storage {
       .run(dead ? 'dead' : 'pending', error, nextAttemptAt, now, id, owner);
   }
 
+  async extendOutboxClaims(owner: string, ids: number[], claimExpiresAt: number): Promise<void> {
+    if (ids.length === 0) return;
+    this.write(() => this.sql("UPDATE {p}outbox SET claim_expires_at = ? WHERE status = 'delivering' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))")
+      .run(claimExpiresAt, owner, JSON.stringify(ids)));
+  }
+
   async listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]> {
     const rows = this.sql('SELECT * FROM {p}outbox WHERE (? IS NULL OR status = ?) AND (? IS NULL OR run_id = ?) ORDER BY id LIMIT ? OFFSET ?')
       .all(filter.status ?? null, filter.status ?? null, filter.runId ?? null, filter.runId ?? null,

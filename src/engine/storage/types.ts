@@ -277,6 +277,11 @@ export interface Storage {
   markOutboxDelivered(id: number, owner: string, result: unknown, now: number): Promise<void>;
   /** Records a failed attempt: back to pending at `nextAttemptAt`, or `dead` when `dead` is true. */
   markOutboxFailed(id: number, owner: string, error: string, nextAttemptAt: number, dead: boolean, now: number): Promise<void>;
+  /**
+   * Moves the claim expiry of rows `owner` is still delivering (a heartbeat): claims can then be short, so rows
+   * a killed process was delivering are taken over within seconds, not after the slowest delivery's bound.
+   */
+  extendOutboxClaims(owner: string, ids: number[], claimExpiresAt: number): Promise<void>;
   listOutbox(filter: { status?: OutboxStatus; runId?: string; limit?: number; offset?: number }): Promise<OutboxRecord[]>;
   /** How many rows have this status (metrics: outbox depth, dead letters) without reading them. */
   countOutbox(status: OutboxStatus): Promise<number>;

@@ -9,6 +9,7 @@ import express, { type RequestHandler, type Response, type Router } from 'expres
 import { verifyEvolutionBodyApikey, verifyEvolutionCredential } from '../auth.js';
 import { parseJsonBody } from '../batch.js';
 import { MalformedWebhookError, WebhookAuthError } from '../errors.js';
+import { cleanBatch } from '../identifiers.js';
 import type { ResolvedWebhookOptions } from '../options.js';
 import { acceptAndAcknowledge, normalizeOrReject, rejectMalformed, rejectUnauthenticated } from '../respond.js';
 import { normalizeEvolutionWebhook } from './normalize.js';
@@ -44,7 +45,11 @@ export function mountEvolutionRoutes(router: Router, options: ResolvedWebhookOpt
   // Evolution (axios) never compresses requests; refusing encodings keeps the limit about the wire bytes.
   const rawBody = express.raw({ type: () => true, limit: evolution.bodyLimit, inflate: false });
 
-  router.post(EVOLUTION_WEBHOOK_PATH, authenticate, rawBody, async (req, res) => {
+  // Without a header credential the secret is in the body: bytes read before anyone knows who sent them.
+  const reserveUnverified = options.unverifiedBodies.reserve(evolution.bodyLimit);
+  const budget: RequestHandler = (req, res, next) => (res.locals.evolutionHeaderAuthenticated === true ? next() : reserveUnverified(req, res, next));
+
+  router.post(EVOLUTION_WEBHOOK_PATH, authenticate, budget, rawBody, async (req, res) => {
     const receivedAt = options.now();
     const raw = Buffer.isBuffer(req.body) ? req.body : EMPTY_BODY;
     const { instance, event } = req.params;
@@ -59,7 +64,7 @@ export function mountEvolutionRoutes(router: Router, options: ResolvedWebhookOpt
       return rejectMalformed(res, 'evolution', error, logger);
     }
     if (!headerAuthenticated && !verifyEvolutionBodyApikey(body, evolution.secret)) return refuse(res);
-    const batch = normalizeOrReject(res, 'evolution', logger, () => normalizeEvolutionWebhook(body, route, { ignore: options.ignore, receivedAt }));
+    const batch = normalizeOrReject(res, 'evolution', logger, () => cleanBatch(normalizeEvolutionWebhook(body, route, { ignore: options.ignore, receivedAt })));
     if (batch) await acceptAndAcknowledge(res, batch, options);
   });
 }

@@ -6,6 +6,7 @@ import express, { type RequestHandler, type Response, type Router } from 'expres
 import { isMetaSignatureHeader, safeEqual, verifyMetaSignature } from '../auth.js';
 import { parseJsonBody } from '../batch.js';
 import { WebhookAuthError } from '../errors.js';
+import { cleanBatch } from '../identifiers.js';
 import type { ResolvedWebhookOptions } from '../options.js';
 import { acceptAndAcknowledge, normalizeOrReject, rejectUnauthenticated, sendError } from '../respond.js';
 import { normalizeMetaWebhook } from './normalize.js';
@@ -49,14 +50,14 @@ export function mountMetaRoutes(router: Router, options: ResolvedWebhookOptions)
   // first. No inflation: the signature is over the wire bytes, and a compressed body could expand past the limit.
   const rawBody = express.raw({ type: () => true, limit: meta.bodyLimit, inflate: false });
 
-  router.post(META_WEBHOOK_PATHS, requireSignatureHeader, rawBody, async (req, res) => {
+  router.post(META_WEBHOOK_PATHS, requireSignatureHeader, options.unverifiedBodies.reserve(meta.bodyLimit), rawBody, async (req, res) => {
     const receivedAt = options.now();
     const raw = Buffer.isBuffer(req.body) ? req.body : EMPTY_BODY;
     if (!verifyMetaSignature(raw, req.get('x-hub-signature-256'), meta.appSecret)) {
       refuseSignature(res);
       return;
     }
-    const batch = normalizeOrReject(res, 'meta', logger, () => normalizeMetaWebhook(parseJsonBody(raw), { ignore: options.ignore, receivedAt }));
+    const batch = normalizeOrReject(res, 'meta', logger, () => cleanBatch(normalizeMetaWebhook(parseJsonBody(raw), { ignore: options.ignore, receivedAt })));
     if (batch) await acceptAndAcknowledge(res, batch, options);
   });
 }

@@ -28,6 +28,20 @@ export function outboxCases(ctx: ContractContext): void {
       expect(await storage.getOutbox(999_999)).toBeUndefined();
     });
 
+    it("a heartbeat extends only its owner's claims on rows still being delivered", async () => {
+      const storage = ctx.storage();
+      await storage.enqueueOutbox([message('k1'), message('k2')], T0);
+      const [first, second] = await storage.claimOutbox('d1', T0 + 1_000, T0, 10);
+      await storage.markOutboxDelivered(second!.id, 'd1', null, T0 + 1);
+      await storage.extendOutboxClaims('d2', [first!.id], T0 + 50_000); // not d2's claim: no effect
+      await storage.extendOutboxClaims('d1', [first!.id, second!.id], T0 + 10_000);
+      expect(await storage.getOutbox(first!.id)).toMatchObject({ status: 'delivering', claimedBy: 'd1', claimExpiresAt: T0 + 10_000 });
+      expect(await storage.getOutbox(second!.id)).toMatchObject({ status: 'delivered' });
+      expect(await storage.claimOutbox('d2', T0 + 20_000, T0 + 9_999, 10)).toEqual([]);
+      expect(await storage.claimOutbox('d2', T0 + 20_000, T0 + 10_001, 10)).toMatchObject([{ key: 'k1', claimedBy: 'd2' }]);
+      await storage.extendOutboxClaims('d1', [], T0);
+    });
+
     it('a failure backs off until its next attempt, then after the last one the row is dead until retried', async () => {
       const storage = ctx.storage();
       await storage.enqueueOutbox([message('k1')], T0);

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serviceEnv } from '../../helpers/service.js';
+import { SECRETS, serviceEnv } from '../../helpers/service.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -36,7 +36,12 @@ describe('zapflow serve with Postgres unreachable', () => {
         if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(ready?.status).toBe(503);
-      expect(JSON.stringify(await ready!.json())).toMatch(/not_ready.*storage/);
+      // Anyone may probe; only the admin token's bearer learns where the database is.
+      const anonymous = JSON.stringify(await ready!.json());
+      expect(anonymous).toMatch(/not_ready.*storage.*failing/);
+      expect(anonymous).not.toContain(String(deadPort));
+      const detailed = await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { authorization: `Bearer ${SECRETS.adminToken}` } });
+      expect(JSON.stringify(await detailed.json())).toContain(String(deadPort));
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       expect(child.exitCode).toBeNull();
       child.kill('SIGTERM');

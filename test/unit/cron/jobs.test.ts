@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createDefaultJobs, createScheduler, idleReleaseJob, retentionJob, type RealertPort } from '../../../src/cron/index.js';
+import { createDefaultJobs, createScheduler, idleReleaseJob, retentionJob, waitingExpiryJob, type RealertPort } from '../../../src/cron/index.js';
 import { MemoryStorage } from '../../../src/engine/storage/memory.js';
 import type { RunRecord, RunStatus } from '../../../src/engine/storage/types.js';
 import { captureLogs, serviceOnClock } from './support.js';
@@ -76,6 +76,31 @@ describe('idle release job', () => {
   });
 });
 
+describe('waiting expiry job', () => {
+  it('gives a handoff nobody took within the configured hours back to the bot; a customer who keeps writing extends it', async () => {
+    let now = NOW;
+    const service = serviceOnClock(() => now);
+    await service.openHandoff('c-forgotten', 'P-1', 'high');
+    await service.openHandoff('c-insisting', 'P-2', 'high');
+    await service.openHandoff('c-claimed', 'P-3', 'high');
+    await service.lifecycle.claim('c-claimed', 'ana');
+    const scheduler = createScheduler({ storage: new MemoryStorage(), owner: 'p1', now: () => now, jobs: [waitingExpiryJob({ lifecycle: service.lifecycle, expireHours: 24 })] });
+
+    now += 23 * 60 * MINUTE;
+    await service.lifecycle.customerWrote('c-insisting');
+    expect(await scheduler.runNow('waiting-expiry')).toMatchObject({ summary: { expired: 0 } });
+    now += 2 * 60 * MINUTE;
+    expect(await scheduler.runNow('waiting-expiry')).toMatchObject({ summary: { expired: 1 } });
+    expect(await service.store.getConversation('c-forgotten')).toMatchObject({ handoffStatus: 'bot' });
+    expect(await service.store.getConversation('c-insisting')).toMatchObject({ handoffStatus: 'waiting_human' });
+    expect(await service.store.getConversation('c-claimed')).toMatchObject({ handoffStatus: 'human' });
+  });
+
+  it('refuses a non-positive expiry', () => {
+    expect(() => waitingExpiryJob({ lifecycle: serviceOnClock(() => 0).lifecycle, expireHours: 0 })).toThrow(/HUMAN_WAIT_EXPIRE_HOURS/);
+  });
+});
+
 describe('createDefaultJobs', () => {
   it('schedules SLA every minute, idle release every 5 minutes and retention daily at 03:30 São Paulo', async () => {
     vi.useFakeTimers({ now: new Date('2026-03-02T10:00:30.000Z') });
@@ -89,6 +114,7 @@ describe('createDefaultJobs', () => {
       expect(next).toEqual({
         'sla-realert': '2026-03-02T10:01:00.000Z',
         'idle-release': '2026-03-02T10:05:00.000Z',
+        'waiting-expiry': '2026-03-02T10:05:00.000Z',
         retention: '2026-03-03T06:30:00.000Z', // 03:30 in São Paulo (UTC−3)
       });
     } finally {

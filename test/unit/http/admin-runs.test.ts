@@ -79,6 +79,13 @@ describe('admin runs and workflows', () => {
     expect(noSession.json.session).toBeNull();
   });
 
+  it('answers 400, not 500, for a run id with a malformed percent-escape', async () => {
+    for (const path of ['/admin/runs/%E0%A4%A', '/admin/runs/%zz/rerun']) {
+      const response = await server.call(path.endsWith('rerun') ? 'POST' : 'GET', path, path.endsWith('rerun') ? { body: {} } : {});
+      expect(response, path).toMatchObject({ status: 400, json: { code: 'BAD_PATH' } });
+    }
+  });
+
   it('answers 404 for an unknown run', async () => {
     const response = await server.call('GET', '/admin/runs/nope');
     expect(response).toMatchObject({ status: 404, json: { code: 'RUN_NOT_FOUND' } });

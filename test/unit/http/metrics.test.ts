@@ -103,6 +103,28 @@ describe('metrics', () => {
     expect(text).toContain('zapflow_handoffs_waiting 4');
   });
 
+  it('reads stored-state gauges once per cache period however many scrape, and never makes a scrape wait for a slow read', async () => {
+    const cached = createMetrics({ defaultMetrics: false, stateCacheMs: 60_000 });
+    let reads = 0;
+    cached.setHandoffsWaiting(async () => ++reads);
+    const texts = await Promise.all(Array.from({ length: 8 }, () => cached.registry.metrics()));
+    expect(reads).toBe(1);
+    for (const text of texts) expect(text).toContain('zapflow_handoffs_waiting 1');
+
+    const stale = createMetrics({ defaultMetrics: false, stateCacheMs: 1 });
+    let release: (value: number) => void = () => {};
+    let slow = false;
+    stale.setHandoffsWaiting(() => (slow ? new Promise<number>((resolve) => (release = resolve)) : 7));
+    expect(await stale.registry.metrics()).toContain('zapflow_handoffs_waiting 7');
+    slow = true;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // The read under way hangs (a busy database): the scrape answers with the last value at once.
+    expect(await stale.registry.metrics()).toContain('zapflow_handoffs_waiting 7');
+    release(9);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await stale.registry.metrics()).toMatch(/zapflow_handoffs_waiting (7|9)/);
+  });
+
   it('keeps each service on its own registry', () => {
     const other = createMetrics({ defaultMetrics: false });
     expect(other.registry).not.toBe(metrics.registry);

@@ -33,12 +33,12 @@ function recordingDeliverer(failures: Failure[] = []): OutboxDeliverer & { deliv
   };
 }
 
-async function setup(deliverer: OutboxDeliverer, options: { maxAttempts?: number } = {}) {
+async function setup(deliverer: OutboxDeliverer, options: { maxAttempts?: number; retryForMs?: number; available?: () => boolean } = {}) {
   const storage = new MemoryStorage();
   const clock = new ManualClock();
   const dispatcher = new OutboxDispatcher({
     storage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: deliverer }, random: () => 0.5,
-    backoff: { baseMs: 1000, maxMs: 60_000 }, maxAttempts: options.maxAttempts ?? 8, owner: 'test-owner',
+    backoff: { baseMs: 1000, maxMs: 60_000 }, owner: 'test-owner', ...options,
   });
   const enqueue = (key: string, conversationKey = 'c1', text = `texto ${key}`) =>
     storage.enqueueOutbox([customerMessageOutboxMessage(key, { conversationKey, text })], clock.now());
@@ -100,6 +100,87 @@ describe('OutboxDispatcher', () => {
     }
     expect(outcomes.map((o) => o.dead)).toEqual([0, 0, 1, 0]);
     expect(await storage.listOutbox({ status: 'dead' })).toMatchObject([{ attempts: 3 }]);
+  });
+
+  it('keeps retrying an outage of hours far past 8 attempts (the budget is the age of the row)', async () => {
+    const outage = () => new Failure('MCP_CONNECT_FAILED', true);
+    const deliverer = recordingDeliverer(Array.from({ length: 1000 }, outage));
+    const { storage, dispatcher, enqueue, clock } = await setup(deliverer, { retryForMs: 24 * 3_600_000 });
+    await enqueue('fraud-alert');
+    // Four hours of outage with the backoff capped at one minute: ~240 attempts, none fatal.
+    let dead = 0;
+    for (let minute = 0; minute < 4 * 60; minute++) {
+      dead += (await dispatcher.drain()).dead;
+      clock.advance(60_000);
+    }
+    expect(dead).toBe(0);
+    const [row] = await storage.listOutbox({});
+    expect(row?.attempts).toBeGreaterThan(100);
+    expect(row?.status).toBe('pending');
+  });
+
+  it('makes a row dead once it is older than retryForMs, however few attempts it had', async () => {
+    const deliverer = recordingDeliverer([new Failure('MCP_TIMEOUT', true), new Failure('MCP_TIMEOUT', true)]);
+    const { storage, dispatcher, enqueue, clock } = await setup(deliverer, { retryForMs: 3_600_000 });
+    await enqueue('k');
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 1, dead: 0 });
+    clock.advance(3_600_000);
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 0, dead: 1 });
+    expect(await storage.listOutbox({ status: 'dead' })).toMatchObject([{ attempts: 2 }]);
+  });
+
+  it('claims nothing while the way out is unavailable, and delivers on the first round after', async () => {
+    const deliverer = recordingDeliverer();
+    let available = false;
+    const { storage, dispatcher, enqueue } = await setup(deliverer, { available: () => available });
+    await enqueue('k');
+    expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 0, dead: 0 });
+    expect(await storage.listOutbox({})).toMatchObject([{ status: 'pending', attempts: 0 }]);
+    available = true;
+    expect(await dispatcher.drain()).toEqual({ delivered: 1, retried: 0, dead: 0 });
+  });
+
+  it('revives rows an outage made dead (by the old attempt count) while they are young enough; others stay dead', async () => {
+    const deliverer = recordingDeliverer([new Failure('MCP_CONNECT_FAILED', true), new Failure('INVALID_RECIPIENT', false)]);
+    const { storage, dispatcher, enqueue, clock } = await setup(deliverer, { maxAttempts: 1, retryForMs: 3_600_000 });
+    await enqueue('outage', 'c1');
+    await enqueue('bad-number', 'c2');
+    expect((await dispatcher.drain()).dead).toBe(2);
+    const revive = new OutboxDispatcher({ storage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: deliverer }, retryForMs: 3_600_000 });
+    expect(await revive.reviveDead(/^\[MCP_CONNECT_FAILED\]/)).toBe(1);
+    expect(await revive.drain()).toEqual({ delivered: 1, retried: 0, dead: 0 });
+    expect(await storage.listOutbox({ status: 'dead' })).toMatchObject([{ key: 'bad-number' }]);
+  });
+
+  it('keeps its claim alive with a heartbeat while delivering; a dead process\'s row is taken over within the short claim', async () => {
+    const storage = new MemoryStorage();
+    const clock = new ManualClock();
+    const flush = () => new Promise((resolve) => setImmediate(resolve));
+    let alive = true;
+    // The first process's storage stops answering its heartbeats when it "dies".
+    const firstStorage = Object.assign(Object.create(storage) as MemoryStorage, {
+      extendOutboxClaims: (owner: string, ids: number[], until: number) => (alive ? storage.extendOutboxClaims(owner, ids, until) : new Promise<void>(() => {})),
+    });
+    const hanging: OutboxDeliverer = { deliver: () => new Promise(() => {}) };
+    const first = new OutboxDispatcher({ storage: firstStorage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: hanging }, owner: 'first' });
+    const second = new OutboxDispatcher({ storage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: recordingDeliverer() }, owner: 'second' });
+    await storage.enqueueOutbox([customerMessageOutboxMessage('slow', { conversationKey: 'c', text: 'oi' })], clock.now());
+    void first.drain(); // never finishes: its delivery hangs
+    await flush();
+    for (let second_ = 0; second_ < 60; second_ += 5) {
+      clock.advance(5_000);
+      await flush();
+      expect(await second.drain()).toEqual({ delivered: 0, retried: 0, dead: 0 });
+    }
+    alive = false; // killed: no more heartbeats
+    let takenOverAfter = 0;
+    while ((await second.drain()).delivered === 0) {
+      clock.advance(1_000);
+      takenOverAfter += 1_000;
+      await flush();
+      expect(takenOverAfter).toBeLessThanOrEqual(20_000); // the 15 s claim from the last heartbeat, not 120 s
+    }
+    expect(await storage.listOutbox({ status: 'delivered' })).toMatchObject([{ key: 'slow', claimedBy: 'second' }]);
   });
 
   it('delivers one conversation in order and different conversations side by side', async () => {
