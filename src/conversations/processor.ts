@@ -22,7 +22,7 @@
  * (compare-and-set), and last the inbox marks. Until the marks commit, the batch is `processing` under its
  * run id and the next start replays the turn; every step before the marks is a no-op the second time.
  */
-import type { RunResult, Storage, Workflow, WorkflowEvent } from '../engine/index.js';
+import type { RunRecord, RunResult, Storage, Workflow, WorkflowEvent } from '../engine/index.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import type { TypificationOutcome } from '../workflows/conversation-typification/steps.js';
@@ -58,6 +58,8 @@ type Outcome = { status: string; content: unknown };
 const ECHO_WINDOW_MS = 10 * 60_000;
 /** How long a turn whose run is still executing (a crash recovery resuming it) waits before looking again. */
 const RUN_BUSY_RETRY_MS = 1000;
+/** Runs of one turn's workflow that may end in error before the turn stops making new ones (see runOnce). */
+const MAX_RUN_ATTEMPTS = 6;
 
 export function createTurnProcessor(deps: TurnProcessorDeps) {
   const now = deps.now ?? Date.now;
@@ -70,19 +72,32 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
    * (the engine's recovery resumes it after a crash) is not awaited here: the turn is deferred, so it holds
    * no turn slot while it waits and new conversations never queue behind it.
    */
+  /**
+   * Runs a turn's workflow once under the run id its inbox rows are bound to, or carries on with what that
+   * run already did. A run that ended `error` (a connection that died mid-step, a model outage) gets a fresh
+   * attempt `<runId>~retry-N` as a rerun of it: the rerun keys its customer-visible effects (protocol number,
+   * alert) on the same root run, so retrying never issues a second protocol or alerts twice, and the rows stay
+   * bound to the original run, whose input lists them. After MAX_RUN_ATTEMPTS errored attempts the turn fails
+   * loudly and the dispatcher keeps retrying with backoff (the message waits, the backlog check says so).
+   */
   async function runOnce(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string; sessionId: string }): Promise<Outcome> {
-    const existing = await deps.storage.getRun(options.runId);
-    if (!existing) {
-      const result = await execute(workflow, options);
-      deps.onRunFinished?.(workflow.name, result);
-      if (result.status !== 'completed') throw new Error(`${workflow.name} run ${result.runId} ended ${result.status}: ${result.error?.message ?? ''}`, { cause: result.error });
-      return { status: result.status, content: result.content };
+    let lastErrored: RunRecord | undefined;
+    for (let attempt = 0; attempt < MAX_RUN_ATTEMPTS; attempt++) {
+      const runId = attempt === 0 ? options.runId : `${options.runId}~retry-${attempt}`;
+      const existing = await deps.storage.getRun(runId);
+      if (!existing) {
+        const result = lastErrored ? await workflow.rerun(lastErrored.runId, { runId }) : await execute(workflow, options);
+        deps.onRunFinished?.(workflow.name, result);
+        if (result.status !== 'completed') throw new Error(`${workflow.name} run ${result.runId} ended ${result.status}: ${result.error?.message ?? ''}`, { cause: result.error });
+        return { status: result.status, content: result.content };
+      }
+      if (existing.status === 'completed') return { status: existing.status, content: existing.content };
+      if (existing.status !== 'error' && existing.status !== 'cancelled') {
+        throw new TurnDeferredError(options.sessionId, RUN_BUSY_RETRY_MS, `its ${workflow.name} run ${existing.runId} is still ${existing.status} (being recovered)`);
+      }
+      lastErrored = existing;
     }
-    if (existing.status === 'completed') return { status: existing.status, content: existing.content };
-    if (existing.status === 'error' || existing.status === 'cancelled') {
-      throw new Error(`${workflow.name} run ${existing.runId} ended ${existing.status}: ${existing.error?.message ?? ''}`);
-    }
-    throw new TurnDeferredError(options.sessionId, RUN_BUSY_RETRY_MS, `its ${workflow.name} run ${existing.runId} is still ${existing.status} (being recovered)`);
+    throw new Error(`${workflow.name}: ${MAX_RUN_ATTEMPTS} runs of this turn ended in error, the last ${lastErrored?.runId}: ${lastErrored?.error?.message ?? ''}`);
   }
 
   async function execute(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string }): Promise<RunResult> {
