@@ -17,6 +17,23 @@ export class InvalidTransitionError extends Error {
   }
 }
 
+/** A second agent tried to claim a conversation another agent holds (an admin may reassign explicitly). */
+export class ConversationClaimedError extends Error {
+  readonly code = 'CONVERSATION_CLAIMED';
+  readonly heldBy: { id: string; name: string };
+  constructor(readonly conversationKey: string, holder: { id: string; name: string }) {
+    super(`Conversation "${conversationKey}" is held by ${holder.name}. Ask them to release it, or an admin can reassign it with { "reassign": true }.`);
+    this.name = 'ConversationClaimedError';
+    this.heldBy = holder;
+  }
+}
+
+/** Who claims: an id that stays the same across their sessions (user id, `ADMIN_TOKEN`) and a display name. */
+export interface Claimant {
+  id: string;
+  name: string;
+}
+
 const URGENCY_ORDER: Urgency[] = ['low', 'medium', 'high', 'critical'];
 
 export function raiseUrgency(urgency: Urgency): Urgency {
@@ -30,20 +47,37 @@ export class ConversationLifecycle {
   ) {}
 
   /** The handoff workflow created an issue and alerted the agents. */
-  async handoffCreated(conversationKey: string, handoff: { protocolNumber: string; urgency: Urgency; reason: string }): Promise<ConversationRecord> {
+  async handoffCreated(conversationKey: string, handoff: { protocolNumber: string; urgency: Urgency; reason: string; handoffRef?: string }): Promise<ConversationRecord> {
     const now = this.now();
     return this.store.updateConversation(
       conversationKey,
-      { handoffStatus: 'waiting_human', protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason, waitingSince: now, lastAlertAt: now, realerts: 0, assignedAgent: undefined },
+      {
+        handoffStatus: 'waiting_human', protocolNumber: handoff.protocolNumber, handoffRef: handoff.handoffRef ?? handoff.protocolNumber,
+        urgency: handoff.urgency, reason: handoff.reason, waitingSince: now, lastAlertAt: now, realerts: 0, assignedAgent: undefined, assignedAgentName: undefined,
+      },
       now,
     );
   }
 
-  /** An agent takes the conversation (admin API). A conversation already with another agent is reassigned. */
-  async claim(conversationKey: string, agent: string): Promise<ConversationRecord> {
+  /**
+   * An agent takes the conversation. Exclusive: when another agent holds it, ConversationClaimedError
+   * (409, naming the holder) unless `reassign` (admins only — the caller checks the role). Returns the
+   * conversation and who held it before (for the audit log and the customer's notice).
+   */
+  async claim(conversationKey: string, who: Claimant | string, options: { reassign?: boolean } = {}): Promise<{ conversation: ConversationRecord; previous?: Claimant }> {
     const now = this.now();
-    await this.require(conversationKey);
-    return this.store.updateConversation(conversationKey, { handoffStatus: 'human', assignedAgent: agent, lastAgentActivityAt: now }, now);
+    const claimant = typeof who === 'string' ? { id: who, name: who } : who;
+    const before = await this.require(conversationKey);
+    const result = await this.store.cases.claimConversation(conversationKey, { agent: claimant.id, agentName: claimant.name, force: options.reassign === true }, now);
+    if (!result) throw new ConversationNotFoundError(conversationKey);
+    if (!result.claimed) {
+      const holder = result.conversation;
+      throw new ConversationClaimedError(conversationKey, { id: holder.assignedAgent ?? '', name: holder.assignedAgentName ?? holder.assignedAgent ?? '' });
+    }
+    const previous = before.handoffStatus === 'human' && before.assignedAgent && before.assignedAgent !== claimant.id
+      ? { id: before.assignedAgent, name: before.assignedAgentName ?? before.assignedAgent }
+      : undefined;
+    return { conversation: result.conversation, ...(previous ? { previous } : {}) };
   }
 
   /** An agent answered from the business number (seen as a `fromMe` message): the conversation is theirs. */
@@ -64,7 +98,7 @@ export class ConversationLifecycle {
     if (current.handoffStatus === 'bot') throw new InvalidTransitionError(conversationKey, 'bot', 'release a conversation the bot already handles');
     return this.store.updateConversation(
       conversationKey,
-      { handoffStatus: 'bot', assignedAgent: undefined, protocolNumber: undefined, urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0 },
+      { handoffStatus: 'bot', assignedAgent: undefined, assignedAgentName: undefined, handoffRef: undefined, protocolNumber: undefined, urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0 },
       now,
     );
   }

@@ -12,3 +12,5 @@ export { IDLE_RELEASE_JOB, idleReleaseJob } from './jobs/idle-release.js';
 export type { IdleReleaseJobOptions } from './jobs/idle-release.js';
 export { createDefaultJobs } from './jobs/defaults.js';
 export type { DefaultJobsDeps } from './jobs/defaults.js';
+export { CASE_IDLE_CLOSE_JOB, caseIdleCloseJob } from './jobs/case-idle-close.js';
+export type { CaseIdleCloseJobOptions } from './jobs/case-idle-close.js';

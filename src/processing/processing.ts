@@ -12,6 +12,8 @@ import { EmbeddedModel } from '../agents/embedded/index.js';
 import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
 import { ConversationDispatcher } from '../conversations/dispatcher.js';
+import type { AgentDirectory } from '../conversations/agent-directory.js';
+import { CaseService } from '../conversations/cases.js';
 import { ConversationLifecycle } from '../conversations/lifecycle.js';
 import { whatsAppDeliverers } from '../conversations/outbox-deliverers.js';
 import { OutboxDispatcher } from '../conversations/outbox-dispatcher.js';
@@ -51,6 +53,8 @@ export interface ProcessingOptions {
   /** Each finished run, for the metrics. */
   onRunObserved?: (observation: RunObservation) => void;
   now?: () => number;
+  /** Agents' own phones (the accounts' users table), for messages forwarded to the claiming agent. @default none */
+  agentDirectory?: AgentDirectory;
 }
 
 export interface Processing extends ProcessingPort {
@@ -140,6 +144,8 @@ export async function createProcessing(config: Config, options: ProcessingOption
     taxonomy: defaultTaxonomy(),
     config: { typification: loadWorkflowConfig('conversation-typification'), handoff: loadWorkflowConfig('human-handoff') },
     now,
+    slaMinutes: config.sla.minutes,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   };
   const workflowSet = createWorkflows(deps);
   const engine = new Engine({
@@ -161,9 +167,12 @@ export async function createProcessing(config: Config, options: ProcessingOption
     pollIntervalMs: 500,
   });
   const lifecycle = new ConversationLifecycle(serviceStore, now);
+  const cases = new CaseService({ storage, store: serviceStore, now });
   const processTurn = createTurnProcessor({
-    storage, serviceStore, lifecycle, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
+    storage, serviceStore, lifecycle, cases, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
     onRunFinished: observe,
+    ...(options.agentDirectory ? { agentDirectory: options.agentDirectory } : {}),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const dispatcher = new ConversationDispatcher({
@@ -182,7 +191,12 @@ export async function createProcessing(config: Config, options: ProcessingOption
     now,
     jobs: createDefaultJobs({
       storage, serviceStore, lifecycle,
-      realert: createRealertPort({ storage, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(), now }),
+      realert: createRealertPort({
+        storage, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(), now,
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      }),
+      cases,
+      caseIdleCloseHours: config.cases.idleCloseHours,
       sla: config.sla,
       retentionDays: config.retentionDays,
       idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,

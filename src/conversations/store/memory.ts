@@ -4,6 +4,7 @@ import type {
 } from './types.js';
 import { ConversationNotFoundError } from './types.js';
 import { byCustomerOrder, checkPatch, newConversation } from './shared.js';
+import { MemoryCaseStore } from './case-memory.js';
 
 export class MemoryServiceStore implements ServiceStore {
   readonly kind = 'memory';
@@ -11,6 +12,7 @@ export class MemoryServiceStore implements ServiceStore {
   private readonly dedupe = new Set<string>();
   private readonly conversations = new Map<string, ConversationRecord>();
   private nextId = 1;
+  readonly cases = new MemoryCaseStore(this.conversations);
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -27,6 +29,15 @@ export class MemoryServiceStore implements ServiceStore {
       if (!this.conversations.has(item.conversationKey)) this.conversations.set(item.conversationKey, newConversation(item, now));
     }
     return inserted;
+  }
+
+  async appendThread(items: InboxItem[], now: number): Promise<void> {
+    for (const item of items) {
+      const key = `${item.provider}\u0000${item.messageId}`;
+      if (this.dedupe.has(key)) continue;
+      this.dedupe.add(key);
+      this.inbox.push({ ...structuredClone(item), id: this.nextId++, status: 'done', receivedAt: now, processedAt: now });
+    }
   }
 
   async conversationsWithPendingInbox(): Promise<string[]> {

@@ -2,12 +2,15 @@
  * The jobs a zapflow process schedules, with their default timing:
  *  - `sla-realert` every minute (limits are minutes, so a re-alert is at most a minute late);
  *  - `idle-release` every 5 minutes (idle times are hours);
+ *  - `case-idle-close` every 10 minutes (idle times are hours);
  *  - `retention` daily at 03:30 America/Sao_Paulo (quiet hours for Brazilian customers).
  */
 import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
 import type { ServiceStore } from '../../conversations/store/types.js';
 import type { Storage } from '../../engine/storage/types.js';
 import type { JobDefinition, JobTiming } from '../types.js';
+import type { CaseService } from '../../conversations/cases.js';
+import { CASE_IDLE_CLOSE_JOB, caseIdleCloseJob } from './case-idle-close.js';
 import { IDLE_RELEASE_JOB, idleReleaseJob } from './idle-release.js';
 import { RETENTION_JOB, retentionJob } from './retention.js';
 import { SLA_REALERT_JOB, slaRealertJob, type RealertPort, type SlaPolicy } from './sla-realert.js';
@@ -24,8 +27,12 @@ export interface DefaultJobsDeps {
   retentionDays: number;
   /** `Config['dispatch']['humanIdleReleaseMinutes']`. */
   idleReleaseMinutes: number;
+  /** Cases, for the idle close; without them the job is not scheduled. */
+  cases?: Pick<CaseService, 'closeIdle'>;
+  /** `Config['cases']['idleCloseHours']`. @default 24 */
+  caseIdleCloseHours?: number;
   /** Per-job timing overrides, by job name. */
-  timing?: Partial<Record<typeof SLA_REALERT_JOB | typeof IDLE_RELEASE_JOB | typeof RETENTION_JOB, JobTiming>>;
+  timing?: Partial<Record<typeof SLA_REALERT_JOB | typeof IDLE_RELEASE_JOB | typeof RETENTION_JOB | typeof CASE_IDLE_CLOSE_JOB, JobTiming>>;
 }
 
 export function createDefaultJobs(deps: DefaultJobsDeps): JobDefinition[] {
@@ -33,5 +40,6 @@ export function createDefaultJobs(deps: DefaultJobsDeps): JobDefinition[] {
     slaRealertJob({ serviceStore: deps.serviceStore, lifecycle: deps.lifecycle, sla: deps.sla, realert: deps.realert, timing: deps.timing?.[SLA_REALERT_JOB] }),
     idleReleaseJob({ lifecycle: deps.lifecycle, idleMinutes: deps.idleReleaseMinutes, timing: deps.timing?.[IDLE_RELEASE_JOB] }),
     retentionJob({ storage: deps.storage, serviceStore: deps.serviceStore, retentionDays: deps.retentionDays, timing: deps.timing?.[RETENTION_JOB] }),
+    ...(deps.cases ? [caseIdleCloseJob({ cases: deps.cases, idleHours: deps.caseIdleCloseHours ?? 24, timing: deps.timing?.[CASE_IDLE_CLOSE_JOB] })] : []),
   ];
 }
