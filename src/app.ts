@@ -13,7 +13,10 @@ import type { AddressInfo } from 'node:net';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
 import { createIntake } from './conversations/intake.js';
+import { AgentActions } from './conversations/agent-actions.js';
+import { CaseService } from './conversations/cases.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
+import { defaultTaxonomy } from './taxonomy/index.js';
 import type { TurnProcessorDeps } from './conversations/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
 import type { Storage } from './engine/index.js';
@@ -50,6 +53,8 @@ export interface App {
   readonly storage: Storage;
   readonly serviceStore: ServiceStore;
   readonly lifecycle: ConversationLifecycle;
+  /** What agents do (claim, reply, release, resolve, corrections) with its audit entries: the console calls it. */
+  readonly actions: AgentActions;
   readonly processing: ProcessingPort;
   /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
   readonly whatsapp?: InProcessWhatsApp;
@@ -113,7 +118,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     processing = inline;
   }
 
-  const lifecycle = new ConversationLifecycle(serviceStore, overrides.now ?? Date.now);
+  const clock = overrides.now ?? Date.now;
+  const lifecycle = new ConversationLifecycle(serviceStore, clock);
+  const actions = new AgentActions({
+    storage, serviceStore, lifecycle, taxonomy: defaultTaxonomy(), texts: config.cases.texts, now: clock,
+    cases: new CaseService({ storage, store: serviceStore, now: clock }),
+    kickOutbox: () => processing.kickOutbox(),
+  });
   const log = whatsapp?.log;
   const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {
     // Beside a processing thread, every SQLite commit competes with it for the write lock: take it once per
@@ -140,7 +151,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
 
   const http = createHttpApp({
-    config, logger, metrics, storage, serviceStore, lifecycle, intake,
+    config, logger, metrics, storage, serviceStore, lifecycle, actions, intake,
     workflows: processing.workflows,
     kickOutbox: () => processing.kickOutbox(),
     ready: { storage: () => storage.ping(), mcp: () => processing.pingMcp() },
@@ -151,7 +162,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let stopping: Promise<void> | undefined;
 
   return {
-    config, logger, storage, serviceStore, lifecycle, processing, metrics,
+    config, logger, storage, serviceStore, lifecycle, actions, processing, metrics,
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await processing.start();

@@ -196,11 +196,12 @@ export class SqlCaseStore implements CaseStore {
   }
 
   async listAudit(filter: AuditFilter): Promise<{ entries: AuditEntry[]; total: number }> {
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    if (filter.conversationKey !== undefined) (conditions.push('conversation_key = ?'), params.push(filter.conversationKey));
-    if (filter.action !== undefined) (conditions.push('action = ?'), params.push(filter.action));
-    if (filter.actorLabel !== undefined) (conditions.push('actor_label = ?'), params.push(filter.actorLabel));
+    const filters: Array<[column: string, value: string | undefined]> = [
+      ['conversation_key', filter.conversationKey], ['action', filter.action], ['actor_label', filter.actorLabel],
+    ];
+    const given = filters.filter((entry): entry is [string, string] => entry[1] !== undefined);
+    const conditions = given.map(([column]) => `${column} = ?`);
+    const params: unknown[] = given.map(([, value]) => value);
     const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
     const rows = await this.db.read(`SELECT * FROM {p}audit_log${where} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, [...params, Math.max(0, filter.limit ?? 50), Math.max(0, filter.offset ?? 0)]);
     const [count] = await this.db.read(`SELECT count(*) AS total FROM {p}audit_log${where}`, params);

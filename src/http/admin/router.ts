@@ -10,7 +10,14 @@ import express, { Router } from 'express';
 import { silentLogger } from '../../logging.js';
 import { requireBearerToken } from '../auth.js';
 import { HttpConfigError, jsonErrorHandler, jsonNotFound } from '../errors.js';
+import { AgentActions } from '../../conversations/agent-actions.js';
+import { CaseService } from '../../conversations/cases.js';
+import { defaultTaxonomy } from '../../taxonomy/index.js';
+import { DEFAULT_SLA_MINUTES } from '../../workflows/deps.js';
+import { requireAdmin, tokenActor } from './actor.js';
+import { mountAuditRoutes } from './audit.js';
 import { mountConversationRoutes } from './conversations.js';
+import { mountQueueRoutes } from './queue.js';
 import { mountOutboxRoutes } from './outbox.js';
 import type { AdminPorts } from './ports.js';
 import { mountRunRoutes } from './runs.js';
@@ -23,13 +30,28 @@ export function createAdminRouter(ports: AdminPorts): Router {
   const logger = ports.logger ?? silentLogger;
   const router = Router();
 
-  // Authentication first: an unauthenticated request gets 401/403 before its body is even read.
-  router.use('/admin', requireBearerToken({ token: ports.adminToken, logger }));
+  const now = ports.now ?? Date.now;
+  const taxonomy = ports.taxonomy ?? defaultTaxonomy();
+  const actions = ports.actions ?? new AgentActions({
+    storage: ports.storage, serviceStore: ports.serviceStore, lifecycle: ports.lifecycle, taxonomy, now,
+    cases: new CaseService({ storage: ports.storage, store: ports.serviceStore, now }),
+    ...(ports.texts ? { texts: ports.texts } : {}),
+    ...(ports.kickOutbox ? { kickOutbox: ports.kickOutbox } : {}),
+  });
+
+  // Authentication first: an unauthenticated request gets 401/403 before its body is even read. It leaves
+  // who is calling in res.locals.actor (src/http/admin/actor.ts).
+  router.use('/admin', ports.authenticate ?? requireBearerToken({ token: ports.adminToken, logger }));
+  router.use('/admin', tokenActor());
   router.use('/admin', express.json({ limit: ports.bodyLimit ?? '16kb', strict: true }));
 
-  mountRunRoutes(router, ports);
-  mountConversationRoutes(router, ports);
-  mountOutboxRoutes(router, ports);
+  // Agents work conversations and the queue; runs, the outbox and the audit log are admins'.
+  mountConversationRoutes(router, { storage: ports.storage, serviceStore: ports.serviceStore, taxonomy, actions });
+  mountQueueRoutes(router, { serviceStore: ports.serviceStore, slaMinutes: ports.slaMinutes ?? DEFAULT_SLA_MINUTES, now });
+  router.use(['/admin/runs', '/admin/workflows', '/admin/outbox'], requireAdmin());
+  mountRunRoutes(router, { ...ports, actions });
+  mountOutboxRoutes(router, { ...ports, actions });
+  mountAuditRoutes(router, ports);
 
   router.use('/admin', jsonNotFound());
   router.use('/admin', jsonErrorHandler(logger));
