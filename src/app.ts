@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
 import { createIntake } from './conversations/intake.js';
+import type { AgentDirectory } from './conversations/agent-directory.js';
 import { AgentActions } from './conversations/agent-actions.js';
 import { CaseService } from './conversations/cases.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
@@ -42,6 +43,11 @@ export interface AppOverrides {
   now?: () => number;
   /** Overrides config.processing. */
   processing?: Config['processing'];
+  /**
+   * Agents' own phones for forwarded customer messages (the accounts' users table). Implies inline
+   * processing: a function cannot cross into the processing thread (which builds its own from config).
+   */
+  agentDirectory?: AgentDirectory;
   /** The processing thread died outside stop() (serve exits so that its supervisor restarts it). */
   onProcessingCrash?: (error: Error) => void;
 }
@@ -76,7 +82,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics({ logger });
   const onRunObserved = (observation: RunObservation) => recordRun(metrics, observation);
-  const inlineOnly = Boolean(overrides.inMemory || overrides.model || overrides.onEvent || overrides.now);
+  const inlineOnly = Boolean(overrides.inMemory || overrides.model || overrides.onEvent || overrides.now || overrides.agentDirectory);
   const threaded = (overrides.processing ?? config.processing) === 'thread' && !inlineOnly;
 
   let processing: ProcessingPort;
@@ -113,6 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...(overrides.model ? { model: overrides.model } : {}),
       ...(overrides.onEvent ? { onEvent: overrides.onEvent } : {}),
       ...(overrides.now ? { now: overrides.now } : {}),
+      ...(overrides.agentDirectory ? { agentDirectory: overrides.agentDirectory } : {}),
     });
     ({ storage, serviceStore, whatsapp } = inline);
     processing = inline;

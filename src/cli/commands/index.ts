@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerClassify } from './classify.js';
+import { register as registerCorrections } from './corrections.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerEval } from './eval.js';
 import { register as registerMcpWhatsApp } from './mcp-whatsapp.js';
@@ -10,6 +11,7 @@ import { register as registerStorageAdmin } from './storage-admin.js';
 /** Every subcommand registers itself here (one import + one call per command file). */
 export function registerCommands(program: Command): void {
   registerClassify(program);
+  registerCorrections(program);
   registerDemo(program);
   registerEval(program);
   registerMcpWhatsApp(program);

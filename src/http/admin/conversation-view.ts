@@ -15,8 +15,6 @@ import { buildThread, iso, scrubKeepingProtocols, type CaseView, type ThreadMess
 export interface ConversationView {
   /** The key with its customer part masked (`meta:<phone id>:55119****4321`). */
   conversationKey: string;
-  /** The key itself, to act on the conversation (`/admin/conversations/<url-encoded key>/reply`, console links). */
-  key: string;
   provider: ConversationRecord['provider'];
   customer: string;
   name?: string;
@@ -87,7 +85,6 @@ export function buildConversationView(conversation: ConversationRecord, state: C
   const protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), ...caseProtocols, ...(conversation.protocolNumber ? [conversation.protocolNumber] : [])])];
   return {
     conversationKey: maskConversationKey(conversation.conversationKey),
-    key: conversation.conversationKey,
     provider: conversation.provider,
     customer: maskPhone(conversation.customer),
     ...(conversation.name ? { name: scrubPersonalData(conversation.name) } : {}),
