@@ -138,7 +138,11 @@ export class AgentActions {
   async reply(conversationKey: string, actor: Actor, text: string): Promise<{ conversation: ConversationRecord; outboxKey: string }> {
     let conversation = await this.require(conversationKey);
     const claimant = claimantOf(actor);
-    if (!(conversation.handoffStatus === 'human' && conversation.assignedAgent === claimant.id)) {
+    const heldByOther = conversation.handoffStatus === 'human' && conversation.assignedAgent !== undefined && conversation.assignedAgent !== claimant.id;
+    if (heldByOther) {
+      // An admin may step in without taking the conversation; an agent may not answer someone else's.
+      this.refuseIfHeldByOther(conversation, actor);
+    } else if (conversation.handoffStatus !== 'human') {
       conversation = await this.claim(conversationKey, actor);
     }
     const outboxKey = `agent-reply:${randomUUID()}`;
@@ -197,10 +201,13 @@ export class AgentActions {
 
   /** The case's conversation as the dataset stores it: customer and bot (and agent) turns, oldest first. */
   private async caseMessages(target: CaseRecord): Promise<Array<{ role: 'customer' | 'bot' | 'agent'; text: string }>> {
+    // From the end of the case before it (its messages may predate the case row: it opens when processed).
+    const earlier = (await this.deps.serviceStore.cases.casesOf(target.conversationKey, 50)).find((c) => c.openedAt < target.openedAt);
+    const from = earlier?.resolvedAt ?? 0;
     const messages = await this.deps.serviceStore.recentMessages(target.conversationKey, 200);
     const roles = { text: 'customer', bot_reply: 'bot', agent_message: 'agent', agent_reply: 'agent' } as const;
     return messages
-      .filter((m) => m.receivedAt >= target.openedAt && (target.resolvedAt === undefined || m.receivedAt <= target.resolvedAt))
+      .filter((m) => m.receivedAt > from && (target.resolvedAt === undefined || m.receivedAt <= target.resolvedAt))
       .filter((m): m is typeof m & { kind: keyof typeof roles } => m.kind in roles)
       .map((m) => ({ role: roles[m.kind], text: m.text }));
   }
