@@ -24,9 +24,10 @@ describe('MCP client ↔ WhatsApp server, in process', () => {
   afterAll(async () => meta.close());
   beforeEach(async () => {
     meta.requests.length = 0;
-    const sender = new MetaCloudSender({ accessToken: FAKE_META_DEFAULTS.token, phoneNumberId: FAKE_META_DEFAULTS.phoneNumberId, graphUrl: meta.url, timeoutMs: 2000 });
+    const sender = new MetaCloudSender({ accessToken: FAKE_META_DEFAULTS.token, phoneNumberId: FAKE_META_DEFAULTS.phoneNumberId, graphUrl: meta.url, timeoutMs: 20_000 });
     whatsapp = createInProcessWhatsApp({ sender });
-    client = new WhatsAppMcpClient({ server: whatsapp.target, callTimeoutMs: 500 });
+    // Generous for answered calls (a busy CI machine); the timeout test below uses its own impatient client.
+    client = new WhatsAppMcpClient({ server: whatsapp.target, callTimeoutMs: 10_000 });
     await client.connect();
   });
   afterEach(async () => {
@@ -75,10 +76,16 @@ describe('MCP client ↔ WhatsApp server, in process', () => {
   });
 
   it('stops waiting after its own call timeout with a retryable error, and keeps working afterwards', async () => {
-    meta.inject({ kind: 'delay', ms: 1500 });
-    await expect(client.sendTextMessage({ number: '+5511900000041', message: 'slow', idempotencyKey: 'slow' }))
-      .rejects.toMatchObject({ code: 'MCP_TIMEOUT', retryable: true });
-    expect((await client.sendTextMessage({ number: '+5511900000041', message: 'fast' })).status).toBe('accepted');
+    meta.inject({ kind: 'delay', ms: 8000 });
+    const impatient = new WhatsAppMcpClient({ server: whatsapp.target, callTimeoutMs: 2000 });
+    await impatient.connect();
+    try {
+      await expect(impatient.sendTextMessage({ number: '+5511900000041', message: 'slow', idempotencyKey: 'slow' }))
+        .rejects.toMatchObject({ code: 'MCP_TIMEOUT', retryable: true });
+      expect((await impatient.sendTextMessage({ number: '+5511900000041', message: 'fast' })).status).toBe('accepted');
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('splits a long answer and reports every message id', async () => {

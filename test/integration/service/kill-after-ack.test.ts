@@ -12,6 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteSentMessageLog } from '../../../src/mcp/index.js';
 import { buildMetaTextWebhook } from '../../../src/webhooks/sign.js';
 import { SECRETS, serviceEnv } from '../../helpers/service.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+// Each test starts the service twice as a child process (tsx compiles on start): on a busy 2-core machine a
+// start alone can take tens of seconds, so waits are on conditions with generous deadlines.
+const TEST_TIMEOUT_MS = 240_000;
 
 const children: ChildProcess[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'zapflow-kill-ack-'));
@@ -39,13 +44,25 @@ async function serve(port: number, coalesceMs: number): Promise<{ child: ChildPr
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`zapflow serve exited early: ${stderr}`);
-    const healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-    if (healthy) return { child, exited };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`zapflow serve exited early: ${stderr}`);
+      return fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    },
+    { what: 'zapflow serve to answer /healthz', timeoutMs: 120_000 },
+  ).catch((error: unknown) => {
+    throw new Error(`zapflow serve did not become healthy: ${stderr}`, { cause: error });
+  });
+  return { child, exited };
+}
+
+async function sentTo(phone: string): Promise<number> {
+  const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
+  try {
+    return (await log.list({ limit: 1000 })).filter((r) => r.recipient.includes(phone)).length;
+  } finally {
+    await log.close();
   }
-  throw new Error(`zapflow serve did not become healthy: ${stderr}`);
 }
 
 describe('a process killed right after acknowledging a webhook', () => {
@@ -59,31 +76,14 @@ describe('a process killed right after acknowledging a webhook', () => {
     await first.exited;
 
     const second = await serve(port, 100);
-    const key = encodeURIComponent('meta:100000000000002:5511900000301');
-    let replies: unknown[] = [];
-    for (let i = 0; i < 200 && replies.length === 0; i++) {
-      const view = (await (await fetch(`http://127.0.0.1:${port}/admin/conversations/${key}`, { headers: { authorization: `Bearer ${SECRETS.adminToken}` } })).json()) as {
-        recentMessages?: Array<{ kind: string }>;
-      };
-      replies = (view.recentMessages ?? []).filter((m) => m.kind === 'bot_reply');
-      if (replies.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(replies).toHaveLength(1);
+    await waitUntil(async () => (await botReplies(port, '5511900000301')) > 0, { what: 'the bot reply after the restart' });
+    expect(await botReplies(port, '5511900000301')).toBe(1);
     // Let the outbox deliver, then stop gracefully and read what "WhatsApp" got.
-    for (let i = 0; i < 100; i++) {
-      const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
-      const sent = await log.list({ limit: 100 });
-      await log.close();
-      if (sent.length > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntil(async () => (await sentTo('5511900000301')) > 0, { what: 'the reply to reach the WhatsApp sender' });
     second.child.kill('SIGTERM');
     await second.exited;
-    const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
-    const sent = (await log.list({ limit: 100 })).filter((r) => r.recipient.includes('5511900000301'));
-    await log.close();
-    expect(sent).toHaveLength(1);
-  });
+    expect(await sentTo('5511900000301')).toBe(1);
+  }, TEST_TIMEOUT_MS);
 });
 
 async function botReplies(port: number, phone: string): Promise<number> {
@@ -107,17 +107,13 @@ describe('SIGTERM while conversations are being processed', () => {
     expect(await first.exited).toBe(0);
 
     const second = await serve(port, 50);
-    for (let i = 0; i < 200; i++) {
-      const counts = await Promise.all(phones.map((phone) => botReplies(port, phone)));
-      if (counts.every((c) => c >= 1)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntil(async () => (await Promise.all(phones.map((phone) => botReplies(port, phone)))).every((c) => c >= 1), {
+      what: 'a bot reply to each of the five customers after the restart',
+    });
     expect(await Promise.all(phones.map((phone) => botReplies(port, phone)))).toEqual([1, 1, 1, 1, 1]);
+    await waitUntil(async () => (await Promise.all(phones.map(sentTo))).every((c) => c >= 1), { what: 'each reply to reach the WhatsApp sender' });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
-    const sent = await log.list({ limit: 1000 });
-    await log.close();
-    for (const phone of phones) expect(sent.filter((r) => r.recipient.includes(phone))).toHaveLength(1);
-  });
+    for (const phone of phones) expect(await sentTo(phone)).toBe(1);
+  }, TEST_TIMEOUT_MS);
 });

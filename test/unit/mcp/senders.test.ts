@@ -30,7 +30,9 @@ describe('MetaCloudSender', () => {
   beforeEach(() => {
     meta.requests.length = 0;
     meta.violations.length = 0;
-    sender = new MetaCloudSender({ ...metaConfig, graphUrl: `${meta.url}/`, timeoutMs: 300 });
+    // A generous timeout: a busy CI machine must not turn an answered request into a timeout. The timeout
+    // test below makes its own sender with a short one.
+    sender = new MetaCloudSender({ ...metaConfig, graphUrl: `${meta.url}/`, timeoutMs: 10_000 });
   });
 
   it('posts the documented text-message body with the bearer token and returns messages[0].id', async () => {
@@ -60,8 +62,9 @@ describe('MetaCloudSender', () => {
   });
 
   it('gives up after its timeout with a retryable error when Meta is slow', async () => {
-    meta.inject({ kind: 'delay', ms: 2000 });
-    const error = await failure(sender.sendText({ to: customer, text: 'oi' }));
+    meta.inject({ kind: 'delay', ms: 3000 });
+    const impatient = new MetaCloudSender({ ...metaConfig, graphUrl: `${meta.url}/`, timeoutMs: 300 });
+    const error = await failure(impatient.sendText({ to: customer, text: 'oi' }));
     expect(error).toMatchObject({ code: 'PROVIDER_TIMEOUT', retryable: true });
   });
 
@@ -92,7 +95,7 @@ describe('EvolutionSender', () => {
   beforeEach(() => {
     evolution.requests.length = 0;
     evolution.violations.length = 0;
-    sender = new EvolutionSender({ baseUrl: evolution.url, apiKey: FAKE_EVOLUTION_DEFAULTS.apiKey, instance: FAKE_EVOLUTION_DEFAULTS.instance, timeoutMs: 300 });
+    sender = new EvolutionSender({ baseUrl: evolution.url, apiKey: FAKE_EVOLUTION_DEFAULTS.apiKey, instance: FAKE_EVOLUTION_DEFAULTS.instance, timeoutMs: 10_000 });
   });
 
   it('posts { number, text } with the apikey header and returns key.id', async () => {
@@ -121,7 +124,8 @@ describe('EvolutionSender', () => {
   });
 
   it('gives up after its timeout with a retryable error', async () => {
-    evolution.inject({ kind: 'delay', ms: 2000 });
-    expect(await failure(sender.sendText({ to: customer, text: 'oi' }))).toMatchObject({ code: 'PROVIDER_TIMEOUT', retryable: true });
+    evolution.inject({ kind: 'delay', ms: 3000 });
+    const impatient = new EvolutionSender({ baseUrl: evolution.url, apiKey: FAKE_EVOLUTION_DEFAULTS.apiKey, instance: FAKE_EVOLUTION_DEFAULTS.instance, timeoutMs: 300 });
+    expect(await failure(impatient.sendText({ to: customer, text: 'oi' }))).toMatchObject({ code: 'PROVIDER_TIMEOUT', retryable: true });
   });
 });
