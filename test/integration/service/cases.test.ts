@@ -283,5 +283,19 @@ describe('an agent works a case on the Evolution API', () => {
     expect(evolution.violations).toEqual([]);
     const audit = (await (await service.admin(`/admin/audit?conversation=${encodeURIComponent(key)}`)).json()) as { entries: Array<{ action: string }> };
     expect(audit.entries.map((e) => e.action)).toEqual(['release', 'reply', 'claim']);
+
+    // Same problem again before the case is resolved: same case, same protocol, and the agents ARE alerted
+    // again (the second handoff has its own idempotency keys).
+    await service.post(service.evolution(phone, 'continuam aparecendo compras que eu não fiz no cartão, quero falar com alguém!'));
+    await service.app.settle();
+    const again = (await (await service.admin(path())).json()) as View & { cases: Array<{ handoffs: number }> };
+    expect(again.handoff.status).toBe('waiting_human');
+    expect(again.cases).toHaveLength(1);
+    expect(again.cases[0]).toMatchObject({ protocolNumber: protocol, handoffs: 2 });
+    for (const agent of AGENTS) {
+      expect(evolutionTextsTo(evolution, agent).filter((t) => t.includes(`Protocolo: ${protocol}`))).toHaveLength(2);
+    }
+    expect(evolutionTextsTo(evolution, phone).filter((t) => t.includes(protocol))).toHaveLength(2);
+    expect(evolution.violations).toEqual([]);
   });
 });
