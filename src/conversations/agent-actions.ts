@@ -189,6 +189,21 @@ export class AgentActions {
     return entry;
   }
 
+  /**
+   * The idle release gave the conversation back to the bot: the customer is told (once per handoff: the
+   * key is the handoff's, so a job run again after a crash does not say it twice), with a note and an audit entry.
+   */
+  async idleReleased(before: ConversationRecord): Promise<void> {
+    const handoff = before.handoffRef ?? before.protocolNumber ?? String(before.waitingSince ?? before.updatedAt);
+    await this.tellCustomer(before, 'released', this.texts.releasedToBot, `released-idle:${handoff}`);
+    await this.note(before, 'Conversa devolvida ao assistente automático por inatividade');
+    const openCase = await this.deps.serviceStore.cases.openCaseOf(before.conversationKey);
+    await this.deps.serviceStore.cases.recordAudit({
+      at: this.now(), actorKind: 'system', actorLabel: 'bot', action: 'release', conversationKey: before.conversationKey,
+      ...(openCase ? { caseId: openCase.id } : {}), detail: { reason: 'idle', heldBy: before.assignedAgentName ?? before.assignedAgent ?? null },
+    });
+  }
+
   /** A rerun joins the case of the run it reruns (what the customer was told stays); audited. */
   async rerunStarted(actor: Actor, parentRunId: string, newRunId: string, fromStep: string | undefined): Promise<void> {
     const parentCase = await this.deps.serviceStore.cases.caseOfRun(parentRunId);
@@ -219,8 +234,8 @@ export class AgentActions {
     }
   }
 
-  private async tellCustomer(conversation: ConversationRecord, what: string, text: string): Promise<void> {
-    const key = `${what}:${randomUUID()}`;
+  private async tellCustomer(conversation: ConversationRecord, what: string, text: string, fixedKey?: string): Promise<void> {
+    const key = fixedKey ?? `${what}:${randomUUID()}`;
     await this.deps.storage.enqueueOutbox([{ key, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: conversation.conversationKey, text } }], this.now());
     await this.deps.serviceStore.appendThread([this.threadItem(conversation, 'bot_reply', `out:${key}`, text)], this.now());
     this.kick();

@@ -122,13 +122,15 @@ export class ConversationLifecycle {
   }
 
   /** Conversations with a human where nobody (agent or customer) wrote for `idleMs` go back to the bot. */
-  async releaseIdle(idleMs: number): Promise<string[]> {
+  /** `onReleased` gets each conversation as it was before (who held it, the handoff): to tell the customer. */
+  async releaseIdle(idleMs: number, onReleased?: (before: ConversationRecord) => Promise<void>): Promise<string[]> {
     const cutoff = this.now() - idleMs;
     const released: string[] = [];
     for (const conversation of await this.store.listConversations({ handoffStatus: 'human', limit: 1000 })) {
       const lastActivity = Math.max(conversation.lastAgentActivityAt ?? 0, conversation.lastCustomerMessageAt ?? 0, conversation.updatedAt);
       if (lastActivity < cutoff) {
         await this.release(conversation.conversationKey);
+        await onReleased?.(conversation);
         released.push(conversation.conversationKey);
       }
     }

@@ -13,6 +13,7 @@ import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
 import { ConversationDispatcher } from '../conversations/dispatcher.js';
 import type { AgentDirectory } from '../conversations/agent-directory.js';
+import { AgentActions } from '../conversations/agent-actions.js';
 import { CaseService } from '../conversations/cases.js';
 import { ConversationLifecycle } from '../conversations/lifecycle.js';
 import { whatsAppDeliverers } from '../conversations/outbox-deliverers.js';
@@ -168,6 +169,9 @@ export async function createProcessing(config: Config, options: ProcessingOption
   });
   const lifecycle = new ConversationLifecycle(serviceStore, now);
   const cases = new CaseService({ storage, store: serviceStore, now });
+  const actions = new AgentActions({
+    storage, serviceStore, lifecycle, cases, taxonomy: deps.taxonomy, texts: config.cases.texts, now, kickOutbox: () => outbox.kick(),
+  });
   const processTurn = createTurnProcessor({
     storage, serviceStore, lifecycle, cases, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
     onRunFinished: observe,
@@ -197,6 +201,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
       }),
       cases,
       caseIdleCloseHours: config.cases.idleCloseHours,
+      onIdleReleased: (before) => actions.idleReleased(before),
       sla: config.sla,
       retentionDays: config.retentionDays,
       idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,

@@ -6,7 +6,7 @@
  *  - `retention` daily at 03:30 America/Sao_Paulo (quiet hours for Brazilian customers).
  */
 import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
-import type { ServiceStore } from '../../conversations/store/types.js';
+import type { ConversationRecord, ServiceStore } from '../../conversations/store/types.js';
 import type { Storage } from '../../engine/storage/types.js';
 import type { JobDefinition, JobTiming } from '../types.js';
 import type { CaseService } from '../../conversations/cases.js';
@@ -27,6 +27,8 @@ export interface DefaultJobsDeps {
   retentionDays: number;
   /** `Config['dispatch']['humanIdleReleaseMinutes']`. */
   idleReleaseMinutes: number;
+  /** Tells the customer when an idle conversation goes back to the bot. */
+  onIdleReleased?: (before: ConversationRecord) => Promise<void>;
   /** Cases, for the idle close; without them the job is not scheduled. */
   cases?: Pick<CaseService, 'closeIdle'>;
   /** `Config['cases']['idleCloseHours']`. @default 24 */
@@ -38,7 +40,10 @@ export interface DefaultJobsDeps {
 export function createDefaultJobs(deps: DefaultJobsDeps): JobDefinition[] {
   return [
     slaRealertJob({ serviceStore: deps.serviceStore, lifecycle: deps.lifecycle, sla: deps.sla, realert: deps.realert, timing: deps.timing?.[SLA_REALERT_JOB] }),
-    idleReleaseJob({ lifecycle: deps.lifecycle, idleMinutes: deps.idleReleaseMinutes, timing: deps.timing?.[IDLE_RELEASE_JOB] }),
+    idleReleaseJob({
+      lifecycle: deps.lifecycle, idleMinutes: deps.idleReleaseMinutes, timing: deps.timing?.[IDLE_RELEASE_JOB],
+      ...(deps.onIdleReleased ? { onReleased: deps.onIdleReleased } : {}),
+    }),
     retentionJob({ storage: deps.storage, serviceStore: deps.serviceStore, retentionDays: deps.retentionDays, timing: deps.timing?.[RETENTION_JOB] }),
     ...(deps.cases ? [caseIdleCloseJob({ cases: deps.cases, idleHours: deps.caseIdleCloseHours ?? 24, timing: deps.timing?.[CASE_IDLE_CLOSE_JOB] })] : []),
   ];

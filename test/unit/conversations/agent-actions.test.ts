@@ -9,6 +9,7 @@ import { CaseService } from '../../../src/conversations/cases.js';
 import { ConversationLifecycle } from '../../../src/conversations/lifecycle.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import { caseIdleCloseJob } from '../../../src/cron/jobs/case-idle-close.js';
+import { idleReleaseJob } from '../../../src/cron/jobs/idle-release.js';
 import { MemoryStorage } from '../../../src/engine/storage/memory.js';
 import { silentLogger } from '../../../src/logging.js';
 import type { Actor } from '../../../src/people/actor.js';
@@ -72,6 +73,22 @@ describe('claims between agents', () => {
     const thread = await store.recentMessages(KEY, 10);
     expect(thread.find((m) => m.kind === 'agent_message')).toMatchObject({ text: 'Bloqueei seu cartão.', name: 'Bia Lima', status: 'done' });
     expect((await store.cases.listAudit({ conversationKey: KEY })).entries.map((e) => e.action)).toEqual(['reply', 'claim']);
+  });
+});
+
+describe('a forgotten claim', () => {
+  it('goes back to the bot after the idle time and the customer is told once, even if the job runs again', async () => {
+    await store.updateConversation(KEY, { handoffRef: '20261207000001' }, now);
+    await actions.claim(KEY, ana);
+    const job = idleReleaseJob({ lifecycle: new ConversationLifecycle(store, () => now), idleMinutes: 120, onReleased: (before) => actions.idleReleased(before) });
+    now += 3 * HOUR;
+    expect(await job.run({ now, signal: new AbortController().signal, logger: silentLogger, trigger: 'manual' })).toEqual({ released: 1 });
+    const before = { ...(await store.getConversation(KEY))!, assignedAgent: 'u-ana', handoffRef: '20261207000001' };
+    await actions.idleReleased(before); // a crashed job repeating itself
+    const told = (await toCustomer()).filter((t) => t.includes('assistente automático'));
+    expect(told).toHaveLength(1);
+    expect((await store.getConversation(KEY))?.handoffStatus).toBe('bot');
+    expect((await store.cases.listAudit({ conversationKey: KEY, action: 'release' })).entries.at(-1)).toMatchObject({ actorKind: 'system', detail: { reason: 'idle', heldBy: 'Ana Souza' } });
   });
 });
 
