@@ -201,6 +201,27 @@ describe.each([memory, sqlite(), postgres()])('CaseStore contract: $name', (back
     expect(await store.cases.searchConversations('   ', 10)).toEqual([]);
   });
 
+  it('retention deletes resolved cases with their runs and typifications, and old audit and corrections; never an open case', async () => {
+    const path = { businessUnit: 'cards', product: 'virtual_card', motive: 'virtual_card_usage', submotive: 'virtual_card_create' };
+    for (const id of ['old', 'open', 'recent']) {
+      await store.cases.ensureOpenCase({ id, conversationKey: `k-${id}`, openedAt: NOW });
+      await store.cases.addCaseRun(id, `run-${id}`, NOW);
+      await store.cases.addTypification({ caseId: id, at: NOW, source: 'bot', path });
+    }
+    await store.cases.updateCase('old', { status: 'resolved', resolvedAt: NOW + 10 }, NOW + 10);
+    await store.cases.updateCase('recent', { status: 'resolved', resolvedAt: NOW + 1000 }, NOW + 1000);
+    await store.cases.recordAudit({ at: NOW, actorKind: 'system', actorLabel: 'bot', action: 'resolve' });
+    await store.cases.recordAudit({ at: NOW + 1000, actorKind: 'system', actorLabel: 'bot', action: 'resolve' });
+    await store.cases.addCorrection({ at: NOW, caseId: 'old', conversationKey: 'k-old', actor: 'ana', label: path, messages: [] });
+    expect(await store.cases.purgeBefore(NOW + 500)).toEqual({ cases: 1, audit: 1, corrections: 1 });
+    expect(await store.cases.getCase('old')).toBeUndefined();
+    expect(await store.cases.caseRuns('old')).toEqual([]);
+    expect(await store.cases.typificationsOf('old')).toEqual([]);
+    expect((await store.cases.getCase('open'))?.status).toBe('open');
+    expect(await store.cases.caseRuns('recent')).toHaveLength(1);
+    expect((await store.cases.listAudit({})).total).toBe(1);
+  });
+
   it('thread entries are stored done: never taken as customer messages, duplicates dropped', async () => {
     await store.insertInbox([message('c1', 1)], NOW);
     const note = message('c1', 2, { kind: 'agent_message', messageId: 'out:agent-reply:1', name: 'Ana', text: 'oi' });

@@ -137,6 +137,20 @@ export class MemoryCaseStore implements CaseStore {
     return this.corrections.map(copy);
   }
 
+  async purgeBefore(before: number): Promise<{ cases: number; audit: number; corrections: number }> {
+    const gone = new Set([...this.cases.values()].filter((c) => c.status === 'resolved' && (c.resolvedAt ?? Infinity) < before).map((c) => c.id));
+    for (const id of gone) this.cases.delete(id);
+    const keep = <T>(list: T[], stays: (item: T) => boolean): number => {
+      const kept = list.filter(stays);
+      const removed = list.length - kept.length;
+      list.splice(0, list.length, ...kept);
+      return removed;
+    };
+    keep(this.runs, (r) => !gone.has(r.caseId));
+    keep(this.typifications, (t) => !gone.has(t.caseId));
+    return { cases: gone.size, audit: keep(this.audit, (e) => e.at >= before), corrections: keep(this.corrections, (c) => c.at >= before) };
+  }
+
   async searchConversations(query: string, limit: number): Promise<string[]> {
     const terms = searchTerms(query);
     const protocols = new Set([...this.cases.values()].filter((c) => c.protocolNumber === terms.digits).map((c) => c.conversationKey));

@@ -221,6 +221,16 @@ export class SqlCaseStore implements CaseStore {
     return (await this.db.read('SELECT * FROM {p}corrections ORDER BY id', [])).map(correctionFromRow);
   }
 
+  async purgeBefore(before: number): Promise<{ cases: number; audit: number; corrections: number }> {
+    const old = "SELECT id FROM {p}cases WHERE status = 'resolved' AND resolved_at < ?";
+    await this.db.write(`DELETE FROM {p}case_runs WHERE case_id IN (${old})`, [before]);
+    await this.db.write(`DELETE FROM {p}case_typifications WHERE case_id IN (${old})`, [before]);
+    const cases = await this.db.write("DELETE FROM {p}cases WHERE status = 'resolved' AND resolved_at < ? RETURNING id", [before]);
+    const audit = await this.db.write('DELETE FROM {p}audit_log WHERE at < ? RETURNING id', [before]);
+    const corrections = await this.db.write('DELETE FROM {p}corrections WHERE at < ? RETURNING id', [before]);
+    return { cases: cases.length, audit: audit.length, corrections: corrections.length };
+  }
+
   async searchConversations(query: string, limit: number): Promise<string[]> {
     const terms = searchTerms(query);
     let rows: Row[];

@@ -151,6 +151,12 @@ export interface CaseStore {
   listCorrections(): Promise<CorrectionRecord[]>;
 
   /**
+   * Retention (LGPD): deletes cases resolved before `before` with their runs and typifications, audit
+   * entries and corrections older than it. Open cases are never purged.
+   */
+  purgeBefore(before: number): Promise<{ cases: number; audit: number; corrections: number }>;
+
+  /**
    * Conversations matching a phone (full number or its last digits), a customer name (case-insensitive
    * substring) or a protocol number of any of its cases; newest activity first.
    */

@@ -17,7 +17,7 @@ import { SLA_REALERT_JOB, slaRealertJob, type RealertPort, type SlaPolicy } from
 
 export interface DefaultJobsDeps {
   storage: Pick<Storage, 'purge'>;
-  serviceStore: Pick<ServiceStore, 'listConversations' | 'getConversation' | 'purge'>;
+  serviceStore: Pick<ServiceStore, 'listConversations' | 'getConversation' | 'purge'> & Partial<Pick<ServiceStore, 'cases'>>;
   /** Must run on the same clock as the scheduler's `now`. */
   lifecycle: Pick<ConversationLifecycle, 'realerted' | 'releaseIdle'>;
   realert: RealertPort;
