@@ -108,13 +108,14 @@ export class Receiver {
       this.stderr = (this.stderr + chunk.toString()).slice(-4000);
     });
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const deadline = Date.now() + 60_000;
+    // Generous: on a shared, loaded machine a cold start (tsx, the embedded model) can take a minute.
+    const deadline = Date.now() + 180_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.spec.kind} exited at start: ${this.stderr}`);
       if (await fetch(`${this.url}/healthz`).then((r) => r.ok, () => false)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`${this.spec.kind} did not answer /healthz within 60 s: ${this.stderr}`);
+    throw new Error(`${this.spec.kind} did not answer /healthz within 180 s: ${this.stderr}`);
   }
 
   /** SIGKILL: no shutdown code runs, as when the machine or the OOM killer takes the process. */

@@ -7,7 +7,11 @@
  * - lost: an acked message that is not in the inbox, or is still pending/processing after the drain;
  * - duplicated: a message stored twice, a typification run whose id no inbox row carries (a batch processed
  *   again under another run), more customer replies than typification runs, a (key, part) sent twice, or
- *   more forwards to agents than messages forwarded.
+ *   more forwards to agents than messages forwarded;
+ * - unprocessed: an acked message marked `done` by a turn whose input did not hold it (the run its row names
+ *   does not exist, or its `batchMessageIds` do not list the message), or listed by several turns. A crash
+ *   that resumed an earlier run for newer messages showed up exactly so: `done`, under a run id that never
+ *   existed, and no reply.
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -25,7 +29,7 @@ export interface Backlog {
 
 export interface Snapshot {
   inbox: Array<{ message_id: string; status: string; run_id: string | null }>;
-  runs: Array<{ run_id: string; workflow_name: string; status: string; parent_run_id: string | null }>;
+  runs: Array<{ run_id: string; workflow_name: string; status: string; parent_run_id: string | null; input: string | null }>;
   outbox: Array<{ key: string; topic: string; status: string }>;
 }
 
@@ -48,7 +52,8 @@ const BACKLOG_SQL = (p: string) =>
   `(SELECT count(*) FROM ${p}outbox WHERE status IN ('pending', 'delivering')) AS outbox, ` +
   `(SELECT count(*) FROM ${p}runs WHERE status = 'running') AS runs`;
 const INBOX_SQL = (p: string) => `SELECT message_id, status, run_id FROM ${p}inbox WHERE kind = 'text'`;
-const RUNS_SQL = (p: string) => `SELECT run_id, workflow_name, status, parent_run_id FROM ${p}runs`;
+// The input as text (json in Postgres, text in SQLite): parsed by the verifier.
+const RUNS_SQL = (p: string) => `SELECT run_id, workflow_name, status, parent_run_id, CAST(input AS text) AS input FROM ${p}runs`;
 const OUTBOX_SQL = (p: string) => `SELECT key, topic, status FROM ${p}outbox`;
 
 /** Read-only beside the running service (WAL: readers never block its writer). */
@@ -142,6 +147,8 @@ export interface Verification {
   duplicated: number;
   done: number;
   forwarded: number;
+  /** Acked messages marked done by a turn whose input did not contain them (or by several turns). */
+  unprocessed: number;
   /** Coalesced batches: distinct run ids on the inbox rows. */
   batches: number;
   typificationRuns: number;
@@ -154,6 +161,36 @@ export interface Verification {
 }
 
 const ROOT_TYPIFICATION = 'conversation-typification';
+
+/** The inbox message ids a turn's run was given (`additionalData.batchMessageIds`, set by the turn processor). */
+function batchMessageIds(input: string | null): string[] {
+  if (input === null) return [];
+  try {
+    const ids = (JSON.parse(input) as { additionalData?: { batchMessageIds?: unknown } }).additionalData?.batchMessageIds;
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Every acked message marked `done` was in the input of the turn that processed it: its row's run id names
+ * a typification run whose batch lists the message, and no other turn's batch lists it too.
+ */
+function checkTurnInputs(ackedIds: readonly string[], snapshot: Snapshot, typification: Snapshot['runs']): number {
+  const batchOf = new Map(typification.map((run) => [run.run_id, new Set(batchMessageIds(run.input))]));
+  const turnsListing = new Map<string, number>();
+  for (const batch of batchOf.values()) for (const id of batch) turnsListing.set(id, (turnsListing.get(id) ?? 0) + 1);
+  const rowOf = new Map(snapshot.inbox.map((row) => [row.message_id, row]));
+  let unprocessed = 0;
+  for (const id of new Set(ackedIds)) {
+    const row = rowOf.get(id);
+    if (row?.status !== 'done') continue; // lost (counted above) or forwarded to the agents
+    const processedBy = row.run_id === null ? undefined : batchOf.get(row.run_id);
+    if (processedBy?.has(id) !== true || turnsListing.get(id) !== 1) unprocessed++;
+  }
+  return unprocessed;
+}
 
 export function verify(ackedIds: readonly string[], snapshot: Snapshot, sent: readonly SentRecord[]): Verification {
   const problems: string[] = [];
@@ -180,6 +217,8 @@ export function verify(ackedIds: readonly string[], snapshot: Snapshot, sent: re
     duplicated += orphans.length;
     problems.push(`${orphans.length} typification run(s) not tied to any inbox batch (a batch processed twice?)`);
   }
+  const unprocessed = checkTurnInputs(ackedIds, snapshot, typification);
+  if (unprocessed > 0) problems.push(`${unprocessed} acked message(s) marked done by a turn whose input did not contain them (or by several turns)`);
   const runsNotCompleted = snapshot.runs.filter((run) => run.status !== 'completed').length;
   if (runsNotCompleted > 0) problems.push(`${runsNotCompleted} workflow run(s) not completed`);
 
@@ -214,6 +253,7 @@ export function verify(ackedIds: readonly string[], snapshot: Snapshot, sent: re
     stored: snapshot.inbox.length,
     lost,
     duplicated,
+    unprocessed,
     done,
     forwarded,
     batches: inboxRunIds.size,

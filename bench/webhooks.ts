@@ -230,7 +230,7 @@ async function measureService(scenario: Scenario, store: StoreKind, rep: number)
 function describe(m: Measurement): string {
   const v = m.verification;
   const tail = v
-    ? ` drain ${((m.drainMs ?? 0) / 1000).toFixed(1)} s, lost ${v.lost}, dup ${v.duplicated}, batches ${v.batches}, runs ${v.typificationRuns}${v.problems.length ? ` — ${v.problems.join('; ')}` : ''}`
+    ? ` drain ${((m.drainMs ?? 0) / 1000).toFixed(1)} s, lost ${v.lost}, unprocessed ${v.unprocessed}, dup ${v.duplicated}, batches ${v.batches}, runs ${v.typificationRuns}${v.problems.length ? ` — ${v.problems.join('; ')}` : ''}`
     : ` lost ${m.floorLost}`;
   const loop = m.loop ? ` loop delay p99 ${m.loop.delay.p99} ms max ${m.loop.delay.max} ms, busy ${Math.round(m.loop.utilization * 100)} %;` : '';
   return `  ${m.receiver.padEnd(7)} ack p50 ${m.load.ack.p50} ms, p99 ${m.load.ack.p99} ms, max ${m.load.ack.max} ms, acked ${m.load.acked}/${m.load.planned}, failed attempts ${m.load.failedAttempts}, send lag p99 ${m.load.sendLag.p99} ms;${loop}${tail}`;
@@ -303,7 +303,8 @@ function summarize(measurements: Measurement[]): SummaryRow[] {
         return floor ? s.load.ack.p99 / floor.load.ack.p99 : NaN;
       });
       const ratio = floors.length ? Math.round(median(ratios) * 100) / 100 : undefined;
-      const lost = Math.max(...services.map((s) => s.verification?.lost ?? 0), ...floors.map((f) => f.floorLost ?? 0));
+      // A message marked done by a turn that never saw it is lost to the customer too.
+      const lost = Math.max(...services.map((s) => (s.verification?.lost ?? 0) + (s.verification?.unprocessed ?? 0)), ...floors.map((f) => f.floorLost ?? 0));
       const duplicated = Math.max(...services.map((s) => s.verification?.duplicated ?? 0));
       const problems = services.flatMap((s) => s.verification?.problems ?? []);
       const correct = lost === 0 && duplicated === 0 && problems.length === 0;

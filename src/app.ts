@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
+import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
 import type { AgentDirectory } from './conversations/agent-directory.js';
 import { AgentActions } from './conversations/agent-actions.js';
@@ -161,7 +162,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     config, logger, metrics, storage, serviceStore, lifecycle, actions, intake,
     workflows: processing.workflows,
     kickOutbox: () => processing.kickOutbox(),
-    ready: { storage: () => storage.ping(), mcp: () => processing.pingMcp() },
+    ready: {
+      storage: () => storage.ping(),
+      mcp: () => processing.pingMcp(),
+      backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }),
+    },
     ...(whatsapp ? { whatsapp } : {}),
   });
 

@@ -82,6 +82,8 @@ const envSchema = z.object({
   COALESCE_WINDOW_MS: int(2000, 0, 60_000),
   MAX_CONCURRENT_CONVERSATIONS: int(16, 1, 1000),
   HUMAN_IDLE_RELEASE_MINUTES: int(120, 1, 7 * 24 * 60),
+  /** `/readyz` fails when a message has waited this long and no message was finished for as long. */
+  BACKLOG_STALL_SECONDS: int(120, 5, 24 * 3600),
   IGNORE_GROUPS: bool(true),
   IGNORE_REACTIONS: bool(true),
 
@@ -134,7 +136,7 @@ export interface Config {
   agentAlertNumbers: string[];
   adminToken?: string;
   mcp: { server: string; httpToken?: string; callTimeoutMs: number };
-  dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number };
+  dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; backlogStallMs: number };
   /**
    * Where conversation turns run: `thread` (a worker thread, so webhook acks never wait behind them) or
    * `inline` (the request thread: one thread to debug, or a one-core container).
@@ -248,6 +250,7 @@ function toConfig(e: Env): Config {
       coalesceWindowMs: e.COALESCE_WINDOW_MS,
       maxConcurrentConversations: e.MAX_CONCURRENT_CONVERSATIONS,
       humanIdleReleaseMinutes: e.HUMAN_IDLE_RELEASE_MINUTES,
+      backlogStallMs: e.BACKLOG_STALL_SECONDS * 1000,
     },
     processing: e.ZAPFLOW_PROCESSING,
     processingNice: e.ZAPFLOW_PROCESSING_NICE,

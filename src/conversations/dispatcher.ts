@@ -12,7 +12,11 @@
  *   iteration lets the pending acks in between (bench/README.md, "Webhooks"); with Postgres, turns still
  *   overlap up to `maxConcurrent` while they wait on the database;
  * - nothing acked is lost: rows stay in the inbox until the processor marks them, a failed batch is retried
- *   with backoff, and `start()` picks up whatever a crashed process left behind.
+ *   with capped backoff for as long as it fails (a database outage of any length ends with the backlog
+ *   processed), and `start()` picks up whatever a crashed process left behind;
+ * - a batch a crashed process left `processing` is resumed with exactly its own messages and run id (the
+ *   store returns nothing else for that conversation); messages that arrived meanwhile get their own turn
+ *   right after it, so a reused run result never marks messages its input did not hold.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
@@ -21,6 +25,19 @@ import type { InboxRecord, ServiceStore } from './store/types.js';
 
 /** Runs the workflows for a batch of one conversation's messages and marks the inbox rows when done. */
 export type ConversationProcessor = (conversationKey: string, items: InboxRecord[], runId: string) => Promise<void>;
+
+/**
+ * Thrown by a processor whose batch cannot run yet — its run is still executing (the engine's recovery is
+ * resuming it): the conversation is tried again after `retryAfterMs` without holding a turn slot meanwhile,
+ * so other conversations never queue behind it. Not a failure: no backoff, no error log.
+ */
+export class TurnDeferredError extends Error {
+  readonly code = 'TURN_DEFERRED';
+  constructor(readonly conversationKey: string, readonly retryAfterMs: number, detail: string) {
+    super(`The turn of conversation "${conversationKey}" waits: ${detail}`);
+    this.name = 'TurnDeferredError';
+  }
+}
 
 export interface DispatcherOptions {
   store: ServiceStore;
@@ -36,8 +53,10 @@ export interface DispatcherOptions {
    * request thread's intake pressure, src/processing/intake-pressure.ts). Concurrency below 1 counts as 1.
    */
   turnBudget?: () => { concurrency: number; pauseMs: number };
-  /** Attempts of a failing batch before it is left for the next start (rows stay in the inbox). @default 5 */
-  maxAttempts?: number;
+  /** First wait before a failing batch is tried again; it doubles per failure up to maxBackoffMs. @default 1000 */
+  firstBackoffMs?: number;
+  /** Longest wait between attempts of a failing batch (it is retried for as long as it fails). @default 30000 */
+  maxBackoffMs?: number;
   now?: () => number;
   newRunId?: () => string;
   logger?: Logger;
@@ -62,7 +81,8 @@ export class ConversationDispatcher {
   private readonly coalesceWindowMs: number;
   private readonly maxWaitMs: number;
   private readonly maxConcurrent: number;
-  private readonly maxAttempts: number;
+  private readonly firstBackoffMs: number;
+  private readonly maxBackoffMs: number;
   private readonly now: () => number;
   private readonly newRunId: () => string;
   private readonly logger: Logger;
@@ -71,7 +91,8 @@ export class ConversationDispatcher {
     this.coalesceWindowMs = options.coalesceWindowMs ?? 2000;
     this.maxWaitMs = options.maxWaitMs ?? 3 * this.coalesceWindowMs;
     this.maxConcurrent = options.maxConcurrent ?? 16;
-    this.maxAttempts = options.maxAttempts ?? 5;
+    this.firstBackoffMs = options.firstBackoffMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     if (this.maxConcurrent < 1) throw new RangeError('maxConcurrent must be at least 1');
     this.now = options.now ?? Date.now;
     this.newRunId = options.newRunId ?? (() => `run_${randomUUID()}`);
@@ -186,28 +207,42 @@ export class ConversationDispatcher {
     slot.running = true;
     this.active++;
     let failed = false;
+    let deferredMs: number | undefined;
+    let recovered = false;
     try {
-      const runId = this.newRunId();
-      const items = await this.options.store.takePending(key, runId, this.now());
-      // Items a crashed process left `processing` carry that run's id: continue it rather than start another.
-      const earlierRunId = items.find((item) => item.runId !== undefined && item.runId !== runId)?.runId;
-      if (items.length > 0) await this.options.process(key, items, earlierRunId ?? runId);
+      const freshRunId = this.newRunId();
+      const items = await this.options.store.takePending(key, freshRunId, this.now());
+      // Items a crashed process left `processing` come alone, with that run's id: continue it.
+      const runId = items[0]?.runId ?? freshRunId;
+      recovered = runId !== freshRunId;
+      if (items.length > 0) await this.options.process(key, items, runId);
       slot.failures = 0;
     } catch (error) {
-      failed = true;
-      slot.failures++;
-      this.logger.error({ err: error, conversationKey: key, attempt: slot.failures }, 'conversation batch failed; messages stay in the inbox');
+      if (error instanceof TurnDeferredError) {
+        deferredMs = error.retryAfterMs;
+      } else {
+        failed = true;
+        slot.failures++;
+        this.logger.error({ err: error, conversationKey: key, attempt: slot.failures }, 'conversation batch failed; messages stay in the inbox and are tried again');
+      }
     } finally {
       this.active--;
       slot.running = false;
-      if (failed && slot.failures < this.maxAttempts && !this.stopped) {
-        // Back off (1 s, 2 s, 4 s, … capped at 30 s): a storage outage should not become a hot loop.
+      if (this.stopped) {
+        this.slots.delete(key);
+      } else if (failed) {
+        // Back off (1 s, 2 s, 4 s, … capped): a storage outage should not become a hot loop, and never
+        // strands the conversation — it is tried again until it succeeds.
         slot.firstArrival = this.now();
-        this.schedule(key, slot, Math.min(30_000, 1000 * 2 ** (slot.failures - 1)));
-      } else if (slot.again && !this.stopped) {
+        this.schedule(key, slot, Math.min(this.maxBackoffMs, this.firstBackoffMs * 2 ** Math.min(30, slot.failures - 1)));
+      } else if (deferredMs !== undefined) {
+        slot.firstArrival = this.now();
+        this.schedule(key, slot, deferredMs);
+      } else if (recovered || slot.again) {
+        // After a recovered batch, the messages that arrived meanwhile are still pending: their turn now.
         slot.again = false;
         slot.firstArrival = this.now();
-        this.schedule(key, slot, this.coalesceWindowMs);
+        this.schedule(key, slot, recovered ? 0 : this.coalesceWindowMs);
       } else {
         this.slots.delete(key);
       }

@@ -6,8 +6,15 @@
  * The conversations table is the authority on who answers: while `waiting_human` or `human` the bot is
  * silent and new customer messages go to the agents. Admin routes, the service and the cron jobs call these
  * methods instead of patching rows, so every transition is checked the same way.
+ *
+ * Every transition that depends on what it read is a compare-and-set (the store writes only if the row still
+ * holds what was read, else it is read again and the decision made again): a claim that lands while a turn
+ * creates a handoff is never overwritten, and two re-alerts never count as one.
  */
-import { ConversationNotFoundError, type ConversationRecord, type HandoffStatus, type ServiceStore, type Urgency } from './store/types.js';
+import {
+  ConversationChangedError, ConversationNotFoundError, type ConversationExpectation, type ConversationPatch, type ConversationRecord,
+  type HandoffStatus, type ServiceStore, type Urgency,
+} from './store/types.js';
 
 export class InvalidTransitionError extends Error {
   readonly code = 'INVALID_HANDOFF_TRANSITION';
@@ -34,6 +41,12 @@ export interface Claimant {
   name: string;
 }
 
+/** What going back to the bot clears: the open handoff and who held it. */
+const BACK_TO_BOT: ConversationPatch = {
+  handoffStatus: 'bot', assignedAgent: undefined, assignedAgentName: undefined, handoffRef: undefined, protocolNumber: undefined,
+  urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0,
+};
+
 const URGENCY_ORDER: Urgency[] = ['low', 'medium', 'high', 'critical'];
 
 export function raiseUrgency(urgency: Urgency): Urgency {
@@ -46,17 +59,22 @@ export class ConversationLifecycle {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The handoff workflow created an issue and alerted the agents. */
+  /**
+   * The handoff workflow created an issue and alerted the agents. Only a conversation the bot still handles
+   * starts waiting: one a person already took (or whose handoff is already open) is left as it is, so a turn
+   * replayed after a crash or a claim that landed meanwhile is never undone.
+   */
   async handoffCreated(conversationKey: string, handoff: { protocolNumber: string; urgency: Urgency; reason: string; handoffRef?: string }): Promise<ConversationRecord> {
-    const now = this.now();
-    return this.store.updateConversation(
-      conversationKey,
-      {
-        handoffStatus: 'waiting_human', protocolNumber: handoff.protocolNumber, handoffRef: handoff.handoffRef ?? handoff.protocolNumber,
-        urgency: handoff.urgency, reason: handoff.reason, waitingSince: now, lastAlertAt: now, realerts: 0, assignedAgent: undefined, assignedAgentName: undefined,
-      },
-      now,
-    );
+    return this.transition(conversationKey, (current, now) => {
+      if (current.handoffStatus !== 'bot') return undefined;
+      return {
+        patch: {
+          handoffStatus: 'waiting_human', protocolNumber: handoff.protocolNumber, handoffRef: handoff.handoffRef ?? handoff.protocolNumber,
+          urgency: handoff.urgency, reason: handoff.reason, waitingSince: now, lastAlertAt: now, realerts: 0, assignedAgent: undefined, assignedAgentName: undefined,
+        },
+        expected: { handoffStatus: ['bot'] },
+      };
+    });
   }
 
   /**
@@ -82,25 +100,22 @@ export class ConversationLifecycle {
 
   /** An agent answered from the business number (seen as a `fromMe` message): the conversation is theirs. */
   async agentReplied(conversationKey: string, agent = 'whatsapp'): Promise<ConversationRecord> {
-    const now = this.now();
-    const current = await this.require(conversationKey);
-    return this.store.updateConversation(
-      conversationKey,
-      { handoffStatus: 'human', assignedAgent: current.assignedAgent ?? agent, lastAgentActivityAt: now },
-      now,
-    );
+    return this.transition(conversationKey, (current, now) => ({
+      patch: { handoffStatus: 'human', assignedAgent: current.assignedAgent ?? agent, lastAgentActivityAt: now },
+      // Keep the agent who claimed it meanwhile.
+      expected: { handoffStatus: [current.handoffStatus], updatedAt: current.updatedAt },
+    }));
   }
 
   /** Back to the bot (admin API, or idle timeout). Clears the open handoff; its protocol stays in the session history. */
   async release(conversationKey: string): Promise<ConversationRecord> {
-    const now = this.now();
-    const current = await this.require(conversationKey);
-    if (current.handoffStatus === 'bot') throw new InvalidTransitionError(conversationKey, 'bot', 'release a conversation the bot already handles');
-    return this.store.updateConversation(
-      conversationKey,
-      { handoffStatus: 'bot', assignedAgent: undefined, assignedAgentName: undefined, handoffRef: undefined, protocolNumber: undefined, urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0 },
-      now,
-    );
+    return this.transition(conversationKey, (current) => {
+      if (current.handoffStatus === 'bot') throw new InvalidTransitionError(conversationKey, 'bot', 'release a conversation the bot already handles');
+      return {
+        patch: { ...BACK_TO_BOT },
+        expected: { handoffStatus: [current.handoffStatus] },
+      };
+    });
   }
 
   async customerWrote(conversationKey: string): Promise<void> {
@@ -108,17 +123,16 @@ export class ConversationLifecycle {
     await this.store.updateConversation(conversationKey, { lastCustomerMessageAt: now }, now);
   }
 
-  /** An SLA re-alert went out: count it, and raise the urgency every `raiseAfter` re-alerts. */
+  /** An SLA re-alert went out: count it (atomically), and raise the urgency every `raiseAfter` re-alerts. */
   async realerted(conversationKey: string, raiseAfter: number): Promise<ConversationRecord> {
-    const now = this.now();
-    const current = await this.require(conversationKey);
-    const realerts = current.realerts + 1;
-    const urgency = current.urgency ?? 'medium';
-    return this.store.updateConversation(
-      conversationKey,
-      { realerts, lastAlertAt: now, urgency: realerts % raiseAfter === 0 ? raiseUrgency(urgency) : urgency },
-      now,
-    );
+    return this.transition(conversationKey, (current, now) => {
+      const realerts = current.realerts + 1;
+      const urgency = current.urgency ?? 'medium';
+      return {
+        patch: { realerts, lastAlertAt: now, urgency: realerts % raiseAfter === 0 ? raiseUrgency(urgency) : urgency },
+        expected: { realerts: current.realerts },
+      };
+    });
   }
 
   /** Conversations with a human where nobody (agent or customer) wrote for `idleMs` go back to the bot. */
@@ -129,12 +143,39 @@ export class ConversationLifecycle {
     for (const conversation of await this.store.listConversations({ handoffStatus: 'human', limit: 1000 })) {
       const lastActivity = Math.max(conversation.lastAgentActivityAt ?? 0, conversation.lastCustomerMessageAt ?? 0, conversation.updatedAt);
       if (lastActivity < cutoff) {
-        await this.release(conversation.conversationKey);
+        try {
+          // Only if nothing happened since the listing (an agent's reply, a customer's message).
+          await this.store.updateConversation(conversation.conversationKey, { ...BACK_TO_BOT }, this.now(), { handoffStatus: ['human'], updatedAt: conversation.updatedAt });
+        } catch (error) {
+          if (!(error instanceof ConversationChangedError)) throw error;
+          continue;
+        }
         await onReleased?.(conversation);
         released.push(conversation.conversationKey);
       }
     }
     return released;
+  }
+
+  /**
+   * Read, decide, write only if the row is still what was read; on a concurrent change, read and decide
+   * again. `decide` returning undefined leaves the conversation as it is.
+   */
+  private async transition(
+    conversationKey: string,
+    decide: (current: ConversationRecord, now: number) => { patch: ConversationPatch; expected: ConversationExpectation } | undefined,
+  ): Promise<ConversationRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.require(conversationKey);
+      const now = this.now();
+      const change = decide(current, now);
+      if (change === undefined) return current;
+      try {
+        return await this.store.updateConversation(conversationKey, change.patch, now, change.expected);
+      } catch (error) {
+        if (!(error instanceof ConversationChangedError) || attempt >= 20) throw error;
+      }
+    }
   }
 
   private async require(conversationKey: string): Promise<ConversationRecord> {

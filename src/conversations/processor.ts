@@ -11,7 +11,14 @@
  *   conversation.
  *
  * Every reply goes through the outbox with a key derived from the run id, and the run ids are the batch's:
- * a batch re-processed after a crash reuses its finished runs and never answers twice.
+ * a batch re-processed after a crash reuses its finished runs and never answers twice. The run's input names
+ * the batch's messages (`additionalData.batchMessageIds`), and the dispatcher gives a recovered run exactly
+ * the messages it was started with, so a reused result only ever marks messages it processed.
+ *
+ * The effects of a turn happen in an order that a crash at any point can replay: outbox rows (idempotency
+ * keys), the bot's reply in the history (stored `done`, deduplicated by its key), the conversation's status
+ * (compare-and-set), and last the inbox marks. Until the marks commit, the batch is `processing` under its
+ * run id and the next start replays the turn; every step before the marks is a no-op the second time.
  */
 import type { RunResult, Storage, Workflow, WorkflowEvent } from '../engine/index.js';
 import type { Logger } from '../logging.js';
@@ -24,6 +31,7 @@ import { readConversationState } from '../workflows/session-state.js';
 import { consoleConversationLink } from '../workflows/shared/links.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CaseService } from './cases.js';
+import { TurnDeferredError } from './dispatcher.js';
 import type { ConversationLifecycle } from './lifecycle.js';
 import type { CaseRecord } from './store/case-types.js';
 import { botReply, forwardedMessageText, TEXT_ONLY_NOTICE, type SelfServiceContent } from './replies.js';
@@ -56,30 +64,32 @@ export interface TurnProcessorDeps {
 type Outcome = { status: string; content: unknown };
 
 const ECHO_WINDOW_MS = 10 * 60_000;
+/** How long a turn whose run is still executing (a crash recovery resuming it) waits before looking again. */
+const RUN_BUSY_RETRY_MS = 1000;
 
 export function createTurnProcessor(deps: TurnProcessorDeps) {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? silentLogger;
   const contextWindowMs = deps.contextWindowMs ?? 30 * 60_000;
 
-  /** Runs a workflow under a fixed run id once: a finished run with that id is reused, a live one awaited. */
-  async function runOnce(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string }): Promise<Outcome> {
-    for (let waited = 0; ; waited++) {
-      const existing = await deps.storage.getRun(options.runId);
-      if (!existing) {
-        const result = await execute(workflow, options);
-        deps.onRunFinished?.(workflow.name, result);
-        if (result.status !== 'completed') throw new Error(`${workflow.name} run ${result.runId} ended ${result.status}: ${result.error?.message ?? ''}`, { cause: result.error });
-        return { status: result.status, content: result.content };
-      }
-      if (existing.status === 'completed') return { status: existing.status, content: existing.content };
-      if (existing.status === 'error' || existing.status === 'cancelled') {
-        throw new Error(`${workflow.name} run ${existing.runId} ended ${existing.status}: ${existing.error?.message ?? ''}`);
-      }
-      // Running: the engine's recovery is resuming it after a crash. Wait for it (bounded).
-      if (waited > 600) throw new Error(`${workflow.name} run ${existing.runId} is still ${existing.status} after 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  /**
+   * Runs a workflow under a fixed run id once: a finished run with that id is reused. A run still `running`
+   * (the engine's recovery resumes it after a crash) is not awaited here: the turn is deferred, so it holds
+   * no turn slot while it waits and new conversations never queue behind it.
+   */
+  async function runOnce(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string; sessionId: string }): Promise<Outcome> {
+    const existing = await deps.storage.getRun(options.runId);
+    if (!existing) {
+      const result = await execute(workflow, options);
+      deps.onRunFinished?.(workflow.name, result);
+      if (result.status !== 'completed') throw new Error(`${workflow.name} run ${result.runId} ended ${result.status}: ${result.error?.message ?? ''}`, { cause: result.error });
+      return { status: result.status, content: result.content };
     }
+    if (existing.status === 'completed') return { status: existing.status, content: existing.content };
+    if (existing.status === 'error' || existing.status === 'cancelled') {
+      throw new Error(`${workflow.name} run ${existing.runId} ended ${existing.status}: ${existing.error?.message ?? ''}`);
+    }
+    throw new TurnDeferredError(options.sessionId, RUN_BUSY_RETRY_MS, `its ${workflow.name} run ${existing.runId} is still ${existing.status} (being recovered)`);
   }
 
   async function execute(workflow: Workflow, options: Parameters<Workflow['run']>[0] & { runId: string }): Promise<RunResult> {
@@ -90,18 +100,26 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     return stream.result;
   }
 
+  /** History first, then the outbox: a replayed turn that finds the reply in the history answers the same way. */
   async function reply(conversation: ConversationRecord, key: string, text: string, runId?: string): Promise<void> {
-    await deps.storage.enqueueOutbox([{ key, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: conversation.conversationKey, text }, ...(runId ? { runId } : {}) }], now());
     await recordBotReply(conversation, key, text);
+    await deps.storage.enqueueOutbox([{ key, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: conversation.conversationKey, text }, ...(runId ? { runId } : {}) }], now());
   }
 
-  /** The bot's own words, kept in the conversation's history (admins see them; echoes are recognised). */
+  /** This turn already decided to answer (before a crash): its reply is in the history. */
+  async function alreadyAnswered(conversationKey: string, replyKey: string): Promise<boolean> {
+    return (await deps.serviceStore.recentMessages(conversationKey, 20)).some((item) => item.messageId === `out:${replyKey}`);
+  }
+
+  /**
+   * The bot's own words, kept in the conversation's history (admins see them; echoes are recognised). Stored
+   * `done` in one statement and deduplicated by the reply's key: replaying a turn records it once.
+   */
   async function recordBotReply(conversation: ConversationRecord, key: string, text: string): Promise<void> {
-    const [row] = await deps.serviceStore.insertInbox(
+    await deps.serviceStore.recordProcessed(
       [{ provider: conversation.provider, messageId: `out:${key}`, conversationKey: conversation.conversationKey, kind: 'bot_reply', customer: conversation.customer, text, sentAt: now() }],
       now(),
     );
-    if (row) await deps.serviceStore.markInbox([row.id], 'done', now());
   }
 
   async function forwardToAgents(conversation: ConversationRecord, items: InboxRecord[]): Promise<void> {
@@ -172,7 +190,10 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       openCase = await deps.cases.customerWrote(await deps.cases.current(conversationKey));
     }
 
-    if (conversation.handoffStatus !== 'bot') {
+    // A turn replayed after a crash whose runs exist carries on with them, even if its own handoff already
+    // changed the status: otherwise its messages would be forwarded instead of marked as the run processed them.
+    const replaying = texts.length > 0 && conversation.handoffStatus !== 'bot' && (await deps.storage.getRun(runId)) !== undefined;
+    if (conversation.handoffStatus !== 'bot' && !replaying) {
       // A person owns the conversation: the bot never answers; the agents see what the customer wrote.
       await forwardToAgents(conversation, [...texts, ...notices]);
       forwarded.push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
@@ -180,15 +201,16 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       await reply(conversation, `notice:${notices[0]!.provider}:${notices[0]!.messageId}`, TEXT_ONLY_NOTICE);
       done.push(...notices.map((i) => i.id));
     } else if (texts.length > 0 && openCase) {
-      await runWorkflows(conversation, texts, runId, openCase);
-      done.push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
+      const disposition = await runWorkflows(conversation, texts, runId, openCase);
+      (disposition === 'forwarded' ? forwarded : done).push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
     }
     deps.kickOutbox?.();
     if (done.length) await deps.serviceStore.markInbox(done, 'done', now());
     if (forwarded.length) await deps.serviceStore.markInbox(forwarded, 'forwarded', now());
   };
 
-  async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string, openCase: CaseRecord): Promise<void> {
+  /** The turn's workflows; `forwarded` when a person took the conversation while they ran (the bot stays silent). */
+  async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string, openCase: CaseRecord): Promise<'done' | 'forwarded'> {
     const key = conversation.conversationKey;
     const message = { messages: await conversationFor(key, texts) };
     // The case's protocol for every run of the case; the handoff ref keys this turn's alert if it escalates.
@@ -197,6 +219,8 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       conversationKey: key,
       protocolNumber: openCase.protocolNumber,
       handoffRef,
+      // Which inbox messages this turn processes: checked after a crash (bench verifier, tests).
+      batchMessageIds: texts.map((item) => item.messageId),
       ...(conversation.name ? { customerName: conversation.name } : {}),
       ...(/^\d{8,15}$/.test(conversation.customer) ? { customerPhone: conversation.customer } : {}),
     };
@@ -225,12 +249,21 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       await deps.cases.handedOff(openCase, ref);
       if (handoff.customerMessage) await recordBotReply(conversation, `handoff-ack:${ref}`, handoff.customerMessage);
       logger.info({ conversationKey: key, protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason }, 'conversation handed to a human');
-      return;
+      return 'done';
+    }
+    // The status was read when the turn began; an agent may have claimed the conversation since (the models
+    // take seconds). Read it again right before answering: a claimed conversation gets no bot answer.
+    const current = await deps.serviceStore.getConversation(key);
+    if (current && current.handoffStatus !== 'bot' && !(await alreadyAnswered(key, `${runId}/reply`))) {
+      await forwardToAgents(current, texts);
+      logger.info({ conversationKey: key, runId }, 'conversation taken by a person during the turn; the bot stays silent');
+      return 'forwarded';
     }
     const answer = botReply(deps.selfService, { path: outcome.path, route: outcome.route });
     await reply(conversation, `${runId}/reply`, answer.text, runId);
     // A self-service answer starts the idle clock: silence after it closes the case (CASE_IDLE_CLOSE_HOURS).
     if (answer.kind === 'answer') await deps.cases.selfServiceAnswered(openCase.id);
     logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');
+    return 'done';
   }
 }

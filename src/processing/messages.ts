@@ -48,3 +48,24 @@ export class ProcessingThreadError extends Error {
     if (serialized.stack) this.stack = serialized.stack;
   }
 }
+
+/**
+ * How long the request thread waits for each call's reply. A worker stuck in a long synchronous task (or
+ * wedged) must not leave admin requests and `/readyz` hanging, nor their pending calls piling up.
+ */
+export const CALL_TIMEOUTS_MS: Record<CallMethod, number> = {
+  start: 10 * 60_000, // migrations and MCP connect may retry for minutes
+  stop: 2 * 60_000,
+  settle: 10 * 60_000,
+  pingMcp: 10_000,
+  workflowStart: 30_000,
+  workflowRerun: 30_000,
+};
+
+export class ProcessingCallTimeoutError extends Error {
+  readonly code = 'PROCESSING_CALL_TIMEOUT';
+  constructor(readonly method: CallMethod, readonly timeoutMs: number) {
+    super(`The processing thread did not answer "${method}" within ${timeoutMs} ms; it may be overloaded or stuck (see its logs).`);
+    this.name = 'ProcessingCallTimeoutError';
+  }
+}

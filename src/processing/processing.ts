@@ -4,8 +4,7 @@
  * scheduled jobs — started and stopped in the right order. It runs in the request thread (`mode: 'inline'`)
  * or, unchanged, inside the processing worker thread (./worker-entry.ts).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ClaudeModel } from '../agents/claude/index.js';
 import { EmbeddedModel } from '../agents/embedded/index.js';
@@ -38,6 +37,11 @@ import type { WorkflowDeps } from '../workflows/deps.js';
 import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type WorkflowSet } from '../workflows/registry.js';
 import type { TurnBudget } from './intake-pressure.js';
 import type { ProcessingPort, RunObservation } from './port.js';
+import { takeProcessIdentity } from './process-identity.js';
+import { takeOverDeadPredecessor } from './take-over.js';
+
+/** The outbox claims of a process are held under this name (told apart from its run leases). */
+const outboxOwner = (owner: string) => `outbox:${owner}`;
 
 export interface ProcessingOptions {
   logger: Logger;
@@ -131,7 +135,8 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
 export async function createProcessing(config: Config, options: ProcessingOptions): Promise<Processing> {
   const { logger } = options;
   const now = options.now ?? Date.now;
-  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const identity = takeProcessIdentity(options.inMemory ? undefined : config.dataDir);
+  const { owner } = identity;
   const { storage, serviceStore } = await openStores(config, {
     inMemory: Boolean(options.inMemory),
     ...(options.beforeSqliteWrite ? { beforeSqliteWrite: options.beforeSqliteWrite } : {}),
@@ -163,7 +168,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const outbox = new OutboxDispatcher({
     storage,
     deliverers: whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) }),
-    owner: `outbox:${owner}`,
+    owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,
   });
@@ -257,6 +262,12 @@ export async function createProcessing(config: Config, options: ProcessingOption
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await mcp.connect();
+      if (identity.deadPredecessor !== undefined) {
+        // Our previous incarnation was killed: its runs and deliveries are ours to resume now, not when its
+        // leases lapse (30 s for runs, 120 s for outbox claims).
+        const taken = await takeOverDeadPredecessor(storage, identity.deadPredecessor, outboxOwner(identity.deadPredecessor), now());
+        if (taken.runs + taken.outboxRows > 0) logger.info(taken, 'the previous process of this data directory died: taking over its work at once');
+      }
       const recovery = await engine.start();
       if (recovery && recovery.resumed.length > 0) logger.info({ runs: recovery.resumed.length }, 'resuming runs a previous process left unfinished');
       const pickedUp = await dispatcher.start();

@@ -15,7 +15,7 @@ import type { Config } from '../config.js';
 import type { AdminWorkflowsPort } from '../http/admin/ports.js';
 import type { Logger } from '../logging.js';
 import { WORKFLOW_IDS } from '../workflows/registry.js';
-import { ProcessingThreadError, type CallMethod, type FromWorker, type ToWorker } from './messages.js';
+import { CALL_TIMEOUTS_MS, ProcessingCallTimeoutError, ProcessingThreadError, type CallMethod, type FromWorker, type ToWorker } from './messages.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 
 export interface ProcessingThreadOptions {
@@ -32,12 +32,15 @@ export interface ProcessingThreadOptions {
    * `zapflow serve` exits non-zero so that the supervisor restarts the whole service.
    */
   onCrash?: (error: Error) => void;
+  /** Longest wait for each call's reply (messages.ts CALL_TIMEOUTS_MS). @default CALL_TIMEOUTS_MS */
+  callTimeoutsMs?: Partial<Record<CallMethod, number>>;
 }
 
 interface PendingCall {
   method: CallMethod;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -82,7 +85,10 @@ export class ProcessingThread implements ProcessingPort {
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         const error = (this.exitedWith ??= new Error(`the processing thread exited with code ${code}`));
-        for (const call of this.calls.values()) call.reject(error);
+        for (const call of this.calls.values()) {
+          clearTimeout(call.timer);
+          call.reject(error);
+        }
         this.calls.clear();
         if (!this.stopping) {
           options.logger.fatal({ err: error }, 'processing stopped unexpectedly; acked messages stay in the inbox for the next start');
@@ -155,8 +161,15 @@ export class ProcessingThread implements ProcessingPort {
   private call(method: CallMethod, args: unknown[]): Promise<unknown> {
     if (this.exitedWith) return Promise.reject(this.exitedWith);
     const id = this.nextCallId++;
+    const timeoutMs = this.options.callTimeoutsMs?.[method] ?? CALL_TIMEOUTS_MS[method];
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { method, resolve, reject });
+      const timer = setTimeout(() => {
+        // A late reply finds no pending call and is dropped.
+        this.calls.delete(id);
+        reject(new ProcessingCallTimeoutError(method, timeoutMs));
+      }, timeoutMs);
+      timer.unref();
+      this.calls.set(id, { method, resolve, reject, timer });
       this.worker.postMessage({ type: 'call', id, method, args } satisfies ToWorker);
     });
   }
@@ -168,6 +181,7 @@ export class ProcessingThread implements ProcessingPort {
     }
     const call = this.calls.get(message.id);
     if (!call) return;
+    clearTimeout(call.timer);
     this.calls.delete(message.id);
     if (message.ok) call.resolve(message.value);
     else call.reject(new ProcessingThreadError(message.error));

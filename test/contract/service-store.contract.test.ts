@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ConversationNotFoundError, MemoryServiceStore, PostgresServiceStore, SqliteServiceStore,
+  ConversationChangedError, ConversationNotFoundError, MemoryServiceStore, PostgresServiceStore, SqliteServiceStore,
 } from '../../src/conversations/store/index.js';
 import type { InboxItem, ServiceStore } from '../../src/conversations/store/index.js';
 import { PostgresStorage, SqliteStorage } from '../../src/engine/index.js';
@@ -151,14 +151,53 @@ describe.each([memory, sqlite(), postgres()])('ServiceStore contract: $name', (b
     expect(texts(await store.takePending('other', 'run_b', NOW + 20))).toEqual(['msg 1']);
   });
 
-  it('returns messages a crashed run left processing again, with that run id, beside the new ones', async () => {
+  it('gives back exactly the messages a crashed run left processing, with that run id; the newer ones wait for their own turn', async () => {
     await store.insertInbox([message('c1', 2)], NOW);
     await store.takePending('c1', 'run_crashed', NOW + 1);
     await store.insertInbox([message('c1', 1), message('c1', 3)], NOW + 2);
-    const taken = await store.takePending('c1', 'run_new', NOW + 3);
-    expect(taken.map((r) => [r.text, r.runId, r.processedAt])).toEqual([
-      ['msg 1', 'run_new', NOW + 3], ['msg 2', 'run_crashed', NOW + 1], ['msg 3', 'run_new', NOW + 3],
-    ]);
+    const recovered = await store.takePending('c1', 'run_new', NOW + 3);
+    expect(recovered.map((r) => [r.text, r.runId, r.processedAt])).toEqual([['msg 2', 'run_crashed', NOW + 1]]);
+    // Asked again before the recovered batch is marked: the same batch, still nothing else taken.
+    expect((await store.takePending('c1', 'run_other', NOW + 4)).map((r) => r.runId)).toEqual(['run_crashed']);
+    await store.markInbox(recovered.map((r) => r.id), 'done', NOW + 5);
+    const next = await store.takePending('c1', 'run_next', NOW + 6);
+    expect(next.map((r) => [r.text, r.runId])).toEqual([['msg 1', 'run_next'], ['msg 3', 'run_next']]);
+  });
+
+  it('stores processed items (the bot\'s replies) as done at once, once', async () => {
+    const reply = { ...message('c1', 1), kind: 'bot_reply' as const, messageId: 'out:run_1/reply' };
+    await store.recordProcessed([reply], NOW);
+    await store.recordProcessed([reply], NOW + 1);
+    const rows = await store.recentMessages('c1', 10);
+    expect(rows.map((r) => [r.messageId, r.status, r.processedAt])).toEqual([['out:run_1/reply', 'done', NOW]]);
+    expect(await store.takePending('c1', 'run_2', NOW + 2)).toEqual([]);
+    expect(await store.conversationsWithPendingInbox()).toEqual([]);
+  });
+
+  it('tells how old the oldest owed message is and when a later one was last finished', async () => {
+    expect(await store.inboxProgress(0)).toEqual({});
+    const [old] = await store.insertInbox([message('c1', 1)], NOW);
+    expect(await store.inboxProgress(0)).toEqual({ oldestWaitingAt: NOW });
+    const [later] = await store.insertInbox([message('c2', 1)], NOW + 10);
+    await store.markInbox([later!.id], 'done', NOW + 20);
+    expect(await store.inboxProgress(0)).toEqual({ oldestWaitingAt: NOW, lastFinishedAt: NOW + 20 });
+    expect(await store.inboxProgress(NOW + 11)).toEqual({ oldestWaitingAt: NOW });
+    await store.markInbox([old!.id], 'done', NOW + 30);
+    expect(await store.inboxProgress(0)).toEqual({});
+  });
+
+  it('updates a conversation only if it still holds what the caller read (compare-and-set)', async () => {
+    await store.insertInbox([message('c1', 1)], NOW);
+    const claimed = await store.updateConversation('c1', { handoffStatus: 'human', assignedAgent: 'ana' }, NOW + 1, { handoffStatus: ['bot'] });
+    expect(claimed).toMatchObject({ handoffStatus: 'human', assignedAgent: 'ana' });
+    const late = store.updateConversation('c1', { handoffStatus: 'waiting_human', protocolNumber: 'p' }, NOW + 2, { handoffStatus: ['bot'] });
+    await expect(late).rejects.toBeInstanceOf(ConversationChangedError);
+    expect(await store.getConversation('c1')).toMatchObject({ handoffStatus: 'human', assignedAgent: 'ana', updatedAt: NOW + 1 });
+    await store.updateConversation('c1', { realerts: 1 }, NOW + 3, { realerts: 0, updatedAt: NOW + 1 });
+    await expect(store.updateConversation('c1', { realerts: 1 }, NOW + 4, { realerts: 0 })).rejects.toBeInstanceOf(ConversationChangedError);
+    await expect(store.updateConversation('c1', { realerts: 2 }, NOW + 4, { handoffStatus: [] })).rejects.toBeInstanceOf(ConversationChangedError);
+    await expect(store.updateConversation('ghost', { realerts: 2 }, NOW + 4, { realerts: 0 })).rejects.toBeInstanceOf(ConversationNotFoundError);
+    expect((await store.getConversation('c1'))?.realerts).toBe(1);
   });
 
   it('marks messages done or forwarded, after which they are no longer pending', async () => {

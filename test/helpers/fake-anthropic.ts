@@ -79,6 +79,7 @@ export class FakeAnthropic {
   /** Every request received, in order (also the ones still being answered slowly). */
   readonly requests: RecordedRequest[] = [];
   private readonly queue: ScriptedReply[] = [];
+  private fallback: ((request: RecordedRequest) => FakeReply) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private counter = 0;
 
@@ -110,6 +111,12 @@ export class FakeAnthropic {
   /** Appends replies, consumed one per request in order. An unscripted request gets a non-retryable 500. */
   script(...replies: ScriptedReply[]): this {
     this.queue.push(...replies);
+    return this;
+  }
+
+  /** Answers every request the script does not cover (a model that keeps answering, for service-level tests). */
+  otherwise(reply: (request: RecordedRequest) => FakeReply): this {
+    this.fallback = reply;
     return this;
   }
 
@@ -156,7 +163,7 @@ export class FakeAnthropic {
       return send(res, 401, errorBody('authentication_error', 'invalid x-api-key'), requestId);
     }
     if (!request.body) return send(res, 400, errorBody('invalid_request_error', 'body is not JSON'), requestId);
-    const next = this.queue.shift();
+    const next = this.queue.shift() ?? this.fallback;
     if (!next) {
       // x-should-retry: false so the SDK does not hide the missing script behind retries.
       return send(res, 500, errorBody('api_error', 'fake server: no scripted reply left'), requestId, { 'x-should-retry': 'false' });

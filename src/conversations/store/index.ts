@@ -1,6 +1,6 @@
 /** The service's inbox and conversation tables: one interface, three backends (one contract suite). */
 export type * from './types.js';
-export { ConversationNotFoundError } from './types.js';
+export { ConversationChangedError, ConversationNotFoundError } from './types.js';
 export { MemoryServiceStore } from './memory.js';
 export { SqliteServiceStore } from './sqlite.js';
 export type { SqliteServiceStoreOptions } from './sqlite.js';

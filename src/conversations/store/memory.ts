@@ -1,8 +1,9 @@
 /** In-memory ServiceStore: tests and the demo's throwaway mode. Same semantics as the SQL stores. */
+import { meetsExpectation } from './rows.js';
 import type {
-  ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxRecord, InboxStatus, ServiceStore,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, ServiceStore,
 } from './types.js';
-import { ConversationNotFoundError } from './types.js';
+import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 import { byCustomerOrder, checkPatch, newConversation } from './shared.js';
 import { MemoryCaseStore } from './case-memory.js';
 
@@ -18,12 +19,20 @@ export class MemoryServiceStore implements ServiceStore {
   async close(): Promise<void> {}
 
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
+    return this.insert(items, now, 'pending');
+  }
+
+  async recordProcessed(items: InboxItem[], now: number): Promise<void> {
+    this.insert(items, now, 'done');
+  }
+
+  private insert(items: InboxItem[], now: number, status: 'pending' | 'done'): InboxRecord[] {
     const inserted: InboxRecord[] = [];
     for (const item of items) {
       const key = `${item.provider}\u0000${item.messageId}`;
       if (this.dedupe.has(key)) continue;
       this.dedupe.add(key);
-      const record: InboxRecord = { ...structuredClone(item), id: this.nextId++, status: 'pending', receivedAt: now };
+      const record: InboxRecord = { ...structuredClone(item), id: this.nextId++, status, receivedAt: now, ...(status === 'done' ? { processedAt: now } : {}) };
       this.inbox.push(record);
       inserted.push(structuredClone(record));
       if (!this.conversations.has(item.conversationKey)) this.conversations.set(item.conversationKey, newConversation(item, now));
@@ -45,19 +54,16 @@ export class MemoryServiceStore implements ServiceStore {
   }
 
   async takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]> {
-    const taken: InboxRecord[] = [];
-    for (const record of this.inbox) {
-      if (record.conversationKey !== conversationKey) continue;
-      if (record.status === 'pending') {
-        record.status = 'processing';
-        record.runId = runId;
-        record.processedAt = now;
-        taken.push(record);
-      } else if (record.status === 'processing') {
-        taken.push(record);
-      }
+    const mine = this.inbox.filter((r) => r.conversationKey === conversationKey).sort(byCustomerOrder);
+    const crashedRun = mine.find((r) => r.status === 'processing')?.runId;
+    if (crashedRun !== undefined) return mine.filter((r) => r.status === 'processing' && r.runId === crashedRun).map((r) => structuredClone(r));
+    const taken = mine.filter((r) => r.status === 'pending');
+    for (const record of taken) {
+      record.status = 'processing';
+      record.runId = runId;
+      record.processedAt = now;
     }
-    return taken.sort(byCustomerOrder).map((r) => structuredClone(r));
+    return taken.map((r) => structuredClone(r));
   }
 
   async markInbox(ids: number[], status: InboxStatus, now: number): Promise<void> {
@@ -83,10 +89,11 @@ export class MemoryServiceStore implements ServiceStore {
     return found ? structuredClone(found) : undefined;
   }
 
-  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
+  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number, expected?: ConversationExpectation): Promise<ConversationRecord> {
     checkPatch(conversationKey, patch);
     const current = this.conversations.get(conversationKey);
     if (!current) throw new ConversationNotFoundError(conversationKey);
+    if (!meetsExpectation(current, expected)) throw new ConversationChangedError(conversationKey, expected ?? {});
     const next: ConversationRecord = { ...current, ...structuredClone(patch), updatedAt: now };
     for (const [key, value] of Object.entries(patch)) if (value === undefined) delete (next as unknown as Record<string, unknown>)[key];
     next.realerts ??= 0; // always has a value: clearing it resets the count
@@ -100,6 +107,14 @@ export class MemoryServiceStore implements ServiceStore {
       .sort((a, b) => b.updatedAt - a.updatedAt)
       .slice(0, filter.limit ?? 100)
       .map((c) => structuredClone(c));
+  }
+
+  async inboxProgress(recentFrom: number): Promise<InboxProgress> {
+    const waiting = this.inbox.filter((r) => r.status === 'pending' || r.status === 'processing');
+    if (waiting.length === 0) return {};
+    const oldestWaitingAt = Math.min(...waiting.map((r) => r.receivedAt));
+    const finished = this.inbox.filter((r) => (r.status === 'done' || r.status === 'forwarded') && r.receivedAt >= Math.max(oldestWaitingAt, recentFrom) && r.processedAt !== undefined);
+    return { oldestWaitingAt, ...(finished.length > 0 ? { lastFinishedAt: Math.max(...finished.map((r) => r.processedAt ?? 0)) } : {}) };
   }
 
   async purge(before: number): Promise<{ inbox: number; conversations: number }> {

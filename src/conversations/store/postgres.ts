@@ -12,12 +12,12 @@ import { connectWithRetry } from '../../engine/storage/postgres-migrate.js';
 import { assertIdentifier } from '../../engine/storage/serialize.js';
 import { numberedPlaceholders, SqlCaseStore } from './case-sql.js';
 import { migrateServicePostgres } from './migrate.js';
-import { INBOX_INSERT_COLUMNS, conversationFromRow, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
+import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
 import type {
-  ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxRecord, InboxStatus, ServiceStore,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, ServiceStore,
 } from './types.js';
-import { ConversationNotFoundError } from './types.js';
+import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 
 export interface PostgresServiceStoreOptions {
   /** Connection string, e.g. `process.env.DATABASE_URL`. Required unless `pool` is given. */
@@ -119,14 +119,23 @@ export class PostgresServiceStore implements ServiceStore {
   }
 
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
+    return this.insert(items, now, 'pending');
+  }
+
+  async recordProcessed(items: InboxItem[], now: number): Promise<void> {
+    await this.insert(items, now, 'done');
+  }
+
+  private async insert(items: InboxItem[], now: number, status: 'pending' | 'done'): Promise<InboxRecord[]> {
     if (items.length === 0) return [];
     const columns = INBOX_INSERT_COLUMNS.map((column, index) => [column, index] as const);
     // One array parameter per column (unnest): the same SQL text for any batch size, so it stays prepared.
     const text =
       `WITH item AS (SELECT * FROM unnest(${columns.map(([column, i]) => `$${i + 1}::${sqlArrayTypes[column]}[]`).join(', ')}) ` +
         `WITH ORDINALITY AS t(${INBOX_INSERT_COLUMNS.join(', ')}, position)), ` +
-      `inserted AS (INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at) ` +
-        `SELECT ${INBOX_INSERT_COLUMNS.join(', ')}, 'pending', $${columns.length + 1} FROM item ORDER BY position ` +
+      `inserted AS (INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at, processed_at) ` +
+        `SELECT ${INBOX_INSERT_COLUMNS.join(', ')}, $${columns.length + 2}::text, $${columns.length + 1}, ` +
+        `CASE WHEN $${columns.length + 2}::text = 'done' THEN $${columns.length + 1}::bigint END FROM item ORDER BY position ` +
         'ON CONFLICT (provider, message_id) DO NOTHING RETURNING *), ' +
       // A new conversation takes its name from its first new message, like the in-memory store.
       'conversation AS (INSERT INTO {p}conversations (conversation_key, provider, customer, name, handoff_status, realerts, created_at, updated_at) ' +
@@ -134,10 +143,10 @@ export class PostgresServiceStore implements ServiceStore {
         'FROM inserted ORDER BY conversation_key, id ON CONFLICT (conversation_key) DO NOTHING) ' +
       'SELECT * FROM inserted ORDER BY id';
     const params = items.map(inboxItemToParams);
-    const values = [...columns.map(([, index]) => params.map((row) => row[index])), now];
+    const values = [...columns.map(([, index]) => params.map((row) => row[index])), now, status];
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.query(text, values, true, this.intakePool)).map(inboxFromRow);
+        return (await this.query(text, values, true, status === 'pending' ? this.intakePool : this.pool)).map(inboxFromRow);
       } catch (error) {
         // Two deliveries of overlapping batches in different orders can wait on each other's new rows; the
         // statement is idempotent, so running it again is safe.
@@ -165,11 +174,14 @@ export class PostgresServiceStore implements ServiceStore {
   }
 
   async takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]> {
-    // The outer SELECT sees the table as it was before the UPDATE, so rows taken now are not listed twice.
+    // One statement, one snapshot: the rows a crashed run left processing (that run's only), or else the
+    // pending rows, taken for `runId` — never both, so a recovered run gets exactly the messages it had.
     const rows = await this.query(
-      "WITH taken AS (UPDATE {p}inbox SET status = 'processing', run_id = $2, processed_at = $3 " +
-        "WHERE conversation_key = $1 AND status = 'pending' RETURNING *) " +
-        "SELECT * FROM (SELECT * FROM taken UNION ALL SELECT * FROM {p}inbox WHERE conversation_key = $1 AND status = 'processing') AS batch " +
+      "WITH crashed AS (SELECT run_id FROM {p}inbox WHERE conversation_key = $1 AND status = 'processing' ORDER BY sent_at, id LIMIT 1), " +
+        "taken AS (UPDATE {p}inbox SET status = 'processing', run_id = $2, processed_at = $3 " +
+        "WHERE conversation_key = $1 AND status = 'pending' AND NOT EXISTS (SELECT 1 FROM crashed) RETURNING *) " +
+        'SELECT * FROM (SELECT * FROM taken UNION ALL ' +
+        "SELECT i.* FROM {p}inbox i JOIN crashed c ON i.run_id = c.run_id WHERE i.conversation_key = $1 AND i.status = 'processing') AS batch " +
         'ORDER BY sent_at, id',
       [conversationKey, runId, now],
     );
@@ -193,17 +205,35 @@ export class PostgresServiceStore implements ServiceStore {
     return row && conversationFromRow(row);
   }
 
-  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
+  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number, expected?: ConversationExpectation): Promise<ConversationRecord> {
     const assignments = patchAssignments(conversationKey, patch);
     const columns = [...assignments.map(([column], i) => `${column} = $${i + 3}`), 'updated_at = $2'].join(', ');
+    const condition = expectationConditions(expected, (index) => `$${index}`, assignments.length + 3);
     // Unprepared: the SQL text depends on which fields the patch holds.
     const [row] = await this.query(
-      `UPDATE {p}conversations SET ${columns} WHERE conversation_key = $1 RETURNING *`,
-      [conversationKey, now, ...assignments.map(([, value]) => value)],
+      `UPDATE {p}conversations SET ${columns} WHERE conversation_key = $1${condition.sql} RETURNING *`,
+      [conversationKey, now, ...assignments.map(([, value]) => value), ...condition.values],
       false,
     );
-    if (!row) throw new ConversationNotFoundError(conversationKey);
+    if (!row) {
+      if (expected !== undefined && (await this.getConversation(conversationKey))) throw new ConversationChangedError(conversationKey, expected);
+      throw new ConversationNotFoundError(conversationKey);
+    }
     return conversationFromRow(row);
+  }
+
+  async inboxProgress(recentFrom: number): Promise<InboxProgress> {
+    const [row] = await this.query(
+      "WITH oldest AS (SELECT min(received_at) AS at FROM {p}inbox WHERE status IN ('pending', 'processing')) " +
+        'SELECT oldest.at AS oldest_waiting_at, (SELECT max(processed_at) FROM {p}inbox ' +
+        "WHERE status IN ('done', 'forwarded') AND received_at >= GREATEST(oldest.at, $1::bigint)) AS last_finished_at FROM oldest",
+      [recentFrom],
+    );
+    if (row?.oldest_waiting_at === null || row?.oldest_waiting_at === undefined) return {};
+    return {
+      oldestWaitingAt: Number(row.oldest_waiting_at),
+      ...(row.last_finished_at === null || row.last_finished_at === undefined ? {} : { lastFinishedAt: Number(row.last_finished_at) }),
+    };
   }
 
   async listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]> {

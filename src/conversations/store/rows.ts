@@ -6,7 +6,7 @@
 import { compact, decodeJson, encodeJson } from '../../engine/storage/serialize.js';
 import { checkPatch } from './shared.js';
 import type {
-  ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxKind, InboxRecord, InboxStatus, Urgency,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxKind, InboxRecord, InboxStatus, Urgency,
 } from './types.js';
 
 /** A row as a driver returns it (both drivers are set up to return integers as numbers, JSON as text). */
@@ -70,4 +70,32 @@ const snakeCase = (field: string): string => field.replace(/[A-Z]/g, (letter) =>
 export function patchAssignments(conversationKey: string, patch: ConversationPatch): Array<[column: string, value: unknown]> {
   checkPatch(conversationKey, patch);
   return Object.entries(patch).map(([field, value]) => [snakeCase(field), value ?? (field === 'realerts' ? 0 : null)]);
+}
+
+/**
+ * The SQL conditions of a ConversationExpectation (`AND …`), with `placeholder(n)` for the n-th value
+ * (SQLite `?`, Postgres `$n`) and the values in order.
+ */
+export function expectationConditions(expected: ConversationExpectation | undefined, placeholder: (index: number) => string, firstIndex: number): { sql: string; values: unknown[] } {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  const next = (value: unknown) => {
+    values.push(value);
+    return placeholder(firstIndex + values.length - 1);
+  };
+  if (expected?.handoffStatus !== undefined) {
+    conditions.push(expected.handoffStatus.length === 0 ? '1 = 0' : `handoff_status IN (${expected.handoffStatus.map((status) => next(status)).join(', ')})`);
+  }
+  if (expected?.realerts !== undefined) conditions.push(`realerts = ${next(expected.realerts)}`);
+  if (expected?.updatedAt !== undefined) conditions.push(`updated_at = ${next(expected.updatedAt)}`);
+  return { sql: conditions.map((condition) => ` AND ${condition}`).join(''), values };
+}
+
+/** In memory: does the record meet the expectation? */
+export function meetsExpectation(record: ConversationRecord, expected: ConversationExpectation | undefined): boolean {
+  if (expected === undefined) return true;
+  if (expected.handoffStatus !== undefined && !expected.handoffStatus.includes(record.handoffStatus)) return false;
+  if (expected.realerts !== undefined && record.realerts !== expected.realerts) return false;
+  if (expected.updatedAt !== undefined && record.updatedAt !== expected.updatedAt) return false;
+  return true;
 }

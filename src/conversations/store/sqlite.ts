@@ -10,12 +10,12 @@ import { openSqlite } from '../../engine/storage/sqlite-open.js';
 import { SqliteConnection } from '../../engine/storage/sqlite-statements.js';
 import { SqlCaseStore } from './case-sql.js';
 import { migrateServiceSqlite } from './migrate.js';
-import { INBOX_INSERT_COLUMNS, conversationFromRow, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
+import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
 import type {
-  ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxRecord, InboxStatus, ServiceStore,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, ServiceStore,
 } from './types.js';
-import { ConversationNotFoundError } from './types.js';
+import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 
 export interface SqliteServiceStoreOptions {
   /** Database file (the engine's file is fine); its folder is created if missing. @default './data/zapflow.db' */
@@ -142,8 +142,16 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
+    return this.insert(items, now, 'pending');
+  }
+
+  async recordProcessed(items: InboxItem[], now: number): Promise<void> {
+    await this.insert(items, now, 'done');
+  }
+
+  private async insert(items: InboxItem[], now: number, status: 'pending' | 'done'): Promise<InboxRecord[]> {
     const insertItem = this.sql(
-      `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, 'pending', ?) ` +
+      `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at, processed_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) ` +
         'ON CONFLICT (provider, message_id) DO NOTHING RETURNING *',
     );
     const insertConversation = this.sql(
@@ -153,7 +161,7 @@ export class SqliteServiceStore implements ServiceStore {
     return this.write(() => {
       const inserted: InboxRecord[] = [];
       for (const item of items) {
-        const row = insertItem.get(...inboxItemToParams(item), now) as Row | undefined;
+        const row = insertItem.get(...inboxItemToParams(item), status, now, status === 'done' ? now : null) as Row | undefined;
         if (!row) continue; // a redelivery
         inserted.push(inboxFromRow(row));
         insertConversation.run(item.conversationKey, item.provider, item.customer, item.name || null, now, now);
@@ -182,10 +190,14 @@ export class SqliteServiceStore implements ServiceStore {
 
   async takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]> {
     return this.write(() => {
-      this.sql("UPDATE {p}inbox SET status = 'processing', run_id = ?, processed_at = ? WHERE conversation_key = ? AND status = 'pending'")
-        .run(runId, now, conversationKey);
-      const rows = this.sql("SELECT * FROM {p}inbox WHERE conversation_key = ? AND status = 'processing' ORDER BY sent_at, id")
-        .all(conversationKey) as Row[];
+      const crashed = this.sql("SELECT run_id FROM {p}inbox WHERE conversation_key = ? AND status = 'processing' ORDER BY sent_at, id LIMIT 1")
+        .get(conversationKey) as { run_id: string | null } | undefined;
+      if (crashed === undefined) {
+        this.sql("UPDATE {p}inbox SET status = 'processing', run_id = ?, processed_at = ? WHERE conversation_key = ? AND status = 'pending'")
+          .run(runId, now, conversationKey);
+      }
+      const rows = this.sql("SELECT * FROM {p}inbox WHERE conversation_key = ? AND status = 'processing' AND run_id IS ? ORDER BY sent_at, id")
+        .all(conversationKey, crashed === undefined ? runId : crashed.run_id) as Row[];
       return rows.map(inboxFromRow);
     });
   }
@@ -207,13 +219,25 @@ export class SqliteServiceStore implements ServiceStore {
     return row && conversationFromRow(row);
   }
 
-  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord> {
+  async updateConversation(conversationKey: string, patch: ConversationPatch, now: number, expected?: ConversationExpectation): Promise<ConversationRecord> {
     const assignments = patchAssignments(conversationKey, patch);
     const columns = [...assignments.map(([column]) => `${column} = ?`), 'updated_at = ?'].join(', ');
-    const row = await this.write(() => this.sql(`UPDATE {p}conversations SET ${columns} WHERE conversation_key = ? RETURNING *`)
-      .get(...assignments.map(([, value]) => value), now, conversationKey)) as Row | undefined;
-    if (!row) throw new ConversationNotFoundError(conversationKey);
+    const condition = expectationConditions(expected, () => '?', 0);
+    const row = await this.write(() => this.sql(`UPDATE {p}conversations SET ${columns} WHERE conversation_key = ?${condition.sql} RETURNING *`)
+      .get(...assignments.map(([, value]) => value), now, conversationKey, ...condition.values)) as Row | undefined;
+    if (!row) {
+      if (expected !== undefined && (await this.getConversation(conversationKey))) throw new ConversationChangedError(conversationKey, expected);
+      throw new ConversationNotFoundError(conversationKey);
+    }
     return conversationFromRow(row);
+  }
+
+  async inboxProgress(recentFrom: number): Promise<InboxProgress> {
+    const oldest = this.sql("SELECT min(received_at) AS at FROM {p}inbox WHERE status IN ('pending', 'processing')").get() as { at: number | null };
+    if (oldest.at === null) return {};
+    const finished = this.sql("SELECT max(processed_at) AS at FROM {p}inbox WHERE status IN ('done', 'forwarded') AND received_at >= ?")
+      .get(Math.max(Number(oldest.at), recentFrom)) as { at: number | null };
+    return { oldestWaitingAt: Number(oldest.at), ...(finished.at === null ? {} : { lastFinishedAt: Number(finished.at) }) };
   }
 
   async listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]> {

@@ -78,6 +78,27 @@ export interface ConversationRecord {
 
 export type ConversationPatch = Partial<Omit<ConversationRecord, 'conversationKey' | 'provider' | 'customer' | 'createdAt' | 'updatedAt'>>;
 
+/**
+ * A precondition of `updateConversation` (compare-and-set): the update applies only if the row still holds
+ * these values when it is written, so two writers that read the same row cannot overwrite each other.
+ */
+export interface ConversationExpectation {
+  /** The status must be one of these. */
+  handoffStatus?: readonly HandoffStatus[];
+  /** The re-alert count must still be this (an increment that read it). */
+  realerts?: number;
+  /** Nothing changed the row since it was read (its updatedAt is a version). */
+  updatedAt?: number;
+}
+
+/** What the inbox holds that is owed to customers, for readiness: is the backlog moving? */
+export interface InboxProgress {
+  /** When the oldest message still pending or processing arrived (none: nothing is owed). */
+  oldestWaitingAt?: number;
+  /** The latest time a message that arrived at or after `oldestWaitingAt` (and `recentFrom`) was finished. */
+  lastFinishedAt?: number;
+}
+
 export interface ServiceStore {
   readonly kind: string;
   init(): Promise<void>;
@@ -88,19 +109,30 @@ export interface ServiceStore {
    * message id — are dropped silently: providers redeliver). Creates the conversation rows it needs.
    */
   insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]>;
+  /**
+   * Stores items that need no processing (the bot's own replies) as `done` in one statement, so a crash can
+   * never leave one pending; duplicates are dropped like insertInbox's.
+   */
+  recordProcessed(items: InboxItem[], now: number): Promise<void>;
   /** Conversations with pending or processing items (start-up pickup after a crash). */
   conversationsWithPendingInbox(): Promise<string[]>;
   /**
-   * Marks every pending item of the conversation as processing for `runId` and returns them, with the items
-   * a crashed process left `processing` (they keep their earlier runId, so the caller can find that run),
-   * in the customer's order (sentAt, then arrival).
+   * The conversation's next batch, in the customer's order (sentAt, then arrival):
+   * - when a crashed process left items `processing`, exactly the items of that earlier run (they keep its
+   *   runId, so the caller resumes that run with the very messages its input held) and nothing else: the
+   *   messages that arrived meanwhile wait for their own turn;
+   * - otherwise every pending item, marked processing for `runId`.
    */
   takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]>;
   markInbox(ids: number[], status: InboxStatus, now: number): Promise<void>;
   recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]>;
 
   getConversation(conversationKey: string): Promise<ConversationRecord | undefined>;
-  updateConversation(conversationKey: string, patch: ConversationPatch, now: number): Promise<ConversationRecord>;
+  /**
+   * Applies the patch atomically; with `expected`, only if the row still matches it, else throws
+   * ConversationChangedError (nothing written).
+   */
+  updateConversation(conversationKey: string, patch: ConversationPatch, now: number, expected?: ConversationExpectation): Promise<ConversationRecord>;
   listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]>;
   /**
    * Stores what we said or did in the conversation's thread (bot and agent messages, system notes) as
@@ -109,6 +141,11 @@ export interface ServiceStore {
   appendThread(items: InboxItem[], now: number): Promise<void>;
   /** Cases, their runs and typifications, the audit log, corrections and the search (./case-types.ts). */
   readonly cases: CaseStore;
+  /**
+   * The oldest message owed and the last time one that arrived after it (and after `recentFrom`, which bounds
+   * the scan) was finished: readiness asks whether the backlog is moving.
+   */
+  inboxProgress(recentFrom: number): Promise<InboxProgress>;
   /** Inbox rows and conversations idle since before `before` (retention). */
   purge(before: number): Promise<{ inbox: number; conversations: number }>;
 }
@@ -118,5 +155,13 @@ export class ConversationNotFoundError extends Error {
   constructor(readonly conversationKey: string) {
     super(`Conversation "${conversationKey}" does not exist: no message was ever received for it.`);
     this.name = 'ConversationNotFoundError';
+  }
+}
+
+export class ConversationChangedError extends Error {
+  readonly code = 'CONVERSATION_CHANGED';
+  constructor(readonly conversationKey: string, readonly expected: ConversationExpectation) {
+    super(`Conversation "${conversationKey}" changed since it was read (expected ${JSON.stringify(expected)}): read it again and decide again.`);
+    this.name = 'ConversationChangedError';
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConversationDispatcher } from '../../../src/conversations/dispatcher.js';
+import { ConversationDispatcher, TurnDeferredError } from '../../../src/conversations/dispatcher.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import type { InboxItem, InboxRecord } from '../../../src/conversations/store/types.js';
 
@@ -13,6 +13,7 @@ function setup(options: {
   coalesceWindowMs?: number;
   maxConcurrent?: number;
   fail?: (batch: Batch) => boolean;
+  defer?: (batch: Batch) => boolean;
   turnBudget?: () => { concurrency: number; pauseMs: number };
 } = {}) {
   const store = new MemoryServiceStore();
@@ -33,6 +34,7 @@ function setup(options: {
         await new Promise((resolve) => setTimeout(resolve, 100));
         const batch = { key, texts: items.map((i) => i.text), runId };
         if (options.fail?.(batch)) throw new Error('model down');
+        if (options.defer?.(batch)) throw new TurnDeferredError(key, 1000, 'its run is being recovered');
         batches.push(batch);
         await store.markInbox(items.map((i) => i.id), 'done', Date.now());
       } finally {
@@ -135,5 +137,39 @@ describe('ConversationDispatcher', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await dispatcher.idle();
     expect(batches.map((b) => [b.key, b.runId === 'run_crashed'])).toEqual(expect.arrayContaining([['c1', true], ['c2', false]]));
+  });
+
+  it('resumes a crashed batch with exactly its messages; those acked during it get a turn of their own', async () => {
+    const { store, dispatcher, batches } = setup();
+    await store.insertInbox([message('c1', 1, 1000)], Date.now());
+    await store.takePending('c1', 'run_crashed', Date.now()); // the turn was running…
+    await store.insertInbox([message('c1', 2, 2000)], Date.now()); // …when this one was acked; then a kill
+    await dispatcher.start();
+    await vi.advanceTimersByTimeAsync(5000);
+    await dispatcher.idle();
+    expect(batches.map((b) => [b.texts, b.runId === 'run_crashed'])).toEqual([[['msg 1'], true], [['msg 2'], false]]);
+  });
+
+  it('keeps retrying a failing batch for as long as it fails (capped backoff), then processes it', async () => {
+    let failures = 0;
+    const { dispatcher, batches, receive } = setup({ coalesceWindowMs: 10, fail: () => failures++ < 12 });
+    await receive([message('c1', 1, 1000)]);
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    await dispatcher.idle();
+    expect(failures).toBe(13);
+    expect(batches).toEqual([{ key: 'c1', texts: ['msg 1'], runId: expect.any(String) }]);
+  });
+
+  it('a deferred turn frees its slot: other conversations run meanwhile', async () => {
+    let deferrals = 0;
+    const { dispatcher, batches, receive } = setup({ coalesceWindowMs: 10, maxConcurrent: 1, defer: (b) => b.key === 'stuck' && deferrals++ < 5 });
+    await receive([message('stuck', 1, 1000)]);
+    await vi.advanceTimersByTimeAsync(200);
+    await receive([message('fresh', 1, 1000)]);
+    await vi.advanceTimersByTimeAsync(400);
+    expect(batches.map((b) => b.key)).toEqual(['fresh']);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await dispatcher.idle();
+    expect(batches.map((b) => b.key)).toEqual(['fresh', 'stuck']);
   });
 });

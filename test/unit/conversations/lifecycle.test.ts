@@ -53,4 +53,44 @@ describe('ConversationLifecycle', () => {
     expect(await lifecycle.releaseIdle(60 * 60_000)).toEqual(['c1']);
     expect((await store.getConversation('c1'))?.handoffStatus).toBe('bot');
   });
+
+  it('a handoff created after an agent claimed the conversation leaves it with the agent', async () => {
+    const { store, lifecycle } = await setup();
+    await lifecycle.claim('c1', 'ana');
+    const after = await lifecycle.handoffCreated('c1', { protocolNumber: '20261125000002', urgency: 'high', reason: 'explicit_request' });
+    expect(after).toMatchObject({ handoffStatus: 'human', assignedAgent: 'ana' });
+    expect((await store.getConversation('c1'))?.protocolNumber).toBeUndefined();
+  });
+
+  it('a handoff replayed after a crash keeps the first protocol and its SLA clock', async () => {
+    const { store, lifecycle, advance } = await setup();
+    await lifecycle.handoffCreated('c1', { protocolNumber: '20261125000003', urgency: 'high', reason: 'explicit_request' });
+    const first = await store.getConversation('c1');
+    advance(5000);
+    await lifecycle.handoffCreated('c1', { protocolNumber: '20261125000003', urgency: 'high', reason: 'explicit_request' });
+    expect(await store.getConversation('c1')).toEqual(first);
+  });
+
+  it('counts every one of many concurrent re-alerts', async () => {
+    const { store, lifecycle } = await setup();
+    await lifecycle.handoffCreated('c1', { protocolNumber: 'p', urgency: 'low', reason: 'complex_issue' });
+    await Promise.all(Array.from({ length: 8 }, () => lifecycle.realerted('c1', 100)));
+    expect((await store.getConversation('c1'))?.realerts).toBe(8);
+  });
+
+  it('an idle release does not undo an agent who acted after the listing', async () => {
+    const { store, lifecycle, advance } = await setup();
+    await lifecycle.claim('c1', 'ana');
+    advance(3 * 3600_000);
+    // The agent replies while the idle job is between its listing and its write.
+    const realList = store.listConversations.bind(store);
+    store.listConversations = async (filter) => {
+      const listed = await realList(filter);
+      advance(1);
+      await lifecycle.agentReplied('c1', 'ana');
+      return listed;
+    };
+    expect(await lifecycle.releaseIdle(3600_000)).toEqual([]);
+    expect((await store.getConversation('c1'))?.handoffStatus).toBe('human');
+  });
 });
