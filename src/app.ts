@@ -12,13 +12,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
+import { conversationCases } from './console/cases.js';
+import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
 import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
-import type { AgentDirectory } from './conversations/agent-directory.js';
+import type { AgentDirectory as AgentPhones } from './conversations/agent-directory.js';
 import { AgentActions } from './conversations/agent-actions.js';
 import { CaseService } from './conversations/cases.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
-import { defaultTaxonomy } from './taxonomy/index.js';
 import type { TurnProcessorDeps } from './conversations/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
 import type { Storage } from './engine/index.js';
@@ -31,6 +32,8 @@ import { createProcessing, inProcessWhatsApp, openStores } from './processing/pr
 import { IntakePressure } from './processing/intake-pressure.js';
 import { SqliteWriteGate } from './processing/sqlite-write-gate.js';
 import { ProcessingThread } from './processing/thread.js';
+import { agentDirectory, openPeopleStore, type AgentDirectory, type PeopleStore } from './people/index.js';
+import { defaultTaxonomy } from './taxonomy/index.js';
 
 export interface AppOverrides {
   logger?: Logger;
@@ -48,7 +51,7 @@ export interface AppOverrides {
    * Agents' own phones for forwarded customer messages (the accounts' users table). Implies inline
    * processing: a function cannot cross into the processing thread (which builds its own from config).
    */
-  agentDirectory?: AgentDirectory;
+  agentDirectory?: AgentPhones;
   /** The processing thread died outside stop() (serve exits so that its supervisor restarts it). */
   onProcessingCrash?: (error: Error) => void;
 }
@@ -66,6 +69,12 @@ export interface App {
   /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
   readonly whatsapp?: InProcessWhatsApp;
   readonly metrics: Metrics;
+  /** Console accounts, sessions, API tokens and the audit log. */
+  readonly people: PeopleStore;
+  /** Where an agent's forwarded messages go (their phone), for the cases side. */
+  readonly agents: AgentDirectory;
+  /** Console live updates (queue, conversation pages). */
+  readonly live: LiveUpdates;
   /** Starts everything and listens; resolves with the base URL. */
   start(): Promise<string>;
   /** Graceful: stop intake, finish in-flight turns, deliver what is due, release leases, close storage and MCP. */
@@ -158,6 +167,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }));
   metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
 
+  const people = await openPeopleStore(config, { ...(overrides.inMemory ? { inMemory: true } : {}) });
+  const live = new InProcessLiveUpdates();
+  const queueWatcher = watchQueue(live, serviceStore);
+  const kickOutbox = () => processing.kickOutbox();
+  const cases = conversationCases({
+    serviceStore, storage, lifecycle, slaMinutes: config.sla.minutes, kickOutbox, recordAudit: (actor, action, about) => people.recordAudit(actor, action, about),
+    ...(overrides.now ? { now: overrides.now } : {}) });
+
   const http = createHttpApp({
     config, logger, metrics, storage, serviceStore, lifecycle, actions, intake,
     workflows: processing.workflows,
@@ -168,13 +185,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }),
     },
     ...(whatsapp ? { whatsapp } : {}),
+    console: {
+      people, cases, live, taxonomy: defaultTaxonomy(), sessionHours: config.consoleSessionHours,
+      secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+    },
   });
 
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
-    config, logger, storage, serviceStore, lifecycle, actions, processing, metrics,
+    config, logger, storage, serviceStore, lifecycle, actions, processing, metrics, people, live, agents: agentDirectory(people),
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await processing.start();
@@ -195,9 +216,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // due replies, releases its leases and closes its connections, 3. this thread's connections.
         if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
         await http.close();
+        queueWatcher.stop();
         pressure?.stop();
         await processing.stop();
         await closeOwnStores();
+        await people.close();
         logger.info('zapflow stopped');
       })();
       return stopping;

@@ -71,6 +71,8 @@ const envSchema = z.object({
     z.array(alertTarget),
   ),
   ADMIN_TOKEN: secret(16),
+  /** Where people reach this service (links in alerts; https here makes the console cookie Secure). */
+  CONSOLE_SESSION_HOURS: int(12, 1, 24 * 30),
 
   /** How the service reaches the WhatsApp MCP server: in-process (default), a stdio command, or an http(s) URL. */
   MCP_SERVER: z.preprocess(emptyToUndefined, z.string().default('in-process')),
@@ -135,6 +137,10 @@ export interface Config {
   webhooks: { metaAppSecret?: string; metaVerifyToken?: string; evolutionSecret?: string; ignoreGroups: boolean; ignoreReactions: boolean };
   agentAlertNumbers: string[];
   adminToken?: string;
+  /** PUBLIC_URL without a trailing slash: console links in alerts; https makes the console cookie Secure. */
+  publicUrl?: string;
+  /** How long a console sign-in lasts. */
+  consoleSessionHours: number;
   mcp: { server: string; httpToken?: string; callTimeoutMs: number };
   dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; backlogStallMs: number };
   /**
@@ -147,8 +153,6 @@ export interface Config {
   sla: { minutes: Record<'critical' | 'high' | 'medium' | 'low', number>; raiseUrgencyAfter: number };
   retentionDays: number;
   recoveryOnBoot: boolean;
-  /** PUBLIC_URL without a trailing slash: the console links in alerts. */
-  publicUrl?: string;
   cases: {
     /** A case the bot answered with a self-service text closes after this many hours of customer silence. */
     idleCloseHours: number;
@@ -245,6 +249,7 @@ function toConfig(e: Env): Config {
     },
     agentAlertNumbers: e.AGENT_ALERT_NUMBERS,
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
+    consoleSessionHours: e.CONSOLE_SESSION_HOURS,
     mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS },
     dispatch: {
       coalesceWindowMs: e.COALESCE_WINDOW_MS,

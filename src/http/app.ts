@@ -15,6 +15,7 @@ import type { InProcessWhatsApp } from '../mcp/index.js';
 import { createWhatsAppMcpServer } from '../mcp/index.js';
 import { createWebhookRouter } from '../webhooks/index.js';
 import type { AcceptedBatch } from '../webhooks/types.js';
+import { createConsoleRouter, type ConsoleDeps } from '../console/router.js';
 import { createAdminRouter } from './admin/index.js';
 import type { AdminWorkflowsPort } from './admin/ports.js';
 import { createHealthRouter } from './health.js';
@@ -37,6 +38,8 @@ export interface HttpAppDeps {
   ready: Record<string, () => Promise<void>>;
   /** The in-process WhatsApp MCP service, to expose at /mcp for other MCP clients. */
   whatsapp?: InProcessWhatsApp;
+  /** The console at /console and per-user API tokens (absent: no console). */
+  console?: Omit<ConsoleDeps, 'storage' | 'serviceStore' | 'workflows' | 'kickOutbox' | 'logger'>;
 }
 
 export interface HttpApp {
@@ -75,10 +78,17 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     mcpMount = mountWhatsAppMcp(app, { token: config.mcp.httpToken, createServer: () => createWhatsAppMcpServer(service, { logger }), logger });
   }
 
-  if (config.adminToken) {
+  if (deps.console) {
+    app.use(createConsoleRouter({
+      ...deps.console, storage: deps.storage, serviceStore: deps.serviceStore, workflows: deps.workflows, kickOutbox: deps.kickOutbox, logger,
+    }));
+  }
+
+  if (config.adminToken || deps.console) {
     app.use(
       createAdminRouter({
-        adminToken: config.adminToken,
+        ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+        ...(deps.console ? { people: deps.console.people } : {}),
         storage: deps.storage,
         serviceStore: deps.serviceStore,
         lifecycle: deps.lifecycle,

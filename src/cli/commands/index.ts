@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerAgents } from './agents.js';
 import { register as registerClassify } from './classify.js';
 import { register as registerCorrections } from './corrections.js';
 import { register as registerDemo } from './demo.js';
@@ -10,6 +11,7 @@ import { register as registerStorageAdmin } from './storage-admin.js';
 
 /** Every subcommand registers itself here (one import + one call per command file). */
 export function registerCommands(program: Command): void {
+  registerAgents(program);
   registerClassify(program);
   registerCorrections(program);
   registerDemo(program);

@@ -9,7 +9,7 @@ import { SqliteServiceStore } from '../../conversations/store/sqlite.js';
 import type { ServiceStore } from '../../conversations/store/types.js';
 import { PostgresStorage, SqliteStorage, type Storage } from '../../engine/index.js';
 
-function openStores(): { storage: Storage; serviceStore: ServiceStore } {
+export function openStores(): { storage: Storage; serviceStore: ServiceStore } {
   const config = loadConfig(process.env);
   if (config.storage.kind === 'postgres') {
     return {

@@ -4,6 +4,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { AgentActions, AgentActionTexts } from '../../conversations/agent-actions.js';
+import type { PeopleStore } from '../../people/store.js';
 import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
 import type { Urgency } from '../../conversations/store/types.js';
 import type { Taxonomy } from '../../taxonomy/index.js';
@@ -26,8 +27,10 @@ export interface AdminWorkflowsPort {
 }
 
 export interface AdminPorts {
-  /** ADMIN_TOKEN: every /admin route needs `Authorization: Bearer <adminToken>`. At least 16 characters. */
-  adminToken: string;
+  /** ADMIN_TOKEN: every /admin route needs `Authorization: Bearer <adminToken>` (or a user's API token). At least 16 characters. */
+  adminToken?: string;
+  /** Accounts: their API tokens are accepted too, and admin actions are recorded in the audit log. */
+  people?: PeopleStore;
   storage: Storage;
   serviceStore: ServiceStore;
   lifecycle: ConversationLifecycle;

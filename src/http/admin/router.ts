@@ -8,13 +8,13 @@
  */
 import express, { Router } from 'express';
 import { silentLogger } from '../../logging.js';
-import { requireBearerToken } from '../auth.js';
+import { requireAdminActor, requireAdminRole } from '../auth.js';
 import { HttpConfigError, jsonErrorHandler, jsonNotFound } from '../errors.js';
 import { AgentActions } from '../../conversations/agent-actions.js';
 import { CaseService } from '../../conversations/cases.js';
 import { defaultTaxonomy } from '../../taxonomy/index.js';
 import { DEFAULT_SLA_MINUTES } from '../../workflows/deps.js';
-import { requireAdmin, tokenActor } from './actor.js';
+import { tokenActor } from './actor.js';
 import { mountAuditRoutes } from './audit.js';
 import { mountConversationRoutes } from './conversations.js';
 import { mountQueueRoutes } from './queue.js';
@@ -40,15 +40,21 @@ export function createAdminRouter(ports: AdminPorts): Router {
   });
 
   // Authentication first: an unauthenticated request gets 401/403 before its body is even read. It leaves
-  // who is calling in res.locals.actor (src/http/admin/actor.ts).
-  router.use('/admin', ports.authenticate ?? requireBearerToken({ token: ports.adminToken, logger }));
+  // who is calling in res.locals.actor (ADMIN_TOKEN, or a user's API token).
+  const people = ports.people;
+  router.use('/admin', ports.authenticate ?? requireAdminActor({
+    ...(ports.adminToken !== undefined ? { token: ports.adminToken } : {}),
+    ...(people ? { userByTokenDigest: (digest: string) => people.userByApiToken(digest) } : {}),
+    logger,
+  }));
   router.use('/admin', tokenActor());
+  // Agents work conversations and the queue; runs, the outbox and the audit log are admins'.
+  for (const path of ['/admin/runs', '/admin/outbox', '/admin/workflows']) router.use(path, requireAdminRole);
   router.use('/admin', express.json({ limit: ports.bodyLimit ?? '16kb', strict: true }));
 
   // Agents work conversations and the queue; runs, the outbox and the audit log are admins'.
   mountConversationRoutes(router, { storage: ports.storage, serviceStore: ports.serviceStore, taxonomy, actions });
   mountQueueRoutes(router, { serviceStore: ports.serviceStore, slaMinutes: ports.slaMinutes ?? DEFAULT_SLA_MINUTES, now });
-  router.use(['/admin/runs', '/admin/workflows', '/admin/outbox'], requireAdmin());
   mountRunRoutes(router, { ...ports, actions });
   mountOutboxRoutes(router, { ...ports, actions });
   mountAuditRoutes(router, ports);

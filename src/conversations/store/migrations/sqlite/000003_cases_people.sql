@@ -52,7 +52,8 @@ CREATE TABLE {{prefix}}case_typifications (
 );
 CREATE INDEX {{prefix}}case_typifications_case ON {{prefix}}case_typifications (case_id, id);
 
-CREATE TABLE {{prefix}}audit_log (
+-- The console branch's migration 000002 may have created it already, with this shape.
+CREATE TABLE IF NOT EXISTS {{prefix}}audit_log (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
   actor_kind TEXT NOT NULL,
@@ -63,8 +64,8 @@ CREATE TABLE {{prefix}}audit_log (
   case_id TEXT,
   detail TEXT
 );
-CREATE INDEX {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
-CREATE INDEX {{prefix}}audit_log_conversation ON {{prefix}}audit_log (conversation_key, at);
+CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
+CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_conversation ON {{prefix}}audit_log (conversation_key, at);
 
 -- Agents' typification corrections as labeled examples (the dataset's JSONL shape: messages + label).
 CREATE TABLE {{prefix}}corrections (
