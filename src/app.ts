@@ -171,9 +171,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const live = new InProcessLiveUpdates();
   const queueWatcher = watchQueue(live, serviceStore);
   const kickOutbox = () => processing.kickOutbox();
-  const cases = conversationCases({
+  // The console reads the queue and the search through its own port, and acts through AgentActions: one
+  // implementation of claim, reply, release, resolve and corrections (cases, protocol, audit) for both.
+  const reads = conversationCases({
     serviceStore, storage, lifecycle, slaMinutes: config.sla.minutes, kickOutbox, recordAudit: (actor, action, about) => people.recordAudit(actor, action, about),
     ...(overrides.now ? { now: overrides.now } : {}) });
+  const cases: typeof reads = {
+    queue: (filter) => reads.queue(filter),
+    search: (query) => reads.search(query),
+    claim: async (key, actor, options) => void (await actions.claim(key, actor, options)),
+    reply: async (key, actor, text) => void (await actions.reply(key, actor, text)),
+    release: async (key, actor) => void (await actions.release(key, actor)),
+    resolve: async (key, actor) => void (await actions.resolve(key, actor)),
+    correct: async (key, actor, path) => void (await actions.correctTypification(key, actor, path)),
+  };
 
   const http = createHttpApp({
     config, logger, metrics, storage, serviceStore, lifecycle, actions, intake,

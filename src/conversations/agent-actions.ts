@@ -185,7 +185,7 @@ export class AgentActions {
     const label = actorLabel(actor);
     const entry = await this.deps.serviceStore.cases.addTypification({ caseId: target.id, at, source: 'agent', actor: label, path });
     await this.deps.serviceStore.cases.addCorrection({ at, caseId: target.id, conversationKey, actor: label, label: path, messages: await this.caseMessages(target) });
-    await this.recordAudit(actor, 'correction', { conversationKey, caseId: target.id, detail: { path: ids.join('/') } });
+    await this.recordAudit(actor, 'correction', { conversationKey, caseId: target.id, detail: { path: ids.join(' / ') } });
     return entry;
   }
 
