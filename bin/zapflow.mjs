@@ -1,19 +1,27 @@
 #!/usr/bin/env node
-// The `zapflow` command. An installed package runs the compiled CLI in dist/; a clone right after `npm ci`
-// (no build yet) runs the TypeScript sources through tsx, a dev dependency, so `npx zapflow` works at once.
+// The `zapflow` command. In a clone (the TypeScript sources and tsx, a dev dependency, are present) it runs the
+// sources, so `npx zapflow` works right after `npm ci` and never runs a stale dist/. An installed package ships
+// no sources and runs the compiled CLI in dist/.
 import { existsSync } from 'node:fs';
 
+const sources = new URL('../src/cli/main.ts', import.meta.url);
 const built = new URL('../dist/src/cli/main.js', import.meta.url);
-if (existsSync(built)) {
+
+async function tsxRegister() {
+  try {
+    return (await import('tsx/esm/api')).register;
+  } catch {
+    return undefined;
+  }
+}
+
+const register = existsSync(sources) ? await tsxRegister() : undefined;
+if (register) {
+  register();
+  await import(sources.href);
+} else if (existsSync(built)) {
   await import(built.href);
 } else {
-  let register;
-  try {
-    ({ register } = await import('tsx/esm/api'));
-  } catch {
-    console.error('zapflow: dist/ is not built and tsx is not installed. Run `npm ci` (development) or `npm run build`.');
-    process.exit(1);
-  }
-  register();
-  await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  console.error('zapflow: neither the compiled CLI (dist/) nor the sources with tsx were found. Run `npm ci`, or `npm run build`.');
+  process.exit(1);
 }

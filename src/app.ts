@@ -93,7 +93,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = createMetrics({ logger });
   const onRunObserved = (observation: RunObservation) => recordRun(metrics, observation);
   const inlineOnly = Boolean(overrides.inMemory || overrides.model || overrides.onEvent || overrides.now || overrides.agentDirectory);
-  const threaded = (overrides.processing ?? config.processing) === 'thread' && !inlineOnly;
+  // Scale-out roles run inline: a web process runs no turns, and a worker has no webhook acks to protect.
+  const threaded = (overrides.processing ?? config.processing) === 'thread' && !inlineOnly && config.role === 'all';
 
   let processing: ProcessingPort;
   let storage: Storage;
@@ -165,6 +166,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pending: await storage.countOutbox('pending'),
     dead: await storage.countOutbox('dead'),
   }));
+  const queueDepth = processing.queueDepth?.bind(processing);
+  if (queueDepth) metrics.setTurnQueueDepth(queueDepth);
+  metrics.setWhatsAppSender(config.sender.kind);
+  if (config.sender.kind === 'dry-run') {
+    logger.warn(
+      { sender: 'dry-run', requested: config.dryRunRequested },
+      'WhatsApp dry-run: no Meta or Evolution credentials, so replies and agent alerts are recorded but never sent',
+    );
+  }
   metrics.setHandoffsWaiting(async () => (await serviceStore.listConversations({ handoffStatus: 'waiting_human', limit: 10_000 })).length);
 
   const people = await openPeopleStore(config, { ...(overrides.inMemory ? { inMemory: true } : {}) });
@@ -192,8 +202,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     kickOutbox: () => processing.kickOutbox(),
     ready: {
       storage: () => storage.ping(),
-      mcp: () => processing.pingMcp(),
-      backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }),
+      ...(config.role !== 'web' ? { mcp: () => processing.pingMcp() } : {}),
+      // A web process stays ready while workers lag: refusing webhooks would not make them catch up.
+      ...(config.role !== 'web' ? { backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }) } : {}),
+      ...(processing.pingQueue ? { queue: () => processing.pingQueue!() } : {}),
     },
     ...(whatsapp ? { whatsapp } : {}),
     console: {
@@ -218,7 +230,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       });
       const address = server.address() as AddressInfo;
       const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
-      logger.info({ url, storage: storage.kind, model: processing.modelProvider, sender: config.sender.kind, processing: processing.mode }, 'zapflow is listening');
+      logger.info({ url, role: config.role, storage: storage.kind, model: processing.modelProvider, sender: config.sender.kind, processing: processing.mode }, 'zapflow is listening');
       return url;
     },
     stop() {

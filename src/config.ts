@@ -7,7 +7,9 @@
  * - storage: Postgres when DATABASE_URL is set, else a SQLite file under ZAPFLOW_DATA_DIR;
  * - model: Claude when ANTHROPIC_API_KEY is set, else the embedded offline classifier;
  * - WhatsApp sender: Meta when META_ACCESS_TOKEN + META_PHONE_NUMBER_ID are set, else Evolution when
- *   EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE are set, else dry-run (records, sends nothing).
+ *   EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE are set, else dry-run (records, sends nothing):
+ *   warned at start, shown in /readyz and /metrics, and refused by `serve` under NODE_ENV=production unless
+ *   WHATSAPP_DRY_RUN=true says it is intended.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -78,6 +80,13 @@ const envSchema = z.object({
   MCP_SERVER: z.preprocess(emptyToUndefined, z.string().default('in-process')),
   MCP_HTTP_TOKEN: secret(16),
   MCP_CALL_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** Browser origins allowed to call our /mcp (comma-separated `scheme://host[:port]`); loopback origins always are. */
+  MCP_ALLOWED_ORIGINS: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : []),
+    z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin is scheme://host[:port], without a path')),
+  ),
+  /** Without Meta or Evolution credentials the service records replies and sends nothing: say so on purpose. */
+  WHATSAPP_DRY_RUN: bool(false),
 
   ZAPFLOW_PROCESSING: z.preprocess(emptyToUndefined, z.enum(['thread', 'inline']).default('thread')),
   ZAPFLOW_PROCESSING_NICE: int(10, 0, 19),
@@ -109,6 +118,13 @@ const envSchema = z.object({
   CASE_RESOLVED_TEXT: z.preprocess(emptyToUndefined, z.string().min(1).max(1000)
     .default('Seu atendimento (protocolo {protocol}) foi concluído. Obrigado pelo contato! Se precisar de algo mais, é só escrever.')),
   RECOVERY_ON_BOOT: bool(true),
+
+  /** Scale-out (Postgres): which part of zapflow this process runs; `zapflow serve --role` / `zapflow worker` set it. */
+  ZAPFLOW_ROLE: z.preprocess(emptyToUndefined, z.enum(['all', 'web', 'worker']).default('all')),
+  ZAPFLOW_QUEUE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, 'lowercase letters, digits and _ only').optional()),
+  QUEUE_HEARTBEAT_SECONDS: int(10, 10, 600),
+  QUEUE_SUPERVISE_SECONDS: int(5, 1, 600),
+  RUN_LEASE_SECONDS: int(30, 2, 3600),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -126,7 +142,20 @@ export type SenderConfig =
   | { kind: 'evolution'; baseUrl: string; apiKey: string; instance: string }
   | { kind: 'dry-run' };
 
+/** `all`: everything in one process (SQLite or Postgres). `web` and `worker`: scale-out on Postgres. */
+export type Role = 'all' | 'web' | 'worker';
+
 export interface Config {
+  /**
+   * `all` (zapflow serve): webhooks, admin, console, turns, outbox, scheduled jobs. `web` (serve --role web):
+   * webhooks, admin API, console, /mcp — turns go to the job queue. `worker` (zapflow worker): turns, outbox
+   * delivery, scheduled jobs, and /healthz, /readyz, /metrics.
+   */
+  role: Role;
+  /** The pg-boss turn queue (roles web and worker). */
+  queue: { schema: string; heartbeatSeconds: number; superviseSeconds: number };
+  /** A run's lease without a heartbeat before another process may take it over. */
+  runLeaseMs: number;
   port: number;
   host: string;
   logLevel: Env['LOG_LEVEL'];
@@ -141,7 +170,9 @@ export interface Config {
   publicUrl?: string;
   /** How long a console sign-in lasts. */
   consoleSessionHours: number;
-  mcp: { server: string; httpToken?: string; callTimeoutMs: number };
+  mcp: { server: string; httpToken?: string; callTimeoutMs: number; allowedOrigins: string[] };
+  /** WHATSAPP_DRY_RUN=true: running without sending is intended (required for dry-run under NODE_ENV=production). */
+  dryRunRequested: boolean;
   dispatch: { coalesceWindowMs: number; maxConcurrentConversations: number; humanIdleReleaseMinutes: number; backlogStallMs: number };
   /**
    * Where conversation turns run: `thread` (a worker thread, so webhook acks never wait behind them) or
@@ -164,6 +195,8 @@ export interface Config {
 export interface LoadConfigOptions {
   /** `serve` needs webhook secrets and an admin token; `demo`, `classify` and tests do not. */
   purpose?: 'serve' | 'tool';
+  /** Overrides ZAPFLOW_ROLE (the command line's `--role` / `zapflow worker`). */
+  role?: Role;
 }
 
 /** Reads and validates the environment. Throws ConfigError listing every problem. */
@@ -175,13 +208,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   }
   // Cross-field rules look at what is present in the raw environment, so they are reported even when a
   // single variable is malformed: the operator gets the whole list at once.
-  problems.push(...crossFieldProblems(env, options.purpose ?? 'tool'));
+  const role = options.role ?? (parsed.success ? parsed.data.ZAPFLOW_ROLE : 'all');
+  problems.push(...crossFieldProblems(env, options.purpose ?? 'tool', role));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return toConfig(parsed.data);
+  return toConfig({ ...parsed.data, ZAPFLOW_ROLE: role });
 }
 
 /** Rules that involve several variables: half-configured providers are mistakes, not "off". */
-function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool'): string[] {
+function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool', role: Role): string[] {
   const problems: string[] = [];
   const has = (name: string) => typeof env[name] === 'string' && env[name].trim() !== '';
   const allOrNone = (names: string[]) => names.every(has) || !names.some(has);
@@ -202,11 +236,28 @@ function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool'): 
   if (/^https?:/.test(mcpServer) && !has('MCP_HTTP_TOKEN')) {
     problems.push('MCP_HTTP_TOKEN: required when MCP_SERVER is an http(s) URL');
   }
+  if (role !== 'all' && !has('DATABASE_URL')) {
+    problems.push(role === 'worker'
+      ? 'DATABASE_URL: a separate worker (zapflow worker) needs Postgres; SQLite runs as one process — use `zapflow serve` alone'
+      : 'DATABASE_URL: `serve --role web` needs Postgres and its workers; SQLite runs as one process — use `zapflow serve` without --role');
+  }
   if (purpose === 'serve') {
+    const senderConfigured = (has('META_ACCESS_TOKEN') && has('META_PHONE_NUMBER_ID')) || (has('EVOLUTION_URL') && has('EVOLUTION_API_KEY') && has('EVOLUTION_INSTANCE'));
+    const dryRunRequested = has('WHATSAPP_DRY_RUN') && /^(1|true|yes|on)$/i.test(String(env.WHATSAPP_DRY_RUN).trim());
+    if (env.NODE_ENV === 'production' && !senderConfigured && !dryRunRequested) {
+      problems.push(
+        'META_ACCESS_TOKEN + META_PHONE_NUMBER_ID or EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE: with NODE_ENV=production ' +
+          'and no WhatsApp credentials nothing would ever be sent (dry-run). Set a provider, or WHATSAPP_DRY_RUN=true if that is what you want',
+      );
+    }
+  }
+  if (purpose === 'serve' && role !== 'worker') {
     if (!has('WHATSAPP_APP_SECRET') && !has('EVOLUTION_WEBHOOK_SECRET')) {
       problems.push('WHATSAPP_APP_SECRET or EVOLUTION_WEBHOOK_SECRET: set at least one, or no customer message can be received');
     }
     if (!has('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN: required (at least 16 characters) to protect the admin API');
+  }
+  if (purpose === 'serve' && role !== 'web') {
     if (!has('AGENT_ALERT_NUMBERS')) problems.push('AGENT_ALERT_NUMBERS: list at least one agent number or group to alert on handoffs');
   }
   return problems;
@@ -233,6 +284,13 @@ function toConfig(e: Env): Config {
     sender = { kind: 'evolution', baseUrl: e.EVOLUTION_URL, apiKey: e.EVOLUTION_API_KEY, instance: e.EVOLUTION_INSTANCE };
   }
   return {
+    role: e.ZAPFLOW_ROLE,
+    queue: {
+      schema: e.ZAPFLOW_QUEUE_SCHEMA ?? `${e.ZAPFLOW_TABLE_PREFIX}queue`,
+      heartbeatSeconds: e.QUEUE_HEARTBEAT_SECONDS,
+      superviseSeconds: e.QUEUE_SUPERVISE_SECONDS,
+    },
+    runLeaseMs: e.RUN_LEASE_SECONDS * 1000,
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
@@ -250,7 +308,8 @@ function toConfig(e: Env): Config {
     agentAlertNumbers: e.AGENT_ALERT_NUMBERS,
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
     consoleSessionHours: e.CONSOLE_SESSION_HOURS,
-    mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS },
+    mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS, allowedOrigins: e.MCP_ALLOWED_ORIGINS },
+    dryRunRequested: e.WHATSAPP_DRY_RUN,
     dispatch: {
       coalesceWindowMs: e.COALESCE_WINDOW_MS,
       maxConcurrentConversations: e.MAX_CONCURRENT_CONVERSATIONS,

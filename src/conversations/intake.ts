@@ -31,7 +31,7 @@ export function inboxItemsOf(batch: AcceptedBatch): InboxItem[] {
       provider: notice.provider,
       messageId: notice.messageId,
       conversationKey: notice.conversationKey,
-      kind: 'text_only_notice',
+      kind: notice.because === 'welcome_request' ? 'welcome_request' : 'text_only_notice',
       customer: notice.from,
       ...(notice.name ? { name: clean(notice.name) } : {}),
       text: `[${notice.because}]`,

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import type { OutboxMessage, OutboxRecord } from '../engine/storage/types.js';
 import { OUTBOX_TOPICS, type AgentAlert, type CustomerMessenger, type Notifier } from '../workflows/ports.js';
+import { parseConversationKey } from '../webhooks/conversation-key.js';
 import type { OutboxDeliverer } from './outbox-dispatcher.js';
+import type { OwnMessage } from './store/types.js';
 import { OutboxPayloadError } from './outbox-errors.js';
 
 export { OUTBOX_TOPICS };
@@ -46,11 +48,22 @@ export function agentAlertDeliverer(notifier: Notifier): OutboxDeliverer {
   };
 }
 
-export function customerMessageDeliverer(messenger: CustomerMessenger): OutboxDeliverer {
+/** Keeps the provider ids of what was sent (ServiceStore.recordOwnMessages), to tell our echoes from a person's messages. */
+export type RecordOwnMessages = (messages: OwnMessage[]) => Promise<void>;
+
+export function customerMessageDeliverer(messenger: CustomerMessenger, recordOwnMessages?: RecordOwnMessages, now: () => number = Date.now): OutboxDeliverer {
   return {
     deliver: async (row) => {
       const payload = parsePayload(row, customerMessagePayloadSchema);
-      return messenger.sendToCustomer(payload.conversationKey, payload.text, row.key);
+      const sent = await messenger.sendToCustomer(payload.conversationKey, payload.text, row.key);
+      const provider = parseConversationKey(payload.conversationKey)?.provider;
+      if (recordOwnMessages && provider) {
+        const ids = 'messageIds' in sent && Array.isArray(sent.messageIds) ? (sent.messageIds as string[]) : [sent.messageId];
+        // After the send: a failure here leaves the row to be retried, and the retry is deduplicated by the
+        // MCP server's idempotency key (same ids back), so the ids are recorded then.
+        await recordOwnMessages(ids.map((messageId) => ({ provider, messageId, conversationKey: payload.conversationKey, sentAt: now() })));
+      }
+      return sent;
     },
     // A customer reads replies in the order the bot wrote them.
     orderingKey: (row) => conversationOf(row),
@@ -58,10 +71,10 @@ export function customerMessageDeliverer(messenger: CustomerMessenger): OutboxDe
 }
 
 /** Both WhatsApp topics, ready for `new OutboxDispatcher({ deliverers })`. */
-export function whatsAppDeliverers(ports: { notifier: Notifier; messenger: CustomerMessenger }): Record<string, OutboxDeliverer> {
+export function whatsAppDeliverers(ports: { notifier: Notifier; messenger: CustomerMessenger; recordOwnMessages?: RecordOwnMessages }): Record<string, OutboxDeliverer> {
   return {
     [OUTBOX_TOPICS.agentAlert]: agentAlertDeliverer(ports.notifier),
-    [OUTBOX_TOPICS.customerMessage]: customerMessageDeliverer(ports.messenger),
+    [OUTBOX_TOPICS.customerMessage]: customerMessageDeliverer(ports.messenger, ports.recordOwnMessages),
   };
 }
 

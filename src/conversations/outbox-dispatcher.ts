@@ -195,6 +195,12 @@ export class OutboxDispatcher {
     const deliverer = this.deliverers.get(row.topic) as OutboxDeliverer;
     const context = { outboxId: row.id, topic: row.topic, attempt: row.attempts, runId: row.runId };
     let outcome: DeliveryOutcome;
+    // A worker that stalled (GC pause, SIGSTOP) past its claim may find the row claimed by another worker:
+    // it must not send it too. Rows still queued behind a slow delivery in this round are skipped the same way.
+    if (row.claimExpiresAt !== undefined && this.clock.now() >= row.claimExpiresAt) {
+      this.options.onOutcome?.('retry', row);
+      return 'retry';
+    }
     try {
       const result = await deliverer.deliver(row);
       try {

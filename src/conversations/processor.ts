@@ -7,8 +7,10 @@
  *   already wrote the alert and the acknowledgement to the outbox). Otherwise the bot answers: the
  *   self-service text of the typified submotive, or one clarifying question.
  * - `waiting_human` / `human`: the bot stays silent; the messages are forwarded to the agents.
- * - Non-text messages get the text-only notice; an agent replying from the business phone takes the
- *   conversation.
+ * - Non-text messages get the text-only notice; a customer who opened the chat without writing gets a
+ *   greeting. A message from the business number that zapflow did not send (an agent on the phone, the
+ *   WhatsApp Business app or Chatwoot; told apart by the provider ids our sends got back) means a person
+ *   took over: the conversation goes to `human`, whatever its status, and the bot falls silent.
  *
  * Every reply goes through the outbox with a key derived from the run id, and the run ids are the batch's:
  * a batch re-processed after a crash reuses its finished runs and never answers twice. The run's input names
@@ -34,7 +36,7 @@ import type { CaseService } from './cases.js';
 import { TurnDeferredError } from './dispatcher.js';
 import type { ConversationLifecycle } from './lifecycle.js';
 import type { CaseRecord } from './store/case-types.js';
-import { botReply, forwardedMessageText, TEXT_ONLY_NOTICE, type SelfServiceContent } from './replies.js';
+import { botReply, forwardedMessageText, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
 import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
 
 export interface TurnProcessorDeps {
@@ -161,7 +163,12 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     return [...context, ...batch].map((item) => ({ role: item.kind === 'bot_reply' ? ('bot' as const) : ('customer' as const), text: item.text }));
   }
 
+  /**
+   * Our own send coming back (Evolution `send.message`, a `fromMe` upsert): known by the provider id our send
+   * got back. The text match covers the moment between the provider's echo and our recording of that id.
+   */
   async function isOurEcho(conversationKey: string, item: InboxRecord): Promise<boolean> {
+    if (await deps.serviceStore.isOwnMessage(item.provider, item.messageId)) return true;
     const recent = await deps.serviceStore.recentMessages(conversationKey, 20);
     // What we sent (the bot, or an agent from the console) comes back from Evolution as a fromMe message.
     return recent.some((r) => (r.kind === 'bot_reply' || r.kind === 'agent_message') && r.text === item.text && Math.abs(r.sentAt - item.sentAt) < ECHO_WINDOW_MS);
@@ -173,14 +180,17 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     const forwarded: number[] = [];
     const texts: InboxRecord[] = [];
     const notices: InboxRecord[] = [];
+    const welcomes: InboxRecord[] = [];
     for (const item of items) {
       if (item.kind === 'bot_reply') done.push(item.id);
       else if (item.kind === 'agent_reply') {
         done.push(item.id);
-        if (!(await isOurEcho(conversationKey, item)) && conversation.handoffStatus !== 'bot') {
+        if (!(await isOurEcho(conversationKey, item))) {
           conversation = await deps.lifecycle.agentReplied(conversationKey);
+          logger.info({ conversationKey, provider: item.provider }, 'a person answered from the business number: the bot steps back');
         }
       } else if (item.kind === 'text_only_notice') notices.push(item);
+      else if (item.kind === 'welcome_request') welcomes.push(item);
       else texts.push(item);
     }
     let openCase: CaseRecord | undefined;
@@ -188,6 +198,11 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       await deps.lifecycle.customerWrote(conversationKey);
       // The first customer message with no open case opens one; later turns belong to it.
       openCase = await deps.cases.customerWrote(await deps.cases.current(conversationKey));
+    }
+    // Opening the chat is not a message: greeted when the bot answers, otherwise nothing to tell anyone.
+    done.push(...welcomes.map((i) => i.id));
+    if (welcomes.length > 0 && texts.length + notices.length === 0 && conversation.handoffStatus === 'bot') {
+      await reply(conversation, `welcome:${welcomes[0]!.provider}:${welcomes[0]!.messageId}`, WELCOME_GREETING);
     }
 
     // A turn replayed after a crash whose runs exist carries on with them, even if its own handoff already

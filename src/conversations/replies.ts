@@ -21,6 +21,10 @@ export function loadSelfServiceContent(file = new URL('../taxonomy/self-service.
 export const TEXT_ONLY_NOTICE =
   'Por enquanto eu só consigo entender mensagens de texto 🙂. Pode escrever aqui o que você precisa?';
 
+/** The customer opened the chat (Meta `request_welcome`) and has not written yet. */
+export const WELCOME_GREETING =
+  'Olá! 👋 Sou o assistente virtual de atendimento. Conte aqui, em uma mensagem, como posso ajudar.';
+
 export interface BotReplyInput {
   /** Typified path ids, when the run produced one. */
   path: { businessUnit: string; product: string; motive: string; submotive: string } | null;

@@ -32,6 +32,16 @@ export class StaleSessionStateError extends ZapflowError {
   }
 }
 
+/**
+ * Fencing: this process no longer holds the run's lease (it was paused or cut off past the lease, and another
+ * process took the run over). Its step commit or finish was refused, so nothing it decided is written.
+ */
+export class LeaseLostError extends ZapflowError {
+  constructor(readonly runId: string, readonly owner: string, options?: { cause?: unknown }) {
+    super('LEASE_LOST', `Run "${runId}" is no longer leased to "${owner}": another process took it over, so this process's write was refused. Nothing to do: the new holder continues the run.`, options);
+  }
+}
+
 /** The database file or schema is not one zapflow can use. */
 export class StorageSchemaError extends ZapflowError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -89,6 +99,27 @@ export class StepFailedError extends ZapflowError {
       'STEP_FAILED',
       `Step "${stepPath}" failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}. See \`cause\`; raise maxRetries or set skipOnFailure if the failure is transient or optional.`,
       { cause },
+    );
+  }
+}
+
+/**
+ * A step left a value in the session state that JSON cannot keep as it is (a Date, Map, Set, BigInt, NaN,
+ * a class instance…): it would come back changed after a reload, or not at all. Raised at the step's commit,
+ * naming the key, where inside it, and the step, so the workflow author fixes the value, not a later reader.
+ */
+export class SessionStateValueError extends ZapflowError {
+  constructor(
+    readonly stepName: string,
+    readonly key: string,
+    readonly at: string,
+    readonly found: string,
+    readonly advice: string,
+  ) {
+    super(
+      'SESSION_STATE_NOT_JSON',
+      `Step "${stepName}" set session state key "${key}" to a value JSON cannot keep: ${found} at ${at}. ${advice} ` +
+        'Session state is stored as JSON: use strings, finite numbers, booleans, null, arrays and plain objects.',
     );
   }
 }

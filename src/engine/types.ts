@@ -47,6 +47,13 @@ export interface StepInput {
   /**
    * The session's state: mutate it freely (or assign a new object). Inside a Parallel branch this is the
    * branch's own copy; branches merge in declared order when all have finished.
+   *
+   * Stored as JSON, so it holds JSON values only: strings, finite numbers, booleans, null, arrays and plain
+   * objects. A value JSON would change or drop — a Date, Map, Set, BigInt, NaN/Infinity, a class instance,
+   * `undefined` inside an array — fails the step at its commit with `SessionStateValueError` (code
+   * `SESSION_STATE_NOT_JSON`) naming the key, where inside it, and the step; nothing is silently changed.
+   * An `undefined` object property is left out (reads back the same); setting a top-level key to `undefined`
+   * deletes it.
    */
   workflowSessionState: SessionState;
   /** Earlier runs of this session (only with `addWorkflowHistory` on the workflow or the step; else empty). */

@@ -53,10 +53,13 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestIdMiddleware({ logger, quietAnswer: (req, status) => req.method === 'POST' && status < 300 && req.path.startsWith('/webhooks/') }));
-  app.use(createHealthRouter({ checks: deps.ready }));
+  // Dry-run is a legitimate mode (demo, staging) but a silent one: probes say so, next to the checks.
+  app.use(createHealthRouter({ checks: deps.ready, details: { whatsappSender: config.sender.kind, ...(config.sender.kind === 'dry-run' && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }) } }));
   app.get('/metrics', metrics.metricsHandler);
+  // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
+  const servesRequests = config.role !== 'worker';
 
-  if (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret) {
+  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret)) {
     app.use(metrics.webhookMetricsMiddleware);
     app.use(
       createWebhookRouter({
@@ -73,18 +76,23 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   }
 
   let mcpMount: MountedWhatsAppMcp | undefined;
-  if (config.mcp.httpToken && deps.whatsapp) {
+  if (servesRequests && config.mcp.httpToken && deps.whatsapp) {
     const service = deps.whatsapp.service;
-    mcpMount = mountWhatsAppMcp(app, { token: config.mcp.httpToken, createServer: () => createWhatsAppMcpServer(service, { logger }), logger });
+    mcpMount = mountWhatsAppMcp(app, {
+      token: config.mcp.httpToken,
+      createServer: () => createWhatsAppMcpServer(service, { logger }),
+      logger,
+      allowedOrigins: config.mcp.allowedOrigins,
+    });
   }
 
-  if (deps.console) {
+  if (servesRequests && deps.console) {
     app.use(createConsoleRouter({
       ...deps.console, storage: deps.storage, serviceStore: deps.serviceStore, workflows: deps.workflows, kickOutbox: deps.kickOutbox, logger,
     }));
   }
 
-  if (config.adminToken || deps.console) {
+  if (servesRequests && (config.adminToken || deps.console)) {
     app.use(
       createAdminRouter({
         ...(config.adminToken ? { adminToken: config.adminToken } : {}),

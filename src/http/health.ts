@@ -14,6 +14,8 @@ export interface HealthRouterOptions {
   checks: Record<string, () => Promise<void>>;
   /** Longest a single check may take before it counts as failed. @default 2000 */
   timeoutMs?: number;
+  /** Facts shown beside the checks without failing them (e.g. that the WhatsApp sender is dry-run). @default none */
+  details?: Record<string, string>;
 }
 
 export type CheckOutcome = 'ok' | string;
@@ -63,8 +65,9 @@ export function createHealthRouter(options: HealthRouterOptions): Router {
   router.get('/readyz', async (_req, res) => {
     const report = await checkReadiness(options.checks, timeoutMs);
     res.setHeader('Cache-Control', 'no-store');
-    if (report.ready) res.status(200).json({ status: 'ready', checks: report.checks });
-    else res.status(503).json({ status: 'not_ready', checks: report.checks });
+    const details = options.details ? { details: options.details } : {};
+    if (report.ready) res.status(200).json({ status: 'ready', checks: report.checks, ...details });
+    else res.status(503).json({ status: 'not_ready', checks: report.checks, ...details });
   });
   return router;
 }

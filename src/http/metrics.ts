@@ -55,6 +55,12 @@ export interface OutboxCounts {
   dead: number;
 }
 
+export interface TurnQueueDepth {
+  waiting: number;
+  active: number;
+  oldestWaitingSeconds: number;
+}
+
 export interface MetricsOptions {
   /** Prefix of every zapflow metric name. @default 'zapflow_' */
   prefix?: string;
@@ -78,8 +84,12 @@ export interface Metrics {
   setOutboxCounts(read: () => Promise<OutboxCounts> | OutboxCounts): void;
   /** Sets how the handoffs-waiting gauge is computed at each scrape (conversations in `waiting_human`). */
   setHandoffsWaiting(read: () => Promise<number> | number): void;
+  /** `zapflow_whatsapp_sender{provider}` = 1 for the configured sender; `provider="dry-run"` means nothing is sent. */
+  setWhatsAppSender(provider: 'meta' | 'evolution' | 'dry-run'): void;
   /** Sets how the turn-concurrency gauge is read (the limit the intake pressure leaves the processing thread). */
   setProcessingConcurrency(read: () => number): void;
+  /** Scale-out: sets how the turn-queue gauges are read (jobs waiting, active, oldest waiting job's age). */
+  setTurnQueueDepth(read: () => Promise<TurnQueueDepth>): void;
   /** Express middleware counting webhook POSTs by provider and result; mount it before the webhook router. */
   readonly webhookMetricsMiddleware: RequestHandler;
   /** `GET /metrics` handler: Prometheus text format. */
@@ -107,6 +117,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const stepSeconds = new Histogram({
     name: `${prefix}step_duration_seconds`, help: 'Workflow step duration, in seconds.', labelNames: ['workflow', 'step'] as const, buckets: STEP_BUCKETS, registers,
+  });
+
+  const whatsappSender = new Gauge({
+    name: `${prefix}whatsapp_sender`, help: 'The WhatsApp sender in use (1 for its provider label); provider="dry-run" means replies are recorded, not sent.',
+    labelNames: ['provider'] as const, registers,
   });
 
   let readOutbox: (() => Promise<OutboxCounts> | OutboxCounts) | undefined;
@@ -163,6 +178,34 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  let readQueue: (() => Promise<TurnQueueDepth>) | undefined;
+  let queueRead: Promise<TurnQueueDepth | undefined> | undefined;
+  const currentQueue = (): Promise<TurnQueueDepth | undefined> => {
+    if (!readQueue) return Promise.resolve(undefined);
+    const read = readQueue;
+    queueRead ??= Promise.resolve()
+      .then(read)
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'turn queue depth unavailable for /metrics; keeping the last values');
+        return undefined;
+      })
+      .finally(() => {
+        queueRead = undefined;
+      });
+    return queueRead;
+  };
+  const queueGauge = (name: string, help: string, pick: (depth: TurnQueueDepth) => number) =>
+    new Gauge({
+      name: `${prefix}${name}`, help, registers,
+      async collect() {
+        const depth = await currentQueue();
+        if (depth) this.set(pick(depth));
+      },
+    });
+  queueGauge('turn_queue_waiting', 'Conversation turn jobs waiting in the queue (all processes).', (depth) => depth.waiting);
+  queueGauge('turn_queue_active', 'Conversation turn jobs being worked on now (all processes).', (depth) => depth.active);
+  queueGauge('turn_queue_oldest_waiting_seconds', 'Age of the oldest due turn job still waiting, in seconds.', (depth) => depth.oldestWaitingSeconds);
+
   const webhookMetricsMiddleware: RequestHandler = (req, res, next) => {
     const provider = req.method === 'POST' ? webhookProviderOf(req) : undefined;
     if (provider === undefined) {
@@ -200,6 +243,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setProcessingConcurrency: (read) => {
       readConcurrency = read;
+    },
+    setTurnQueueDepth: (read) => {
+      readQueue = read;
+    },
+    setWhatsAppSender: (provider) => {
+      whatsappSender.reset();
+      whatsappSender.set({ provider }, 1);
     },
   };
 }

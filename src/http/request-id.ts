@@ -50,10 +50,21 @@ export interface RequestIdOptions {
   quietAnswer?: (req: Request, status: number) => boolean;
 }
 
-/** What the access log calls the request: the route pattern when one matched, else the scrubbed path. */
+const segments = (path: string) => path.split('/').filter(Boolean).length;
+
+/**
+ * What the access log calls the request: the route pattern when one matched, else the scrubbed path.
+ * `req.baseUrl` is the mount path of whatever ran LAST: an error handler mounted at `/admin` that answered a
+ * route's error (a 404 for an unknown conversation) leaves `/admin` there while `req.route` still holds the
+ * full `/admin/conversations/:key`. The label is the candidate with as many segments as the path sent.
+ */
 function routeLabel(req: Request): string {
   const pattern = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof pattern === 'string') return `${req.baseUrl}${pattern}`;
+  if (typeof pattern === 'string') {
+    const sent = segments(req.originalUrl.split('?')[0] ?? '');
+    const joined = `${req.baseUrl}${pattern}`;
+    return segments(joined) === sent || segments(pattern) !== sent ? joined : pattern;
+  }
   let path = req.originalUrl.split('?')[0] ?? '';
   try {
     path = decodeURIComponent(path);

@@ -12,9 +12,21 @@ export const ERROR_META_KEY = 'zapflow/error';
 
 const provider = z.enum(['meta', 'evolution', 'dry-run']);
 
+/**
+ * Clients (and models) often send a phone number as a JSON number: taken as the string of its digits. Past
+ * 2^53 a JSON number has already lost digits in parsing, so those are refused rather than sent to a wrong number.
+ */
+const recipientNumber = z
+  .union([
+    z.string().min(1).max(100),
+    z.number().int('number: a phone number has no decimals').nonnegative('number: a phone number is not negative')
+      .refine(Number.isSafeInteger, 'number: too many digits for a JSON number; send it as a string'),
+  ])
+  .transform((value) => (typeof value === 'number' ? String(value) : value));
+
 export const sendTextInputShape = {
-  number: z.string().min(1).max(100)
-    .describe('Recipient: phone number in E.164 (e.g. +5511999990000), a WhatsApp id (…@s.whatsapp.net, …@lid) or a group id (…@g.us).'),
+  number: recipientNumber
+    .describe('Recipient: phone number in E.164 (e.g. +5511999990000, as a string or a JSON number), a WhatsApp id (…@s.whatsapp.net, …@lid), a Meta business-scoped user id (BR.1502576394655843) or a group id (…@g.us).'),
   message: z.string().max(65_536).refine((text) => text.trim().length > 0, 'message must not be empty')
     .describe('Text to send. Over 4,096 characters it is split on sentence boundaries into several messages.'),
   instance: z.string().regex(/^[\w.-]{1,100}$/, 'instance: 1-100 letters, digits, _ . -').optional()

@@ -32,4 +32,8 @@ export interface ProcessingPort {
   readonly workflows: AdminWorkflowsPort;
   /** Rejects when the WhatsApp MCP server does not answer (readiness). */
   pingMcp(): Promise<void>;
+  /** Scale-out (roles web and worker): rejects when the job queue's database does not answer. */
+  pingQueue?(): Promise<void>;
+  /** Scale-out: the turn queue's depth and its oldest waiting job's age (/metrics). */
+  queueDepth?(): Promise<{ waiting: number; active: number; oldestWaitingSeconds: number }>;
 }

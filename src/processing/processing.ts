@@ -38,7 +38,9 @@ import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type
 import type { TurnBudget } from './intake-pressure.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 import { takeProcessIdentity } from './process-identity.js';
+import { QueuedTurns } from './queued-turns.js';
 import { takeOverDeadPredecessor } from './take-over.js';
+import { TurnQueue, transactionDb, type QueueDepth } from './turn-queue.js';
 
 /** The outbox claims of a process are held under this name (told apart from its run leases). */
 const outboxOwner = (owner: string) => `outbox:${owner}`;
@@ -70,6 +72,10 @@ export interface Processing extends ProcessingPort {
   readonly workflows: AdminWorkflowsPort;
   readonly workflowSet: WorkflowSet;
   readonly dispatcher: ConversationDispatcher;
+  /** Roles web and worker: the pg-boss turn queue. */
+  readonly queue?: TurnQueue;
+  /** Role worker: the jobs this process works on. */
+  readonly queuedTurns?: QueuedTurns;
   readonly outbox: OutboxDispatcher;
   readonly mcp: WhatsAppMcpClient;
   readonly scheduler: Scheduler;
@@ -100,6 +106,8 @@ export interface OpenStoresOptions {
   intake?: { announceWait?: { want(): void; done(): void } };
   /** The processing thread's stores: called before each SQLite write transaction (./sqlite-write-gate.ts). */
   beforeSqliteWrite?: () => void;
+  /** Postgres: runs inside each inbox insert's transaction (scale-out: the turn jobs commit with the rows). */
+  withinInboxCommit?: ConstructorParameters<typeof PostgresServiceStore>[0]['withinInboxCommit'];
 }
 
 /** Opens the engine storage and the service store the configuration names (migrating them). */
@@ -117,7 +125,10 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
   const serviceStore: ServiceStore = inMemory
     ? new MemoryServiceStore()
     : config.storage.kind === 'postgres'
-      ? new PostgresServiceStore({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
+      ? new PostgresServiceStore({
+        dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix,
+        ...(options.withinInboxCommit ? { withinInboxCommit: options.withinInboxCommit } : {}),
+      })
       : new SqliteServiceStore({
         dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous,
         ...(options.intake ? { lockWait: 'yield' as const, ...(options.intake.announceWait ? { announceWait: options.intake.announceWait } : {}) } : {}),
@@ -137,9 +148,23 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const now = options.now ?? Date.now;
   const identity = takeProcessIdentity(options.inMemory ? undefined : config.dataDir);
   const { owner } = identity;
+  const role = config.role;
+  const queue = role !== 'all' && config.storage.kind === 'postgres'
+    ? new TurnQueue({
+      databaseUrl: config.storage.databaseUrl, schema: config.queue.schema, heartbeatSeconds: config.queue.heartbeatSeconds,
+      superviseIntervalSeconds: config.queue.superviseSeconds, supervise: role === 'worker', logger,
+    })
+    : undefined;
+  // The turn job is sent in the inbox insert's own transaction: an acked message always has its job.
+  const coalesceSeconds = config.dispatch.coalesceWindowMs / 1000;
+  const withinInboxCommit = queue && role === 'web'
+    ? async (client: Parameters<NonNullable<OpenStoresOptions['withinInboxCommit']>>[0], stored: Parameters<NonNullable<OpenStoresOptions['withinInboxCommit']>>[1]) =>
+      queue.enqueue([...new Set(stored.map((record) => record.conversationKey))], coalesceSeconds, transactionDb(client))
+    : undefined;
   const { storage, serviceStore } = await openStores(config, {
     inMemory: Boolean(options.inMemory),
     ...(options.beforeSqliteWrite ? { beforeSqliteWrite: options.beforeSqliteWrite } : {}),
+    ...(withinInboxCommit ? { withinInboxCommit } : {}),
   });
   const observe = (workflowName: string, result: RunResult) => options.onRunObserved?.(observationOf(workflowName, result));
 
@@ -158,7 +183,10 @@ export async function createProcessing(config: Config, options: ProcessingOption
     storage,
     workflows: Object.values(workflowSet),
     owner,
-    recoverOnBoot: config.recoveryOnBoot,
+    leaseTtlMs: config.runLeaseMs,
+    // A web process runs no turns: the workers recover the runs of dead processes.
+    recoverOnBoot: role !== 'web' && config.recoveryOnBoot,
+    ...(role === 'web' ? { recoverEveryMs: 0 } : {}),
     onBackgroundError: (error) => logger.error({ err: error }, 'engine background work failed'),
   });
 
@@ -167,7 +195,11 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const alertRecipients = config.agentAlertNumbers.length > 0 ? config.agentAlertNumbers : ['5511900000090'];
   const outbox = new OutboxDispatcher({
     storage,
-    deliverers: whatsAppDeliverers({ notifier: new McpNotifier(mcp, { recipients: alertRecipients }), messenger: new McpCustomerMessenger(mcp) }),
+    deliverers: whatsAppDeliverers({
+      notifier: new McpNotifier(mcp, { recipients: alertRecipients }),
+      messenger: new McpCustomerMessenger(mcp),
+      recordOwnMessages: (messages) => serviceStore.recordOwnMessages(messages),
+    }),
     owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,
@@ -193,6 +225,12 @@ export async function createProcessing(config: Config, options: ProcessingOption
     now,
     logger,
   });
+  const queuedTurns = queue && role === 'worker'
+    ? new QueuedTurns({
+      queue, store: serviceStore, storage, process: processTurn, owner,
+      concurrency: config.dispatch.maxConcurrentConversations, coalesceWindowMs: config.dispatch.coalesceWindowMs, now, logger,
+    })
+    : undefined;
   const scheduler = createScheduler({
     storage,
     owner,
@@ -254,14 +292,19 @@ export async function createProcessing(config: Config, options: ProcessingOption
   };
 
   let stopping: Promise<void> | undefined;
+  const runsTurns = role !== 'web';
 
   return {
     mode: 'inline',
     storage, serviceStore, lifecycle, engine, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
+    ...(queue ? { queue } : {}),
+    ...(queuedTurns ? { queuedTurns } : {}),
     modelProvider: models.classifier.provider,
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
-      await mcp.connect();
+      await queue?.start();
+      // A web process delivers nothing (workers do): no MCP client of its own.
+      if (runsTurns) await mcp.connect();
       if (identity.deadPredecessor !== undefined) {
         // Our previous incarnation was killed: its runs and deliveries are ours to resume now, not when its
         // leases lapse (30 s for runs, 120 s for outbox claims).
@@ -270,8 +313,12 @@ export async function createProcessing(config: Config, options: ProcessingOption
       }
       const recovery = await engine.start();
       if (recovery && recovery.resumed.length > 0) logger.info({ runs: recovery.resumed.length }, 'resuming runs a previous process left unfinished');
-      const pickedUp = await dispatcher.start();
-      if (pickedUp > 0) logger.info({ conversations: pickedUp }, 'processing messages received before the last stop');
+      if (!runsTurns) return;
+      if (queuedTurns) await queuedTurns.start();
+      else {
+        const pickedUp = await dispatcher.start();
+        if (pickedUp > 0) logger.info({ conversations: pickedUp }, 'processing messages received before the last stop');
+      }
       outbox.start();
       scheduler.start();
     },
@@ -280,10 +327,13 @@ export async function createProcessing(config: Config, options: ProcessingOption
       // once, then close storage and the MCP child.
       stopping ??= (async () => {
         await scheduler.stop();
+        queuedTurns?.stop();
+        // pg-boss waits for the turns in flight (graceful), then releases its connections.
+        await queue?.stop();
         await dispatcher.stop();
         await outbox.stop();
         await engine.stop();
-        await mcp.close();
+        if (runsTurns) await mcp.close();
         await serviceStore.close();
         await storage.close();
       })();
@@ -292,15 +342,19 @@ export async function createProcessing(config: Config, options: ProcessingOption
     async settle() {
       for (;;) {
         await dispatcher.idle();
+        await queuedTurns?.idle();
         const summary = await outbox.drain();
         if (summary.delivered + summary.retried + summary.dead === 0 && dispatcher.activeCount === 0) return;
       }
     },
     notify(conversationKeys) {
+      // Scale-out: the jobs were committed with the inbox rows.
+      if (queue) return;
       for (const key of conversationKeys) dispatcher.notify(key);
     },
     kickOutbox: () => outbox.kick(),
-    pingMcp: () => mcp.ping(),
+    pingMcp: () => (runsTurns ? mcp.ping() : Promise.resolve()),
+    ...(queue ? { pingQueue: () => queue.ping(), queueDepth: (): Promise<QueueDepth> => queue.depth() } : {}),
   };
 }
 

@@ -50,9 +50,9 @@ export interface EvolutionCredentialHeaders {
  *   to the secret (Evolution ≥ 2.3.0): HS256, claims `app: "evolution"`, `action: "webhook"`, not expired.
  *   Better than a static header (the secret itself never travels), though still not bound to the body.
  *
+ * - the body field `apikey` (see `verifyEvolutionBodyApikey`), when no header carries a credential.
+ *
  * Not accepted:
- * - the body field `apikey`: it is the instance's own API token (it controls the instance), only present
- *   when Evolution is told to expose it, and sits inside the unauthenticated body;
  * - a secret in the URL: Evolution writes the full webhook URL into its logs (every failed delivery, and
  *   every delivery with webhook logging on), with `webhook_by_events` it appends `/<event>` to the URL,
  *   which mangles a query-string token, and proxies log URLs too. Instances that cannot send headers (v2.0.x,
@@ -66,6 +66,17 @@ export function verifyEvolutionCredential(headers: EvolutionCredentialHeaders, s
   const token = authorization.slice(7).trim();
   if (safeEqual(token, secret)) return true;
   return verifyEvolutionJwt(token, secret, nowMs);
+}
+
+/**
+ * Evolution's default webhook (no custom headers) puts the instance's API token in the body as `apikey`
+ * (when `AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES` is on, its default). Set EVOLUTION_WEBHOOK_SECRET to that
+ * token to accept those deliveries. Weaker than a header (the token is the instance's own key, and it sits
+ * inside the body), so a header, when present, is what counts; compared in constant time like the rest.
+ */
+export function verifyEvolutionBodyApikey(body: unknown, secret: string): boolean {
+  if (!isRecord(body) || typeof body.apikey !== 'string') return false;
+  return safeEqual(body.apikey.trim(), secret);
 }
 
 /** Clock skew tolerated between Evolution's server and ours. */

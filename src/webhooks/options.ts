@@ -17,9 +17,10 @@ export interface WebhookLogger {
 /** What to acknowledge and drop instead of turning into inbound messages. */
 export interface IgnoreOptions {
   /**
-   * Messages sent from the business phone itself (Evolution `key.fromMe`). When false they become inbound
-   * messages with `fromMe: true` (an agent answering from the phone). Evolution's `send.message` echoes of
-   * the service's own API sends are always ignored.
+   * Messages sent from the business number itself: Evolution `key.fromMe` and `send.message`, Meta
+   * `smb_message_echoes` (WhatsApp Business app, coexistence). When false they become inbound messages with
+   * `fromMe: true`; the service drops the ones it sent itself (by provider message id) and takes the others
+   * as a person answering.
    * @default true
    */
   fromMe?: boolean;

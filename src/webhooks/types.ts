@@ -30,12 +30,16 @@ export const IGNORE_REASONS = [
   'connection_event',
   'qrcode',
   'presence',
+  'welcome_request',
 ] as const;
 export const IgnoreReasonSchema = z.enum(IGNORE_REASONS);
 export type IgnoreReason = z.infer<typeof IgnoreReasonSchema>;
 
-/** The reasons for which the customer should be told, politely, that only text is understood. */
-export const TEXT_ONLY_REASONS = ['media_without_text', 'location', 'contacts', 'unsupported'] as const;
+/**
+ * The reasons for which the customer gets an automatic answer instead of a conversation turn: that only text
+ * is understood, or (`welcome_request`: the customer opened the chat and wrote nothing yet) a greeting.
+ */
+export const TEXT_ONLY_REASONS = ['media_without_text', 'location', 'contacts', 'unsupported', 'welcome_request'] as const;
 export const TextOnlyReasonSchema = z.enum(TEXT_ONLY_REASONS);
 export type TextOnlyReason = z.infer<typeof TextOnlyReasonSchema>;
 
@@ -95,8 +99,14 @@ export const InboundMessageSchema = z
     ...channelFields,
     /** Group id, only when groups are not ignored (then `from` is the participant, the key is per group). */
     groupId: Id.optional(),
-    /** Only when `ignore.fromMe` is false: a message sent from the business phone itself (an agent typing there). */
+    /**
+     * Only when `ignore.fromMe` is false: a message sent from the business number itself — an agent typing
+     * on the phone or the WhatsApp Business app (Meta coexistence echoes), or through Chatwoot (Evolution
+     * `send.message`). The service tells its own sends apart by the provider ids it got back.
+     */
     fromMe: z.literal(true).optional(),
+    /** The customer edited an earlier message: this is the new text, `editOf` the edited message's provider id. */
+    editOf: Id.optional(),
   })
   .refine(channelMatchesProvider, channelMessage);
 export type InboundMessage = z.infer<typeof InboundMessageSchema>;

@@ -300,6 +300,19 @@ describe.each([memory, sqlite(), postgres()])('ServiceStore contract: $name', (b
     expect((await store.listConversations({})).map((c) => c.conversationKey).sort()).toEqual(['c0', 'c1', 'c2']);
   });
 
+  it('remembers the provider ids of our own sends (idempotently, seen by a second instance) and purges them with the inbox', async () => {
+    const sent = { provider: 'evolution' as const, messageId: '3EB0FAKEOURS', conversationKey: 'evolution:loja:5511900000307', sentAt: NOW };
+    await store.recordOwnMessages([sent, { ...sent, provider: 'meta', messageId: 'wamid.FAKEOURS' }]);
+    await store.recordOwnMessages([sent]); // a retried delivery gets the same ids back
+    const other = await open();
+    expect(await other.isOwnMessage('evolution', '3EB0FAKEOURS')).toBe(true);
+    expect(await other.isOwnMessage('meta', 'wamid.FAKEOURS')).toBe(true);
+    expect(await other.isOwnMessage('meta', '3EB0FAKEOURS')).toBe(false); // ids are per provider
+    expect(await other.isOwnMessage('evolution', '3EB0FAKECHATWOOT')).toBe(false);
+    await store.purge(NOW + 1);
+    expect(await store.isOwnMessage('evolution', '3EB0FAKEOURS')).toBe(false);
+  });
+
   it('gives back text, names and the raw message exactly as received (accents, emoji, other scripts)', async () => {
     const text = 'Olá! Minha maquininha não liga 😡👍🏽 👩‍👩‍👧 — 你好 مرحبا e\u0301 \u200b "aspas" \\ fim';
     const raw = { z: 1, a: { texto: text, lista: ['🇧🇷', null, 0.5] }, vazio: null };

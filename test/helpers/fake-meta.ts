@@ -28,14 +28,17 @@ export async function startFakeMeta(options: FakeMetaOptions = {}): Promise<Fake
     if (request.path !== `/${apiVersion}/${phoneNumberId}/messages`) violations.push(`path ${request.path}, expected /${apiVersion}/${phoneNumberId}/messages`);
     if (!String(request.headers['content-type']).startsWith('application/json')) violations.push('content-type is not application/json');
     const body = request.body as Record<string, unknown> | undefined;
-    const expectedKeys = ['messaging_product', 'recipient_type', 'text', 'to', 'type'];
+    // A customer known only by a business-scoped user id is addressed with `recipient` instead of `to`.
+    const byBsuid = typeof body?.recipient === 'string';
+    const expectedKeys = ['messaging_product', byBsuid ? 'recipient' : 'to', 'recipient_type', 'text', 'type'].sort();
     if (!body || typeof body !== 'object') violations.push('body is not a JSON object');
     else {
       if (JSON.stringify(Object.keys(body).sort()) !== JSON.stringify(expectedKeys)) violations.push(`body keys ${Object.keys(body).sort().join(',')}`);
+      if (byBsuid && !/^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$/.test(String(body.recipient))) violations.push(`recipient must be a BSUID, got ${JSON.stringify(body.recipient)}`);
       if (body.messaging_product !== 'whatsapp') violations.push('messaging_product must be whatsapp');
       if (body.recipient_type !== 'individual') violations.push('recipient_type must be individual');
       if (body.type !== 'text') violations.push('type must be text');
-      if (typeof body.to !== 'string' || !/^\d{8,15}$/.test(body.to)) violations.push(`to must be E.164 digits, got ${JSON.stringify(body.to)}`);
+      if (!byBsuid && (typeof body.to !== 'string' || !/^\d{8,15}$/.test(body.to))) violations.push(`to must be E.164 digits, got ${JSON.stringify(body.to)}`);
       const text = body.text as Record<string, unknown> | undefined;
       if (!text || JSON.stringify(Object.keys(text).sort()) !== '["body","preview_url"]') violations.push('text must be { preview_url, body }');
       else {
@@ -46,8 +49,9 @@ export async function startFakeMeta(options: FakeMetaOptions = {}): Promise<Fake
     if (violations.length > 0) return { status: 400, body: graphError(100, `(#100) Invalid parameter: ${violations[0]}`, 'OAuthException'), violations };
     counter++;
     const messageId = `wamid.FAKE${String(counter).padStart(6, '0')}`;
-    const to = (body as { to: string }).to;
-    return { status: 200, messageId, body: { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: messageId }] } };
+    const { to, recipient } = body as { to?: string; recipient?: string };
+    const contact = recipient !== undefined ? { input: recipient, user_id: recipient } : { input: to, wa_id: to };
+    return { status: 200, messageId, body: { messaging_product: 'whatsapp', contacts: [contact], messages: [{ id: messageId }] } };
   }
 }
 

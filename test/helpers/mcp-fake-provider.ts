@@ -17,6 +17,8 @@ export interface ReceivedRequest {
   status?: number;
   /** The provider message id given back (2xx only). */
   messageId?: string;
+  /** `performance.now()` when the request's body had arrived (latency measurements). */
+  receivedAt: number;
 }
 
 /** What to do with one upcoming request instead of the normal answer. */
@@ -93,7 +95,7 @@ export class FakeProvider {
     } catch {
       body = raw;
     }
-    const request: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
+    const request: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, receivedAt: performance.now() };
     const index = this.requests.push(request) - 1;
     for (const wake of this.waiters.splice(0)) wake();
 

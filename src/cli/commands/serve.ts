@@ -12,7 +12,8 @@ import type { Server } from 'node:http';
 import type { Command } from 'commander';
 import express from 'express';
 import { createApp, type App, type AppOverrides } from '../../app.js';
-import { ConfigError, loadConfig, type Config } from '../../config.js';
+import { Option } from 'commander';
+import { ConfigError, loadConfig, type Config, type Role } from '../../config.js';
 import { StorageUnavailableError } from '../../engine/index.js';
 import { createLogger, type Logger } from '../../logging.js';
 
@@ -56,49 +57,58 @@ export function register(program: Command): void {
     .command('serve')
     .description('Run the WhatsApp support service (webhooks, workflows, admin API, MCP) — configured by the environment')
     .option('--env-file <path>', 'read settings from this file (variables already set in the environment win)', '.env')
+    .addOption(new Option('--role <role>', 'all: everything in this process; web: webhooks, admin API, console and /mcp, with turns run by `zapflow worker` processes (Postgres)').choices(['all', 'web', 'worker']))
     .addHelpText('after', '\nEvery setting is an environment variable: see .env.example. A .env file in the working directory is read\nwhen present; variables already set win. Storage, model and WhatsApp sender are chosen from the credentials present.')
-    .action(async (options: { envFile: string }) => {
-      let config: Config;
-      try {
-        // Node's own parser; it never overrides a variable the environment already has.
-        if (existsSync(options.envFile)) process.loadEnvFile(options.envFile);
-        else if (options.envFile !== '.env') {
-          process.stderr.write(`zapflow serve: --env-file ${options.envFile}: no such file\n`);
-          process.exit(78); // EX_CONFIG
-        }
-        config = loadConfig(process.env, { purpose: 'serve' });
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          process.stderr.write(`${error.message}\n`);
-          process.exit(78); // EX_CONFIG
-        }
-        throw error;
-      }
-      const logger = createLogger({ level: config.logLevel });
-      let stopping = false;
-      const running: { app?: App } = {};
-      const shutdown = (signal: string, exitCode = 0) => {
-        if (stopping && exitCode === 0) return;
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        const force = setTimeout(() => process.exit(1), 25_000);
-        force.unref();
-        (running.app ? running.app.stop() : Promise.resolve()).then(
-          () => process.exit(exitCode),
-          (error: unknown) => {
-            logger.error({ err: error }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      // A dead processing thread cannot be half-recovered in place: stop (acked messages stay in the inbox)
-      // and exit non-zero, so that the supervisor restarts the service and the new start picks them up.
-      const onProcessingCrash = () => shutdown('processing thread crashed', 1);
-      const app = await createAppWhenStorageAnswers(config, { logger, onProcessingCrash }, () => stopping);
-      if (!app || stopping) return;
-      running.app = app;
-      await app.start();
-    });
+    .action(async (options: { envFile: string; role?: Role }) => runService('serve', options));
+  program
+    .command('worker')
+    .description('Run a worker (Postgres scale-out): conversation turns, outbox delivery and scheduled jobs; serves /healthz, /readyz and /metrics')
+    .option('--env-file <path>', 'read settings from this file (variables already set in the environment win)', '.env')
+    .addHelpText('after', '\nSame configuration as `zapflow serve`. Needs DATABASE_URL: SQLite runs as one process (`zapflow serve`).')
+    .action(async (options: { envFile: string }) => runService('worker', { ...options, role: 'worker' }));
+}
+
+async function runService(command: string, options: { envFile: string; role?: Role }): Promise<void> {
+  let config: Config;
+  try {
+    // Node's own parser; it never overrides a variable the environment already has.
+    if (existsSync(options.envFile)) process.loadEnvFile(options.envFile);
+    else if (options.envFile !== '.env') {
+      process.stderr.write(`zapflow ${command}: --env-file ${options.envFile}: no such file\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    config = loadConfig(process.env, { purpose: 'serve', ...(options.role ? { role: options.role } : {}) });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  let stopping = false;
+  const running: { app?: App } = {};
+  const shutdown = (signal: string, exitCode = 0) => {
+    if (stopping && exitCode === 0) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 25_000);
+    force.unref();
+    (running.app ? running.app.stop() : Promise.resolve()).then(
+      () => process.exit(exitCode),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  // A dead processing thread cannot be half-recovered in place: stop (acked messages stay in the inbox)
+  // and exit non-zero, so that the supervisor restarts the service and the new start picks them up.
+  const onProcessingCrash = () => shutdown('processing thread crashed', 1);
+  const app = await createAppWhenStorageAnswers(config, { logger, onProcessingCrash }, () => stopping);
+  if (!app || stopping) return;
+  running.app = app;
+  await app.start();
 }

@@ -1,7 +1,7 @@
 /** In-memory ServiceStore: tests and the demo's throwaway mode. Same semantics as the SQL stores. */
 import { meetsExpectation } from './rows.js';
 import type {
-  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, ServiceStore,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, OwnMessage, ServiceStore,
 } from './types.js';
 import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 import { byCustomerOrder, checkPatch, newConversation } from './shared.js';
@@ -12,6 +12,7 @@ export class MemoryServiceStore implements ServiceStore {
   private readonly inbox: InboxRecord[] = [];
   private readonly dedupe = new Set<string>();
   private readonly conversations = new Map<string, ConversationRecord>();
+  private readonly ownMessages = new Map<string, OwnMessage>();
   private nextId = 1;
   readonly cases = new MemoryCaseStore(this.conversations);
 
@@ -47,6 +48,17 @@ export class MemoryServiceStore implements ServiceStore {
       this.dedupe.add(key);
       this.inbox.push({ ...structuredClone(item), id: this.nextId++, status: 'done', receivedAt: now, processedAt: now });
     }
+  }
+
+  async recordOwnMessages(messages: OwnMessage[]): Promise<void> {
+    for (const message of messages) {
+      const key = `${message.provider}\u0000${message.messageId}`;
+      if (!this.ownMessages.has(key)) this.ownMessages.set(key, { ...message });
+    }
+  }
+
+  async isOwnMessage(provider: OwnMessage['provider'], messageId: string): Promise<boolean> {
+    return this.ownMessages.has(`${provider}\u0000${messageId}`);
   }
 
   async conversationsWithPendingInbox(): Promise<string[]> {
@@ -118,6 +130,7 @@ export class MemoryServiceStore implements ServiceStore {
   }
 
   async purge(before: number): Promise<{ inbox: number; conversations: number }> {
+    for (const [key, message] of this.ownMessages) if (message.sentAt < before) this.ownMessages.delete(key);
     const keep = this.inbox.filter((r) => !(r.receivedAt < before && (r.status === 'done' || r.status === 'forwarded')));
     const inbox = this.inbox.length - keep.length;
     this.inbox.splice(0, this.inbox.length, ...keep);

@@ -15,7 +15,7 @@ import { migrateServicePostgres } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
 import type {
-  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, ServiceStore,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, OwnMessage, ServiceStore,
 } from './types.js';
 import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 
@@ -38,6 +38,11 @@ export interface PostgresServiceStoreOptions {
   intakePoolSize?: number;
   /** Connection attempts at `init()` before StorageUnavailableError (the wait doubles from 250 ms). @default 5 */
   connectAttempts?: number;
+  /**
+   * Runs inside the inbox insert's transaction with the rows that were new (scale-out: their conversations'
+   * turn jobs), so an acked message always has its job. Without it the insert is one autocommit statement.
+   */
+  withinInboxCommit?: (client: pg.PoolClient, stored: InboxRecord[]) => Promise<void>;
 }
 
 const DEADLOCK = '40P01';
@@ -60,7 +65,7 @@ export class PostgresServiceStore implements ServiceStore {
   private closed = false;
   readonly cases: SqlCaseStore;
 
-  constructor(options: PostgresServiceStoreOptions) {
+  constructor(private readonly options: PostgresServiceStoreOptions) {
     if (!options.pool && !options.dbUrl) {
       throw new TypeError('PostgresServiceStore needs dbUrl (e.g. process.env.DATABASE_URL) or an existing pg pool.');
     }
@@ -100,7 +105,7 @@ export class PostgresServiceStore implements ServiceStore {
   }
 
   /** `{p}` is the schema-qualified table prefix. Named (prepared once per connection) per SQL text. */
-  private async query(text: string, values: unknown[], prepared = true, pool = this.pool): Promise<Row[]> {
+  private async query(text: string, values: unknown[], prepared = true, pool: pg.Pool | pg.PoolClient = this.pool): Promise<Row[]> {
     const sql = text.replaceAll('{p}', `"${this.schema}".${this.tableName}`);
     let name: string | undefined;
     if (prepared) {
@@ -144,8 +149,11 @@ export class PostgresServiceStore implements ServiceStore {
       'SELECT * FROM inserted ORDER BY id';
     const params = items.map(inboxItemToParams);
     const values = [...columns.map(([, index]) => params.map((row) => row[index])), now, status];
+    // Only customer messages get turn jobs; the bot's own replies are stored done.
+    const withinCommit = status === 'pending' ? this.options.withinInboxCommit : undefined;
     for (let attempt = 1; ; attempt++) {
       try {
+        if (withinCommit) return await this.insertWithinTransaction(text, values, withinCommit);
         return (await this.query(text, values, true, status === 'pending' ? this.intakePool : this.pool)).map(inboxFromRow);
       } catch (error) {
         // Two deliveries of overlapping batches in different orders can wait on each other's new rows; the
@@ -164,6 +172,25 @@ export class PostgresServiceStore implements ServiceStore {
       'ON CONFLICT (provider, message_id) DO NOTHING';
     const params = items.map(inboxItemToParams);
     await this.query(text, [...columns.map(([, index]) => params.map((row) => row[index])), now]);
+  }
+
+  private async insertWithinTransaction(text: string, values: unknown[], withinCommit: NonNullable<PostgresServiceStoreOptions['withinInboxCommit']>): Promise<InboxRecord[]> {
+    const client = await this.intakePool.connect();
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const stored = (await this.query(text, values, true, client)).map(inboxFromRow);
+      await withinCommit(client, stored);
+      await client.query('COMMIT');
+      return stored;
+    } catch (error) {
+      broken = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction may be dead (a database restart): do not pool it again.
+      client.release(broken instanceof Error && !('code' in broken) ? broken : undefined);
+    }
   }
 
   async conversationsWithPendingInbox(): Promise<string[]> {
@@ -191,6 +218,20 @@ export class PostgresServiceStore implements ServiceStore {
   async markInbox(ids: number[], status: InboxStatus, now: number): Promise<void> {
     if (ids.length === 0) return;
     await this.query('UPDATE {p}inbox SET status = $1, processed_at = $2 WHERE id = ANY($3::bigint[])', [status, now, ids]);
+  }
+
+  async recordOwnMessages(messages: OwnMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.query(
+      'INSERT INTO {p}own_messages (provider, message_id, conversation_key, sent_at) ' +
+        'SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) ON CONFLICT DO NOTHING',
+      [messages.map((m) => m.provider), messages.map((m) => m.messageId), messages.map((m) => m.conversationKey), messages.map((m) => m.sentAt)],
+    );
+  }
+
+  async isOwnMessage(provider: OwnMessage['provider'], messageId: string): Promise<boolean> {
+    const rows = await this.query('SELECT 1 FROM {p}own_messages WHERE provider = $1 AND message_id = $2', [provider, messageId]);
+    return rows.length > 0;
   }
 
   async recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]> {
@@ -255,6 +296,7 @@ export class PostgresServiceStore implements ServiceStore {
         'SELECT (SELECT count(*) FROM gone) AS inbox, (SELECT count(*) FROM idle) AS conversations',
       [before],
     );
+    await this.query('DELETE FROM {p}own_messages WHERE sent_at < $1', [before]);
     return { inbox: Number(row?.inbox ?? 0), conversations: Number(row?.conversations ?? 0) };
   }
 }

@@ -13,7 +13,7 @@ import { migrateServiceSqlite } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
 import type {
-  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, ServiceStore,
+  ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, OwnMessage, ServiceStore,
 } from './types.js';
 import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 
@@ -208,6 +208,18 @@ export class SqliteServiceStore implements ServiceStore {
       .run(status, now, encodeJson(ids)));
   }
 
+  async recordOwnMessages(messages: OwnMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.write(() => {
+      const insert = this.sql('INSERT OR IGNORE INTO {p}own_messages (provider, message_id, conversation_key, sent_at) VALUES (?, ?, ?, ?)');
+      for (const m of messages) insert.run(m.provider, m.messageId, m.conversationKey, m.sentAt);
+    });
+  }
+
+  async isOwnMessage(provider: OwnMessage['provider'], messageId: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM {p}own_messages WHERE provider = ? AND message_id = ?').get(provider, messageId) !== undefined;
+  }
+
   async recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]> {
     const rows = this.sql('SELECT * FROM {p}inbox WHERE conversation_key = ? ORDER BY sent_at DESC, id DESC LIMIT ?')
       .all(conversationKey, Math.max(0, limit)) as Row[];
@@ -252,6 +264,7 @@ export class SqliteServiceStore implements ServiceStore {
   async purge(before: number): Promise<{ inbox: number; conversations: number }> {
     return this.write(() => {
       const inbox = this.sql(`DELETE FROM {p}inbox WHERE received_at < ? AND ${FINISHED}`).run(before).changes;
+      this.sql('DELETE FROM {p}own_messages WHERE sent_at < ?').run(before);
       // A conversation goes only once nothing of it is left in the inbox, and never while a person owns it.
       const conversations = this.sql(
         "DELETE FROM {p}conversations WHERE updated_at < ? AND handoff_status = 'bot' " +

@@ -13,10 +13,11 @@ export type Urgency = 'low' | 'medium' | 'high' | 'critical';
  * What kind of item: customer text to process, a non-text message that gets the text-only notice, a message
  * our business number sent (an agent replying from WhatsApp: the conversation goes to `human`), or a reply
  * the bot sent (kept so admins see the whole conversation and our own echoes are not taken for an agent),
- * a reply an agent sent from the console (`agent_message`, `name` = the agent's display name), or a note of
- * what happened (`system_note`: claimed, released, resolved). The last four are stored already `done`.
+ * a reply an agent sent from the console (`agent_message`, `name` = the agent's display name), a note of
+ * what happened (`system_note`: claimed, released, resolved; those two are stored already `done`), or the
+ * customer opening the chat without writing (Meta `request_welcome`: answered with a greeting).
  */
-export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply' | 'agent_message' | 'system_note';
+export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply' | 'welcome_request' | 'agent_message' | 'system_note';
 
 /** pending → processing (a run took it) → done; `forwarded` when a human owns the conversation. */
 export type InboxStatus = 'pending' | 'processing' | 'done' | 'forwarded';
@@ -43,6 +44,14 @@ export interface InboxRecord extends InboxItem {
   receivedAt: number;
   runId?: string;
   processedAt?: number;
+}
+
+/** A message zapflow sent, by the id the provider gave back. */
+export interface OwnMessage {
+  provider: 'meta' | 'evolution';
+  messageId: string;
+  conversationKey: string;
+  sentAt: number;
 }
 
 export interface ConversationRecord {
@@ -126,6 +135,14 @@ export interface ServiceStore {
   takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]>;
   markInbox(ids: number[], status: InboxStatus, now: number): Promise<void>;
   recentMessages(conversationKey: string, limit: number): Promise<InboxRecord[]>;
+
+  /**
+   * Remembers the provider ids of messages zapflow itself sent (idempotent), so an echo of one of them
+   * (Evolution `send.message`, a `fromMe` upsert) is not taken for a person answering.
+   */
+  recordOwnMessages(messages: OwnMessage[]): Promise<void>;
+  /** Whether zapflow itself sent this provider message id. */
+  isOwnMessage(provider: OwnMessage['provider'], messageId: string): Promise<boolean>;
 
   getConversation(conversationKey: string): Promise<ConversationRecord | undefined>;
   /**

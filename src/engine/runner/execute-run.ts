@@ -130,6 +130,7 @@ async function executeRun(def: RunDefinition, runtime: Runtime, plan: RunPlan, a
     const now = clock.now();
     result.metrics = { durationMs: now - startedAt, stepsExecuted: run.stepsExecuted, stepsReused: run.stepsReused };
     const finish = finishRecord(plan, result, now);
+    finish.leaseOwner = runtime.owner;
     if (run.exitRecords !== undefined) {
       finish.steps = run.exitRecords;
       if (diffFingerprints(initialFingerprint, scope.fingerprint) !== null) {
@@ -231,7 +232,8 @@ function newRunRecord(def: RunDefinition, runtime: Runtime, plan: RunPlan, state
   const now = runtime.clock.now();
   const record: RunRecord = {
     runId: plan.runId, workflowName: def.name, sessionId: plan.sessionId, status: 'running', input: plan.input, initialState: state,
-    leaseOwner: runtime.owner, leaseExpiresAt: now + runtime.leaseTtlMs, createdAt: now, updatedAt: now,
+    leaseOwner: runtime.owner, leaseExpiresAt: now + runtime.leaseTtlMs, attempts: [{ process: runtime.owner, startedAt: now }],
+    createdAt: now, updatedAt: now,
   };
   if (plan.parentRunId !== undefined) record.parentRunId = plan.parentRunId;
   if (plan.rerunFromStep !== undefined) record.rerunFromStep = plan.rerunFromStep;

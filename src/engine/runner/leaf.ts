@@ -3,6 +3,7 @@
  * backoff and a per-attempt timeout; roll a failed attempt's state changes back; commit the result.
  * This is the per-step hot path: no clones, and no async frame for a step that answers synchronously.
  */
+import { assertJsonSafeState } from './json-safe.js';
 import { StepFailedError, StepTimeoutError } from '../errors.js';
 import { PauseRun } from '../pause.js';
 import { StepOutput } from '../step-output.js';
@@ -142,6 +143,13 @@ function recordLeaf(
   // A step may assign a new object to input.workflowSessionState (as the guide does when it is None).
   const assigned = input.workflowSessionState;
   if (status === 'completed' && assigned !== scope.state && typeof assigned === 'object' && assigned !== null) scope.state = assigned;
+  try {
+    assertJsonSafeState(scope.state, step.name);
+  } catch (error) {
+    // Not retried: the same code would set the same value again. The run ends loudly, naming key and step.
+    restoreState(scope.state, before);
+    throw new StepFailedError(step.name, path, attempt, error);
+  }
   const after = before.size === 0 && isEmpty(scope.state) ? before : fingerprintOf(scope.state);
   const stateDelta = diffFingerprints(before, after);
   scope.fingerprint = after;

@@ -21,6 +21,8 @@ export class RunContext {
   readonly userId: string | undefined;
   readonly input: RunInputRecord;
   readonly storage: Storage;
+  /** This process's lease owner id: every commit is fenced on it (see StepCommit.leaseOwner). */
+  readonly leaseOwner: string;
   readonly clock: Clock;
   readonly random: () => number;
   readonly memo: Map<string, StepResultRecord> | undefined;
@@ -68,6 +70,7 @@ export class RunContext {
     this.userId = plan.userId;
     this.input = plan.input;
     this.storage = runtime.storage;
+    this.leaseOwner = runtime.owner;
     this.clock = runtime.clock;
     this.random = runtime.random;
     this.memo = plan.memo;
@@ -178,7 +181,7 @@ export class RunContext {
       if (outbox !== undefined) this.exitOutbox?.push(...outbox);
       return undefined;
     }
-    const commit: StepCommit = { step: record };
+    const commit: StepCommit = { step: record, leaseOwner: this.leaseOwner };
     if (!scope.isBranch && record.stateDelta !== null) {
       commit.session = { sessionId: this.sessionId, state: scope.state, expectedVersion: this.sessionVersion };
     }

@@ -7,7 +7,7 @@
  */
 import type { Kept } from './memory-values.js';
 import { keepValue, restoreValue } from './memory-values.js';
-import type { RunRecord, RunStatus, SessionRecord, StateDelta, StepRecordStatus, StepResultRecord } from './types.js';
+import type { RunAttempt, RunRecord, RunStatus, SessionRecord, StateDelta, StepRecordStatus, StepResultRecord } from './types.js';
 
 /** A run as kept. Fields are assigned in one order in the constructor, so every row shares one shape. */
 export class RunRow {
@@ -26,6 +26,7 @@ export class RunRow {
   metrics: Kept;
   leaseOwner: string | undefined;
   leaseExpiresAt: number | undefined;
+  attempts: RunAttempt[] | undefined;
   readonly createdAt: number;
   updatedAt: number;
   finishedAt: number | undefined;
@@ -49,6 +50,7 @@ export class RunRow {
     this.metrics = keepValue(run.metrics);
     this.leaseOwner = run.leaseOwner;
     this.leaseExpiresAt = run.leaseExpiresAt;
+    this.attempts = run.attempts?.map((attempt) => ({ ...attempt }));
     this.createdAt = run.createdAt;
     this.updatedAt = run.updatedAt;
     this.finishedAt = run.finishedAt;
@@ -71,6 +73,7 @@ export class RunRow {
     record.createdAt = this.createdAt;
     record.updatedAt = this.updatedAt;
     if (this.finishedAt !== undefined) record.finishedAt = this.finishedAt;
+    if (this.attempts !== undefined) record.attempts = this.attempts.map((attempt) => ({ ...attempt }));
     // Every required field was set above unless the caller stored a record without it (JSON drops it too).
     return record as RunRecord;
   }

@@ -7,7 +7,7 @@
  * only when read: isolation without copying on every write what a read would copy again, and little for the
  * garbage collector to walk.
  */
-import { DuplicateRunError, RunNotFoundError, StaleSessionStateError } from '../errors.js';
+import { DuplicateRunError, LeaseLostError, RunNotFoundError, StaleSessionStateError } from '../errors.js';
 import { MemoryOutbox } from './memory-outbox.js';
 import { RunRow, RunningRuns, RunsBySession, SessionRow, StepRow } from './memory-rows.js';
 import { keepValue } from './memory-values.js';
@@ -132,6 +132,7 @@ export class MemoryStorage implements Storage {
   private finish(finish: RunFinish): number | undefined {
     const run = this.runs.get(finish.runId);
     if (!run) throw new RunNotFoundError(finish.runId);
+    if (finish.leaseOwner !== undefined && run.leaseOwner !== finish.leaseOwner) throw new LeaseLostError(finish.runId, finish.leaseOwner);
     if (finish.session) this.checkSession(finish.session);
     // Serialize before changing anything: a value JSON refuses (a BigInt) must leave the store as it was.
     const content = keepValue(finish.content);
@@ -180,6 +181,10 @@ export class MemoryStorage implements Storage {
   }
 
   private commit(commit: StepCommit): number | undefined {
+    if (commit.leaseOwner !== undefined) {
+      const run = this.runs.get(commit.step.runId);
+      if (run !== undefined && run.leaseOwner !== commit.leaseOwner) throw new LeaseLostError(commit.step.runId, commit.leaseOwner);
+    }
     const now = commit.step.finishedAt;
     const step = new StepRow(commit.step);
     const events = commit.events === undefined ? undefined : commit.events.map(storedEvent);
@@ -244,6 +249,7 @@ export class MemoryStorage implements Storage {
       .sort((a, b) => (a.leaseExpiresAt ?? 0) - (b.leaseExpiresAt ?? 0) || a.createdAt - b.createdAt)
       .slice(0, Math.max(0, limit));
     for (const run of expired) {
+      run.attempts = [...(run.attempts ?? []), { process: owner, startedAt: now }];
       run.leaseOwner = owner;
       run.leaseExpiresAt = leaseExpiresAt;
       run.updatedAt = now;

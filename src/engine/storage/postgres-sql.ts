@@ -13,6 +13,21 @@ import { RUN_COLUMNS, STEP_COLUMNS } from './rows.js';
 
 export const STALE_SESSION_SQLSTATE = 'ZF409';
 export const RUN_NOT_FOUND_SQLSTATE = 'ZF404';
+export const LEASE_LOST_SQLSTATE = 'ZF410';
+
+/**
+ * Fencing on the run's lease. $param is the owner (NULL = unfenced), $run the run id. FOR SHARE: a takeover
+ * (an UPDATE of lease_owner) waits for a commit in flight, and a commit that waited re-reads the row after the
+ * takeover and is refused — a writer that lost the run never writes after the new holder read the run.
+ */
+function leaseGuard(t: string, owner: string, run: string): string {
+  return `
+  lease_held AS (SELECT 1 FROM ${t}runs WHERE run_id = ${run} AND lease_owner = ${owner} FOR SHARE),
+  lease_guard AS (
+    SELECT CASE WHEN ${owner}::text IS NULL OR EXISTS (SELECT 1 FROM lease_held) THEN 1
+      ELSE ${t}refuse('${LEASE_LOST_SQLSTATE}', 'zapflow: run lease lost') END AS held
+  )`;
+}
 
 /** $1 status, $2 workflow name, $3 session id, $4 parent run id; NULL = any. */
 const RUN_FILTER = `($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR workflow_name = $2)
@@ -57,28 +72,28 @@ function insertEvents(t: string, param: string): string {
 
 export function postgresSql(t: string) {
   const runPlaceholders = RUN_COLUMNS.map((column, i) => {
-    const json = ['input', 'initial_state', 'content', 'error', 'pause', 'resume_data', 'metrics'].includes(column);
+    const json = ['input', 'initial_state', 'content', 'error', 'pause', 'resume_data', 'metrics', 'attempts'].includes(column);
     return `$${i + 1}${json ? '::json' : ''}`;
   });
   return {
-    /** $1-$4 session guard ($4 = now = the step's finishedAt), $5-$14 step columns, $15 events JSON, $16 outbox JSON. */
-    commitStep: `WITH ${sessionGuard(t)},
+    /** $1-$4 session guard ($4 = now = the step's finishedAt), $5-$14 step columns, $15 events JSON, $16 outbox JSON, $17 lease owner. */
+    commitStep: `WITH ${leaseGuard(t, '$17', '$5')}, ${sessionGuard(t)},
   step AS (
     INSERT INTO ${t}step_results (${STEP_COLUMNS.join(', ')})
-    SELECT $5, $6, $7, $8, $9, $10::json, $11::json, $12, $13, $14 FROM guard
+    SELECT $5, $6, $7, $8, $9, $10::json, $11::json, $12, $13, $14 FROM guard, lease_guard
     ON CONFLICT (run_id, step_path) DO UPDATE SET ${STEP_UPSERT_SET}
   ),
   events AS (${insertEvents(t, '$15')}),
   outbox AS (
     INSERT INTO ${t}outbox (key, topic, payload, run_id, status, attempts, next_attempt_at, created_at, updated_at)
     SELECT o.key, o.topic, o.payload::json, o.run_id, 'pending', 0, $4, $4, $4
-    FROM json_to_recordset($16::json) AS o(key text, topic text, payload text, run_id text)
+    FROM json_to_recordset($16::json) AS o(key text, topic text, payload text, run_id text), lease_guard
     ON CONFLICT (key) DO NOTHING
   )
-  SELECT session_version FROM guard`,
+  SELECT session_version FROM guard, lease_guard`,
 
-    /** $1-$4 session guard, $5 run id, $6 status, $7 content, $8 error, $9 metrics, $10 pause, $11 finished_at, $12 steps JSON, $13 events JSON. */
-    finishRun: `WITH ${sessionGuard(t)},
+    /** $1-$4 session guard, $5 run id, $6 status, $7 content, $8 error, $9 metrics, $10 pause, $11 finished_at, $12 steps JSON, $13 events JSON, $14 lease owner. */
+    finishRun: `WITH ${leaseGuard(t, '$14', '$5')}, ${sessionGuard(t)},
   run_guard AS (
     SELECT CASE WHEN EXISTS (SELECT 1 FROM ${t}runs WHERE run_id = $5) THEN 1
       ELSE ${t}refuse('${RUN_NOT_FOUND_SQLSTATE}', 'zapflow: run not found') END AS found
@@ -87,16 +102,16 @@ export function postgresSql(t: string) {
     INSERT INTO ${t}step_results (${STEP_COLUMNS.join(', ')})
     SELECT s.run_id, s.step_path, s.step_name, s.step_type, s.status, s.output::json, s.state_delta::json, s.attempts, s.started_at, s.finished_at
     FROM json_to_recordset($12::json) AS s(run_id text, step_path text, step_name text, step_type text, status text, output text,
-      state_delta text, attempts integer, started_at bigint, finished_at bigint)
+      state_delta text, attempts integer, started_at bigint, finished_at bigint), lease_guard
     ON CONFLICT (run_id, step_path) DO UPDATE SET ${STEP_UPSERT_SET}
   ),
   events AS (${insertEvents(t, '$13')}),
   run AS (
     UPDATE ${t}runs SET status = $6, content = $7::json, error = $8::json, metrics = $9::json, pause = $10::json,
       lease_owner = NULL, lease_expires_at = NULL, updated_at = $4, finished_at = $11
-    FROM guard, run_guard WHERE run_id = $5
+    FROM guard, run_guard, lease_guard WHERE run_id = $5
   )
-  SELECT session_version FROM guard, run_guard`,
+  SELECT session_version FROM guard, run_guard, lease_guard`,
 
     /** $1-$4 session guard. */
     saveSession: `WITH ${sessionGuard(t)} SELECT session_version FROM guard`,
@@ -117,7 +132,9 @@ export function postgresSql(t: string) {
       SELECT run_id FROM ${t}runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < $3)
       ORDER BY lease_expires_at NULLS FIRST, created_at LIMIT $4 FOR UPDATE SKIP LOCKED
     )
-    UPDATE ${t}runs r SET lease_owner = $1, lease_expires_at = $2, updated_at = $3 FROM due
+    UPDATE ${t}runs r SET lease_owner = $1, lease_expires_at = $2, updated_at = $3,
+      attempts = (COALESCE(r.attempts::jsonb, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('process', $1::text, 'startedAt', $3::bigint)))::json
+    FROM due
     WHERE r.run_id = due.run_id RETURNING r.*`,
     tryAcquireLease: `INSERT INTO ${t}leases (name, owner, expires_at) VALUES ($1, $2, $3)
       ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
@@ -133,10 +150,17 @@ export function postgresSql(t: string) {
       SELECT o.key, o.topic, o.payload::json, o.run_id, 'pending', 0, $2, $2, $2
       FROM json_to_recordset($1::json) AS o(key text, topic text, payload text, run_id text)
       ON CONFLICT (key) DO NOTHING`,
+    /**
+     * Several processes deliver: a row waits while an earlier row of the same topic and conversation is still
+     * undelivered (pending or delivering), so one customer's replies reach the provider in order.
+     */
     claimOutbox: `WITH due AS (
-      SELECT id FROM ${t}outbox
+      SELECT id FROM ${t}outbox o
       WHERE ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'delivering' AND claim_expires_at < $3))
         AND ($5::text[] IS NULL OR topic = ANY($5))
+        AND NOT EXISTS (
+          SELECT 1 FROM ${t}outbox e WHERE e.status IN ('pending', 'delivering') AND e.id < o.id AND e.topic = o.topic
+            AND (e.payload->>'conversationKey') = (o.payload->>'conversationKey'))
       ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED
     )
     UPDATE ${t}outbox o SET status = 'delivering', claimed_by = $1, claim_expires_at = $2, attempts = o.attempts + 1, updated_at = $3

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { DuplicateRunError, RunNotFoundError, StaleSessionStateError, StorageUnavailableError } from '../errors.js';
+import { DuplicateRunError, LeaseLostError, RunNotFoundError, StaleSessionStateError, StorageUnavailableError } from '../errors.js';
 import { connectWithRetry, migratePostgres } from './postgres-migrate.js';
 import type { PostgresTarget } from './postgres-migrate.js';
-import { RUN_NOT_FOUND_SQLSTATE, STALE_SESSION_SQLSTATE, postgresSql } from './postgres-sql.js';
+import { LEASE_LOST_SQLSTATE, RUN_NOT_FOUND_SQLSTATE, STALE_SESSION_SQLSTATE, postgresSql } from './postgres-sql.js';
 import type { PostgresSql } from './postgres-sql.js';
 import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
 import type { Row } from './rows.js';
@@ -171,9 +171,11 @@ export class PostgresStorage implements Storage {
         ...this.sessionParams(finish.session, finish.now),
         finish.runId, finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
         encodeJson(finish.pause), final ? finish.now : null, stepsJson(finish.steps ?? []), eventsJson(finish.events ?? []),
+        finish.leaseOwner ?? null,
       ]);
     } catch (error) {
       if (sqlState(error) === RUN_NOT_FOUND_SQLSTATE) throw new RunNotFoundError(finish.runId, { cause: error });
+      if (sqlState(error) === LEASE_LOST_SQLSTATE) throw new LeaseLostError(finish.runId, finish.leaseOwner ?? '', { cause: error });
       throw error;
     }
   }
@@ -186,10 +188,15 @@ export class PostgresStorage implements Storage {
   // --- step results and events ---
 
   async commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
-    return this.writeWithSession(this.sql.commitStep, commit.session, [
-      ...this.sessionParams(commit.session, commit.step.finishedAt),
-      ...stepToParams(commit.step), eventsJson(commit.events ?? []), outboxJson(commit.outbox ?? []),
-    ]);
+    try {
+      return await this.writeWithSession(this.sql.commitStep, commit.session, [
+        ...this.sessionParams(commit.session, commit.step.finishedAt),
+        ...stepToParams(commit.step), eventsJson(commit.events ?? []), outboxJson(commit.outbox ?? []), commit.leaseOwner ?? null,
+      ]);
+    } catch (error) {
+      if (sqlState(error) === LEASE_LOST_SQLSTATE) throw new LeaseLostError(commit.step.runId, commit.leaseOwner ?? '', { cause: error });
+      throw error;
+    }
   }
 
   async getStepResults(runId: string): Promise<StepResultRecord[]> {

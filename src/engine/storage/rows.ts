@@ -20,7 +20,7 @@ const json = <T>(value: unknown): T | undefined => decodeJson<T>(value as string
 export const RUN_COLUMNS = [
   'run_id', 'workflow_name', 'session_id', 'status', 'input', 'initial_state', 'content', 'error', 'parent_run_id',
   'rerun_from_step', 'pause', 'resume_data', 'metrics', 'lease_owner', 'lease_expires_at', 'created_at', 'updated_at',
-  'finished_at',
+  'finished_at', 'attempts',
 ] as const;
 
 export function runToParams(run: RunRecord): unknown[] {
@@ -28,7 +28,7 @@ export function runToParams(run: RunRecord): unknown[] {
     run.runId, run.workflowName, run.sessionId, run.status, encodeJson(run.input), encodeJson(run.initialState),
     encodeJson(run.content), encodeJson(run.error), run.parentRunId ?? null, run.rerunFromStep ?? null,
     encodeJson(run.pause), encodeJson(run.resumeData), encodeJson(run.metrics), run.leaseOwner ?? null,
-    run.leaseExpiresAt ?? null, run.createdAt, run.updatedAt, run.finishedAt ?? null,
+    run.leaseExpiresAt ?? null, run.createdAt, run.updatedAt, run.finishedAt ?? null, encodeJson(run.attempts),
   ];
 }
 
@@ -52,6 +52,7 @@ export function runFromRow(row: Row): RunRecord {
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
     finishedAt: optNum(row.finished_at),
+    attempts: json(row.attempts),
   });
 }
 

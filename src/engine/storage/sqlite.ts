@@ -6,7 +6,7 @@
  * across processes.
  */
 import type Database from 'better-sqlite3';
-import { DuplicateRunError, RunNotFoundError, StaleSessionStateError } from '../errors.js';
+import { DuplicateRunError, LeaseLostError, RunNotFoundError, StaleSessionStateError } from '../errors.js';
 import { DEFAULT_LIST_LIMIT, assertIdentifier, encodeJson } from './serialize.js';
 import {
   RUN_COLUMNS, STEP_COLUMNS, eventFromRow, eventToParams, outboxFromRow, runFromRow, runToParams, sessionFromRow,
@@ -160,6 +160,7 @@ export class SqliteStorage implements Storage {
   async finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
     return this.write(() => {
       if (!this.sql('SELECT 1 FROM {p}runs WHERE run_id = ?').get(finish.runId)) throw new RunNotFoundError(finish.runId);
+      this.checkLease(finish.runId, finish.leaseOwner);
       const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
       for (const step of finish.steps ?? []) this.putStep(step);
       this.putEvents(finish.events ?? []);
@@ -183,6 +184,7 @@ export class SqliteStorage implements Storage {
 
   async commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
     return this.write(() => {
+      this.checkLease(commit.step.runId, commit.leaseOwner);
       const now = commit.step.finishedAt;
       const sessionVersion = commit.session ? this.writeSession(commit.session, now) : undefined;
       this.putStep(commit.step);
@@ -190,6 +192,13 @@ export class SqliteStorage implements Storage {
       if (commit.outbox) this.insertOutbox(commit.outbox, now);
       return sessionVersion === undefined ? {} : { sessionVersion };
     });
+  }
+
+  /** Fencing (StepCommit.leaseOwner): inside the write transaction, so no takeover slips in between. */
+  private checkLease(runId: string, owner: string | undefined): void {
+    if (owner === undefined) return;
+    const row = this.sql('SELECT lease_owner FROM {p}runs WHERE run_id = ?').get(runId) as { lease_owner: string | null } | undefined;
+    if (row && row.lease_owner !== owner) throw new LeaseLostError(runId, owner);
   }
 
   private putStep(step: StepResultRecord): void {
@@ -224,10 +233,11 @@ export class SqliteStorage implements Storage {
 
   async claimExpiredRuns(owner: string, leaseExpiresAt: number, now: number, limit: number): Promise<RunRecord[]> {
     const rows = this.write(() => this.sql(
-      'UPDATE {p}runs SET lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE run_id IN (' +
+      "UPDATE {p}runs SET lease_owner = ?, lease_expires_at = ?, updated_at = ?, attempts = json_insert(COALESCE(attempts, '[]'), '$[#]', " +
+        "json_object('process', ?, 'startedAt', ?)) WHERE run_id IN (" +
         "SELECT run_id FROM {p}runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?) " +
         'ORDER BY lease_expires_at, created_at LIMIT ?) RETURNING *',
-    ).all(owner, leaseExpiresAt, now, now, Math.max(0, limit)) as Row[]);
+    ).all(owner, leaseExpiresAt, now, owner, now, now, Math.max(0, limit)) as Row[]);
     return rows.map(runFromRow).sort((a, b) => a.createdAt - b.createdAt);
   }
 

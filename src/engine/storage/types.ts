@@ -65,9 +65,18 @@ export interface RunRecord {
   /** Lease: the process that is executing the run, and until when its claim holds without a heartbeat. */
   leaseOwner?: string;
   leaseExpiresAt?: number;
+  /** Each execution attempt of the run: the process that started or took it over (`host:pid:…`), and when. */
+  attempts?: RunAttempt[];
   createdAt: number;
   updatedAt: number;
   finishedAt?: number;
+}
+
+/** One execution attempt of a run (the run detail shows which process ran it). */
+export interface RunAttempt {
+  /** The lease owner id: `host:pid:random`. */
+  process: string;
+  startedAt: number;
 }
 
 /** Shallow, per top-level key: what a step changed in the session state. Values are JSON. */
@@ -147,6 +156,11 @@ export interface StepCommit {
   session?: { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
   events?: StoredEvent[];
   outbox?: Array<OutboxMessage & { runId?: string }>;
+  /**
+   * Fencing: the lease owner the writer believes it is. When set, the commit is refused with LeaseLostError
+   * (nothing written) unless `step.runId` is still leased to this owner.
+   */
+  leaseOwner?: string;
 }
 
 /** Written in one transaction when a run ends (or pauses). */
@@ -161,6 +175,8 @@ export interface RunFinish {
   events?: StoredEvent[];
   /** When `durability: 'exit'`: every step record of the run, written only now. */
   steps?: StepResultRecord[];
+  /** Fencing, as in StepCommit: refused with LeaseLostError unless the run is still leased to this owner. */
+  leaseOwner?: string;
   now: number;
 }
 
@@ -238,7 +254,7 @@ export interface Storage {
   /**
    * Atomically claims up to `limit` runs with status 'running' whose lease expired before `now`
    * (Postgres: UPDATE … WHERE lease expired … RETURNING with SKIP LOCKED; SQLite: an immediate transaction).
-   * Two processes calling this at once never get the same run.
+   * Two processes calling this at once never get the same run. Each claimed run gets a new entry in `attempts`.
    */
   claimExpiredRuns(owner: string, leaseExpiresAt: number, now: number, limit: number): Promise<RunRecord[]>;
 

@@ -95,6 +95,7 @@ export interface ThreadMessage {
 const AUTHORS: Record<InboxRecord['kind'], ThreadAuthor> = {
   text: 'customer',
   text_only_notice: 'customer',
+  welcome_request: 'customer',
   bot_reply: 'bot',
   agent_message: 'agent',
   agent_reply: 'agent',
@@ -115,7 +116,7 @@ export function buildThread(messages: InboxRecord[], protocols: readonly string[
       id: m.id,
       author: AUTHORS[m.kind] ?? 'system',
       agentName: m.kind === 'agent_message' ? (m.name ?? null) : null,
-      text: m.kind === 'text_only_notice' ? '(mensagem que não é texto)' : scrubKeepingProtocols(m.text, protocols),
+      text: m.kind === 'text_only_notice' ? '(mensagem que não é texto)' : m.kind === 'welcome_request' ? '(abriu a conversa)' : scrubKeepingProtocols(m.text, protocols),
       at: new Date(m.sentAt).toISOString(),
     }));
 }

@@ -25,6 +25,7 @@ import { buildCaseView, iso, type CaseView } from './case-view.js';
 import { buildConversationView, type ConversationView } from './conversation-view.js';
 import { maskPhone, scrubPersonalData } from '../../privacy.js';
 import { ClaimBody, ConversationQuery, ListConversationsQuery, ReplyBody, TypificationBody, parseInput } from './schemas.js';
+import { withIsoTimestamps } from './timestamps.js';
 
 /** Cases of a conversation, newest first, with their typification history and runs. */
 export async function loadCaseViews(serviceStore: ServiceStore, taxonomy: Taxonomy, conversationKey: string, limit = 20): Promise<CaseView[]> {
@@ -72,12 +73,12 @@ export function mountConversationRoutes(router: Router, deps: { storage: Storage
         updatedAt: iso(conversation.updatedAt),
       });
     }
-    res.json({ items });
+    res.json(withIsoTimestamps({ items }));
   });
 
   router.get('/admin/conversations/:key', async (req, res) => {
     const query = parseInput(ConversationQuery, req.query, 'query');
-    res.json(await view(req.params.key, query.messages));
+    res.json(withIsoTimestamps(await view(req.params.key, query.messages)));
   });
 
   router.post('/admin/conversations/:key/claim', async (req, res) => {
@@ -87,28 +88,28 @@ export function mountConversationRoutes(router: Router, deps: { storage: Storage
       ...(body.reassign !== undefined ? { reassign: body.reassign } : {}),
       ...(body.agent !== undefined && actor.kind === 'token' ? { onBehalfOf: body.agent } : {}),
     });
-    res.json(await view(req.params.key));
+    res.json(withIsoTimestamps(await view(req.params.key)));
   });
 
   router.post('/admin/conversations/:key/release', async (req, res) => {
     await actions.release(req.params.key, actorOf(res));
-    res.json(await view(req.params.key));
+    res.json(withIsoTimestamps(await view(req.params.key)));
   });
 
   router.post('/admin/conversations/:key/reply', async (req, res) => {
     const body = parseInput(ReplyBody, req.body, 'body');
     const sent = await actions.reply(req.params.key, actorOf(res), body.text);
-    res.status(202).json({ outboxKey: sent.outboxKey, conversation: await view(req.params.key, 50) });
+    res.status(202).json(withIsoTimestamps({ outboxKey: sent.outboxKey, conversation: await view(req.params.key, 50) }));
   });
 
   router.post('/admin/conversations/:key/resolve', async (req, res) => {
     await actions.resolve(req.params.key, actorOf(res));
-    res.json(await view(req.params.key));
+    res.json(withIsoTimestamps(await view(req.params.key)));
   });
 
   router.post('/admin/conversations/:key/typification', async (req, res) => {
     const body = parseInput(TypificationBody, req.body, 'body');
     await actions.correctTypification(req.params.key, actorOf(res), body);
-    res.json(await view(req.params.key));
+    res.json(withIsoTimestamps(await view(req.params.key)));
   });
 }

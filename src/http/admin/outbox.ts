@@ -12,6 +12,7 @@ import { HttpError } from '../errors.js';
 import type { AgentActions } from '../../conversations/agent-actions.js';
 import { actorOf } from './actor.js';
 import type { AdminPorts } from './ports.js';
+import { withIsoTimestamps } from './timestamps.js';
 import { ListOutboxQuery, OutboxIdParam, parseInput } from './schemas.js';
 
 export function mountOutboxRoutes(router: Router, ports: AdminPorts & { actions: AgentActions }): void {
@@ -22,7 +23,7 @@ export function mountOutboxRoutes(router: Router, ports: AdminPorts & { actions:
     const query = parseInput(ListOutboxQuery, req.query, 'query');
     // Storage gives no count for the outbox: one row more than the page tells whether another page exists.
     const rows = await storage.listOutbox({ ...(query.status ? { status: query.status } : {}), limit: query.limit + 1, offset: query.offset });
-    res.json({ items: rows.slice(0, query.limit), hasMore: rows.length > query.limit, limit: query.limit, offset: query.offset });
+    res.json(withIsoTimestamps({ items: rows.slice(0, query.limit), hasMore: rows.length > query.limit, limit: query.limit, offset: query.offset }));
   });
 
   router.post('/admin/outbox/:id/retry', async (req, res) => {

@@ -14,6 +14,7 @@ import { HttpError } from '../errors.js';
 import type { AgentActions } from '../../conversations/agent-actions.js';
 import { actorOf } from './actor.js';
 import type { AdminPorts } from './ports.js';
+import { withIsoTimestamps } from './timestamps.js';
 import { ListRunsQuery, RerunBody, StartRunBody, parseInput } from './schemas.js';
 
 export function mountRunRoutes(router: Router, ports: AdminPorts & { actions: AgentActions }): void {
@@ -28,7 +29,7 @@ export function mountRunRoutes(router: Router, ports: AdminPorts & { actions: Ag
       limit: query.limit,
       offset: query.offset,
     });
-    res.json({ runs, total, limit: query.limit, offset: query.offset });
+    res.json(withIsoTimestamps({ runs, total, limit: query.limit, offset: query.offset }));
   });
 
   router.get('/admin/runs/:id', async (req, res) => {
@@ -40,13 +41,13 @@ export function mountRunRoutes(router: Router, ports: AdminPorts & { actions: Ag
       storage.getEvents(runId),
       storage.getSession(run.sessionId),
     ]);
-    res.json({
+    res.json(withIsoTimestamps({
       run,
       steps,
       events,
       // The conversation's state now (later runs of the session may have changed it since this run).
       session: session ? { state: session.state, version: session.version, updatedAt: session.updatedAt } : null,
-    });
+    }));
   });
 
   router.post('/admin/runs/:id/rerun', async (req, res) => {

@@ -26,6 +26,13 @@ export class EvolutionSender implements WhatsAppSender {
 
   async sendText(message: OutgoingText): Promise<SentText> {
     const instance = message.instance ?? this.options.instance;
+    if (message.to.kind === 'bsuid') {
+      throw new WhatsAppSendError(
+        'UNSUPPORTED_RECIPIENT',
+        'A Meta business-scoped user id (BSUID) can only be messaged through the Meta Cloud API sender; Evolution needs a phone number or a JID. Retrying will not help.',
+        false,
+      );
+    }
     const number = message.to.kind === 'phone' ? message.to.digits : message.to.jid;
     const response = await postJson(
       joinUrl(this.options.baseUrl, `message/sendText/${encodeURIComponent(instance)}`),

@@ -50,14 +50,16 @@ export class MetaCloudSender implements WhatsAppSender {
   }
 
   async sendText(message: OutgoingText): Promise<SentText> {
-    if (message.to.kind !== 'phone') {
+    if (message.to.kind !== 'phone' && message.to.kind !== 'bsuid') {
       throw new WhatsAppSendError(
         'UNSUPPORTED_RECIPIENT',
-        `The Meta Cloud API sender only sends to individual phone numbers, not to a ${message.to.kind === 'group' ? 'group' : '@lid'} id; ` +
+        `The Meta Cloud API sender only sends to individual phone numbers or business-scoped user ids, not to a ${message.to.kind === 'group' ? 'group' : '@lid'} id; ` +
           'use an E.164 number or the Evolution sender. Retrying will not help.',
         false,
       );
     }
+    // A customer known only by a BSUID (WhatsApp username, phone hidden) is addressed with `recipient`, not `to`.
+    const address = message.to.kind === 'phone' ? { to: message.to.digits } : { recipient: message.to.id };
     const phoneNumberId = message.instance ?? this.options.phoneNumberId;
     const url = joinUrl(this.graphUrl, `${encodeURIComponent(this.apiVersion)}/${encodeURIComponent(phoneNumberId)}/messages`);
     const response = await postJson(
@@ -66,7 +68,7 @@ export class MetaCloudSender implements WhatsAppSender {
       {
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
-        to: message.to.digits,
+        ...address,
         type: 'text',
         text: { preview_url: false, body: message.text },
       },

@@ -3,13 +3,24 @@
  * Stateful sessions (one McpServer + transport per `Mcp-Session-Id`); an unknown or expired session gets
  * 404, which tells a compliant client to initialize a new one (our client does). Idle sessions are closed,
  * so clients that vanished without a DELETE do not pile up.
+ *
+ * What a client that gets something wrong sees — always JSON, never an HTML page or a stack:
+ * - a body that is not JSON → 400 with JSON-RPC error -32700 (parse error);
+ * - an `Origin` header that is not allowed → 403 (the MCP spec requires it against DNS rebinding: a web page
+ *   the operator visits must not drive this endpoint from their browser). Clients outside a browser send
+ *   no Origin; loopback origins and `allowedOrigins` are accepted;
+ * - no bearer token → 401 with `WWW-Authenticate: Bearer resource_metadata="…"`, whose document
+ *   (`/.well-known/oauth-protected-resource`) names no authorization server and says tokens are issued out of
+ *   band. OAuth-capable clients (Inspector, mcp-remote, the SDK) that still try dynamic registration get an
+ *   OAuth error from `POST /register` saying the same, so they stop with that message instead of a 404.
+ * Only Streamable HTTP is served: the legacy HTTP+SSE transport (`GET /sse` + `POST /messages`) is not.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import express from 'express';
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { WhatsAppConfigError } from '../errors.js';
 
@@ -24,6 +35,12 @@ export interface MountWhatsAppMcpOptions {
   sessionIdleMs?: number;
   /** New sessions beyond this get 503 until others close or expire. @default 100 */
   maxSessions?: number;
+  /**
+   * Browser origins allowed to call the endpoint (exact `scheme://host[:port]`), besides loopback ones
+   * (`http://localhost:*`, `http://127.0.0.1:*`, `http://[::1]:*`). Requests without Origin are not browsers
+   * and always pass this check. @default []
+   */
+  allowedOrigins?: string[];
   logger?: Logger;
 }
 
@@ -115,10 +132,22 @@ export function mountWhatsAppMcp(app: Router, options: MountWhatsAppMcpOptions):
     }
   };
 
-  const auth = bearerAuth(options.token);
-  app.post(path, auth, express.json({ limit: '1mb' }), guard(post));
-  app.get(path, auth, guard(existingSession));
-  app.delete(path, auth, guard(existingSession));
+  const originCheck = allowedOriginCheck(options.allowedOrigins ?? [], logger);
+  const auth = bearerAuth(options.token, path);
+  app.post(path, originCheck, auth, express.json({ limit: '1mb' }), guard(post));
+  app.get(path, originCheck, auth, guard(existingSession));
+  app.delete(path, originCheck, auth, guard(existingSession));
+  // Errors of the body parser (not JSON, too large, bad encoding) as JSON-RPC errors, never express's HTML page.
+  app.use(path, ((error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
+    if (type === 'entity.parse.failed') return rpcError(res, 400, 'Parse error: the body is not valid JSON. Send one JSON-RPC message (or a batch) as application/json.', -32700);
+    if (type === 'entity.too.large') return rpcError(res, 413, 'The JSON-RPC message is larger than 1 MiB.', -32600);
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return rpcError(res, 415, 'Send the body as UTF-8 JSON without Content-Encoding.', -32600);
+    logger?.error({ err: error }, 'MCP HTTP request failed before its handler');
+    return rpcError(res, 500, 'Internal error in the MCP endpoint; retry later.', -32603);
+  }) as ErrorRequestHandler);
+  mountOutOfBandAuthMetadata(app, path);
 
   const closeSessions = async (): Promise<void> => {
     await Promise.all([...sessions.keys()].map((sessionId) => closeSession(sessionId)));
@@ -135,14 +164,67 @@ export function mountWhatsAppMcp(app: Router, options: MountWhatsAppMcpOptions):
   };
 }
 
+const PROTECTED_RESOURCE_METADATA = '/.well-known/oauth-protected-resource';
+const OUT_OF_BAND =
+  'This MCP server takes a bearer token issued out of band by its operator (MCP_HTTP_TOKEN); there is no OAuth ' +
+  'authorization server and no client registration. Configure your client to send the header Authorization: Bearer <token>.';
+
+/** The server's own origin as the client reached it (no proxy headers are trusted: `trust proxy` is off). */
+function originOf(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+}
+
+/**
+ * RFC 9728 metadata for clients that follow the 401's `resource_metadata`: the resource, header bearer
+ * tokens, and no `authorization_servers` (tokens come from the operator). `POST /register` and the
+ * authorization-server metadata answer OAuth errors in JSON with the same sentence, so an OAuth client ends
+ * its discovery with it rather than with a 404 page.
+ */
+function mountOutOfBandAuthMetadata(app: Router, path: string): void {
+  const metadata: RequestHandler = (req, res) => {
+    res.set('cache-control', 'no-store');
+    res.json({
+      resource: `${originOf(req)}${path}`,
+      resource_name: 'zapflow WhatsApp MCP server',
+      bearer_methods_supported: ['header'],
+      authorization_servers: [],
+      token_issuance: 'out_of_band',
+      description: OUT_OF_BAND,
+    });
+  };
+  app.get([PROTECTED_RESOURCE_METADATA, `${PROTECTED_RESOURCE_METADATA}${path}`], metadata);
+  app.get(['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'], (_req, res) => {
+    res.status(404).json({ error: 'not_found', error_description: OUT_OF_BAND });
+  });
+  app.post('/register', (_req, res) => {
+    res.status(403).json({ error: 'access_denied', error_description: OUT_OF_BAND });
+  });
+}
+
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
+
+function allowedOriginCheck(allowed: string[], logger: Logger | undefined): RequestHandler {
+  const exact = new Set(allowed.map((origin) => origin.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean));
+  return (req, res, next) => {
+    const origin = req.header('origin');
+    if (origin === undefined || LOOPBACK_ORIGIN.test(origin) || exact.has(origin.toLowerCase())) {
+      next();
+      return;
+    }
+    logger?.warn({ code: 'MCP_ORIGIN_FORBIDDEN' }, 'MCP request refused: Origin not allowed');
+    rpcError(res, 403, 'Forbidden: this Origin may not call the MCP endpoint (add it to MCP_ALLOWED_ORIGINS if it is yours).', -32000);
+  };
+}
+
 /** 401 without a bearer token, 403 with a wrong one; compared in constant time (hashes hide the length). */
-function bearerAuth(token: string): RequestHandler {
+function bearerAuth(token: string, path: string): RequestHandler {
   const expected = createHash('sha256').update(token).digest();
   return (req: Request, res: Response, next: NextFunction) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
     if (!match?.[1]) {
-      res.set('www-authenticate', 'Bearer realm="zapflow-mcp"');
-      res.status(401).json({ error: 'Missing bearer token: send Authorization: Bearer <MCP token>.', code: 'UNAUTHORIZED' });
+      const resourceMetadata = `${originOf(req)}${PROTECTED_RESOURCE_METADATA}${path}`;
+      res.set('www-authenticate', `Bearer realm="zapflow-mcp", resource_metadata="${resourceMetadata}"`);
+      res.status(401).json({ error: `Missing bearer token. ${OUT_OF_BAND}`, code: 'UNAUTHORIZED' });
       return;
     }
     const given = createHash('sha256').update(match[1]).digest();
@@ -154,6 +236,6 @@ function bearerAuth(token: string): RequestHandler {
   };
 }
 
-function rpcError(res: Response, status: number, message: string): void {
-  res.status(status).json({ jsonrpc: '2.0', error: { code: status === 404 ? -32001 : -32000, message }, id: null });
+function rpcError(res: Response, status: number, message: string, code = status === 404 ? -32001 : -32000): void {
+  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
 }

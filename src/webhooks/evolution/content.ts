@@ -10,13 +10,15 @@ import type { Media, TextOnlyReason } from '../types.js';
 export type EvolutionContent =
   | { kind: 'text'; text: string; payload?: string; media?: Media; replyTo?: string }
   | { kind: 'reaction'; emoji: string; reactedId?: string }
+  /** The customer edited an earlier message: its new text and the edited message's id. */
+  | { kind: 'edit'; text: string; originalId: string }
   | { kind: 'notice'; because: TextOnlyReason; detail: string }
   | { kind: 'ignored'; because: 'system' | 'unsupported'; detail: string };
 
 /** Containers around the real content (disappearing messages, view-once, documents with captions). */
 const WRAPPERS = ['ephemeralMessage', 'viewOnceMessage', 'viewOnceMessageV2', 'viewOnceMessageV2Extension', 'documentWithCaptionMessage'];
 /** Keys that ride along with content but are not content themselves (key distribution, Evolution's extras). */
-const NOT_CONTENT = new Set(['messageContextInfo', 'senderKeyDistributionMessage', 'base64', 'mediaUrl']);
+const NOT_CONTENT = new Set(['messageContextInfo', 'senderKeyDistributionMessage', 'base64', 'mediaUrl', 'speechToText']);
 const MEDIA_KINDS: Record<string, Media['kind']> = {
   imageMessage: 'image',
   videoMessage: 'video',
@@ -68,9 +70,41 @@ export function readEvolutionContent(rawMessage: unknown, path: string): Evoluti
   return readUnwrapped(message, at);
 }
 
+/** Evolution's transcript of a voice note (OpenAI integration with `speechToText` on): `"[audio] <transcript>"`. */
+function transcriptOf(message: Record<string, unknown>): string | undefined {
+  const value = message.speechToText;
+  if (typeof value !== 'string') return undefined;
+  const transcript = value.replace(/^\[audio\]\s*/, '').trim();
+  return transcript === '' ? undefined : transcript;
+}
+
+/** Protocol message types of an edit (Baileys `proto.Message.ProtocolMessage.Type.MESSAGE_EDIT`). */
+const MESSAGE_EDIT = new Set<unknown>([14, 'MESSAGE_EDIT']);
+
+/**
+ * An edit, as Evolution forwards it in `messages.upsert` (`protocolMessage`, or wrapped in `editedMessage`)
+ * and as the `data` of `messages.edited`: `{ key: { id }, type: 14, editedMessage: { conversation | extendedTextMessage } }`.
+ */
+export function editOf(protocol: unknown): { text: string; originalId: string } | undefined {
+  if (!isRecord(protocol)) return undefined;
+  if (protocol.type !== undefined && !MESSAGE_EDIT.has(protocol.type)) return undefined;
+  const key = recordAt(protocol, 'key');
+  const originalId = key?.id;
+  const edited = recordAt(protocol, 'editedMessage');
+  if (typeof originalId !== 'string' || originalId.length === 0 || originalId.length > 200 || !edited) return undefined;
+  const extended = recordAt(edited, 'extendedTextMessage');
+  const body = edited.conversation ?? extended?.text ?? recordAt(edited, 'imageMessage')?.caption ?? recordAt(edited, 'videoMessage')?.caption;
+  return typeof body === 'string' && body.trim() !== '' ? { text: body, originalId } : undefined;
+}
+
 function readUnwrapped(message: Record<string, unknown>, at: string): EvolutionContent {
   const conversation = stringAt(message, 'conversation', at);
   if (conversation !== undefined) return text(conversation);
+  // A voice note Evolution already transcribed: the customer said it, so it is what they wrote.
+  const transcript = transcriptOf(message);
+  if (transcript !== undefined) return text(transcript, { media: { kind: 'audio', ...audioMimeOf(message) } });
+  const edit = editOf(recordAt(message, 'protocolMessage') ?? recordAt(recordAt(recordAt(message, 'editedMessage') ?? {}, 'message') ?? {}, 'protocolMessage'));
+  if (edit) return { kind: 'edit', ...edit };
 
   const contentKey = Object.keys(message).find((key) => !NOT_CONTENT.has(key) && message[key] !== null && message[key] !== undefined);
   if (contentKey === undefined) return { kind: 'ignored', because: 'system', detail: 'no_content' };
@@ -128,6 +162,11 @@ function interactiveReplyOf(contentKey: string, content: Record<string, unknown>
     return undefined;
   }
   return title !== undefined ? { title, ...(id !== undefined && { id }) } : undefined;
+}
+
+function audioMimeOf(message: Record<string, unknown>): { mimeType?: string } {
+  const mimeType = recordAt(message, 'audioMessage')?.mimetype;
+  return typeof mimeType === 'string' ? { mimeType: mimeType.slice(0, 256) } : {};
 }
 
 function mediaOf(kind: Media['kind'], content: Record<string, unknown>): Media {

@@ -3,16 +3,21 @@
  * - `messages.upsert`: customer messages (text, captions, button/list replies) → inbound; media without
  *   caption, locations, contacts, polls… → text-only notices; `fromMe`, groups, WhatsApp Status posts,
  *   reactions → ignored (fromMe/groups/reactions configurable).
- * - `send.message`: echoes of what the service itself sent through Evolution → always ignored.
+ * - `send.message`: what was sent through Evolution's API — by us, or by an agent in Chatwoot — → `fromMe`
+ *   messages (ignored with `ignore.fromMe`); the service drops its own by the provider ids it got back.
+ * - edits (`messages.edited`, or an edit protocol message in `messages.upsert`) → the new text as a new
+ *   inbound message, id `<original id>#edit:<hash of the text>` so both deliveries of one edit dedupe.
+ * - voice notes Evolution transcribed (`speechToText`) → inbound messages with the transcript.
  * - `messages.update` → delivery status updates.
  * - connection, QR code and presence events, and every other event → acknowledged and ignored: Evolution
  *   retries anything but 400/401/403/404/422, so unknown events must get 200.
  */
+import { createHash } from 'node:crypto';
 import { conversationKeyOf } from '../conversation-key.js';
 import { type NormalizeContext, detailOf, emptyBatch, ignore, isRecord, parseAt, unixSecondsToMillis } from '../batch.js';
 import { MalformedWebhookError } from '../errors.js';
 import { type AcceptedBatch, type DeliveryStatus, type IgnoreReason, MAX_ID_LENGTH } from '../types.js';
-import { quotedIdOf, readEvolutionContent } from './content.js';
+import { editOf, quotedIdOf, readEvolutionContent } from './content.js';
 import { chatKindOf, customerOf, participantOf } from './jid.js';
 import { EvolutionEnvelopeSchema, EvolutionMessageUpdateSchema, EvolutionUpsertSchema } from './schema.js';
 
@@ -52,7 +57,15 @@ export function normalizeEvolutionWebhook(body: unknown, route: EvolutionRoute, 
       items.forEach((item, index) => readUpsert(batch, item, itemPath(envelope.data, index), instance, context));
       return batch;
     case 'send.message':
-      for (const item of items) ignore(batch, 'from_me', { ...messageIdOf(item), detail: 'send.message' });
+      items.forEach((item, index) => {
+        // Our own sends come back here too: never refuse one, whatever its shape (Evolution does not retry a 400 anyway).
+        if (context.ignore.fromMe || !isRecord(item) || !isRecord(item.key)) return ignore(batch, 'from_me', { ...messageIdOf(item), detail: 'send.message' });
+        const key = { ...item.key, fromMe: true };
+        readUpsert(batch, { ...item, key }, itemPath(envelope.data, index), instance, context);
+      });
+      return batch;
+    case 'messages.edited':
+      for (const item of items) readEdited(batch, item, instance, context);
       return batch;
     case 'messages.update':
       for (const item of items) readUpdate(batch, item, instance, context);
@@ -120,6 +133,11 @@ function readUpsert(batch: AcceptedBatch, item: unknown, path: string, instance:
   };
 
   switch (content.kind) {
+    case 'edit': {
+      if (fromMe) return ignore(batch, 'from_me', { messageId, conversationKey, detail: 'edit' });
+      batch.messages.push({ ...base, messageId: editMessageId(content.originalId, content.text), text: content.text, editOf: content.originalId });
+      return;
+    }
     case 'text':
       batch.messages.push({
         ...base,
@@ -153,6 +171,35 @@ function readUpsert(batch: AcceptedBatch, item: unknown, path: string, instance:
     case 'ignored':
       return ignore(batch, content.because, { messageId, conversationKey, detail: content.detail });
   }
+}
+
+/** One id per edit of a message, the same whether it came as `messages.upsert` or `messages.edited`. */
+export function editMessageId(originalId: string, text: string): string {
+  return `${originalId}#edit:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
+
+/** `messages.edited`: `data` is the edit protocol message (`{ key, type: 14, editedMessage }`). */
+function readEdited(batch: AcceptedBatch, item: unknown, instance: string | undefined, context: NormalizeContext): void {
+  const edit = editOf(item);
+  const key = isRecord(item) && isRecord(item.key) ? item.key : undefined;
+  const remoteJid = typeof key?.remoteJid === 'string' && key.remoteJid.length <= MAX_ID_LENGTH ? key.remoteJid : undefined;
+  if (!edit || remoteJid === undefined) return ignore(batch, 'system', { detail: 'messages.edited' });
+  const messageId = editMessageId(edit.originalId, edit.text);
+  if (key?.fromMe === true) return ignore(batch, 'from_me', { messageId, detail: 'messages.edited' });
+  if (chatKindOf(remoteJid) !== 'direct') return ignore(batch, 'unsupported', { messageId, detail: 'messages.edited' });
+  const from = customerOf({ remoteJid, id: edit.originalId, ...(typeof key?.remoteJidAlt === 'string' && { remoteJidAlt: key.remoteJidAlt }), ...(typeof key?.senderPn === 'string' && { senderPn: key.senderPn }) });
+  if (from === undefined) return ignore(batch, 'unsupported', { messageId, detail: 'no_sender' });
+  if (instance === undefined) throw new MalformedWebhookError('no instance in the URL or the body: cannot tell which business number the message is for', 'instance');
+  batch.messages.push({
+    provider: 'evolution',
+    messageId,
+    conversationKey: conversationKeyOf('evolution', instance, from),
+    from,
+    text: edit.text,
+    editOf: edit.originalId,
+    timestamp: context.receivedAt,
+    instance,
+  });
 }
 
 /** Baileys' status names and numbers (src/utils/renderStatus.ts in Evolution). */

@@ -45,13 +45,32 @@ export type MetaMedia = z.infer<typeof MetaMediaSchema>;
 
 const MetaReplySchema = z.object({ id: z.string(), title: z.string() });
 
+/** A completed WhatsApp Flow: `response_json` is a JSON string of the answers the customer gave. */
+const MetaFlowReplySchema = z.object({ name: lenientString, body: lenientString, response_json: lenientString });
+
+/** What an edited message now says (Meta `edit.message`, coexistence): the new content, typed like a message. */
+const MetaEditedContentSchema = z.object({
+  type: lenientString,
+  text: z.object({ body: z.string() }).optional().catch(undefined),
+  image: z.object({ caption: lenientString }).optional().catch(undefined),
+  video: z.object({ caption: lenientString }).optional().catch(undefined),
+  document: z.object({ caption: lenientString }).optional().catch(undefined),
+});
+
 export const MetaMessageSchema = z.object({
   id: Id,
   from: z.string().max(MAX_ID_LENGTH).optional(),
   /** Business-scoped user id (BSUID); the only sender id when the customer uses a WhatsApp username. */
   from_user_id: z.string().max(MAX_ID_LENGTH).optional(),
   timestamp: z.unknown().optional(),
-  type: z.string(),
+  /**
+   * Optional: some of Meta's own documented examples (location, older payload examples) leave it out; the
+   * type is then read from the content key the message carries.
+   */
+  type: z.string().optional(),
+  /** Echoes (`smb_message_echoes`): the customer the business wrote to, and their BSUID. */
+  to: z.string().max(MAX_ID_LENGTH).optional(),
+  to_user_id: z.string().max(MAX_ID_LENGTH).optional(),
   /** The quoted message, when the customer replied to one. */
   context: z.object({ id: Id.optional() }).optional(),
   /** Cloud API groups: the message was written in a group. */
@@ -63,14 +82,27 @@ export const MetaMessageSchema = z.object({
   audio: MetaMediaSchema.optional(),
   sticker: MetaMediaSchema.optional(),
   interactive: z
-    .object({ type: z.string(), button_reply: MetaReplySchema.optional(), list_reply: MetaReplySchema.optional() })
+    .object({
+      type: z.string(),
+      button_reply: MetaReplySchema.optional(),
+      list_reply: MetaReplySchema.optional(),
+      nfm_reply: MetaFlowReplySchema.optional().catch(undefined),
+    })
     .optional(),
+  /** The customer edited an earlier message (coexistence numbers). */
+  edit: z.object({ original_message_id: Id.optional().catch(undefined), message: MetaEditedContentSchema.optional().catch(undefined) }).optional().catch(undefined),
   /** Template quick-reply button. */
   button: z.object({ text: z.string(), payload: z.string().optional() }).optional(),
   reaction: z.object({ message_id: Id.optional(), emoji: z.string().optional() }).optional(),
   unsupported: z.object({ type: lenientString }).optional().catch(undefined),
 });
 export type MetaMessage = z.infer<typeof MetaMessageSchema>;
+
+/** `smb_message_echoes`: what the business sent from the WhatsApp Business app; the messages live in `message_echoes`. */
+export const MetaEchoesValueSchema = z.object({
+  metadata: z.object({ phone_number_id: Id, display_phone_number: lenientString }).optional(),
+  message_echoes: z.array(z.unknown()).optional(),
+});
 
 export const MetaStatusSchema = z.object({
   id: Id,

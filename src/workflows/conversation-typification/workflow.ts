@@ -23,6 +23,8 @@ export function createConversationTypificationWorkflow(deps: WorkflowDeps, hando
     name: CONVERSATION_TYPIFICATION,
     description: 'Classifies a conversation along the 4-level taxonomy, validates the path, issues a protocol number and a report.',
     storage: deps.storage,
+    // Admins read them in GET /admin/runs/:id; they ride along with each step's commit (no extra write).
+    storeEvents: true,
     steps: [
       level('business_unit_classification', 'businessUnit'),
       level('product_classification', 'product'),

@@ -18,6 +18,8 @@ export function createHumanHandoffWorkflow(deps: WorkflowDeps): Workflow {
     name: HUMAN_HANDOFF,
     description: 'Decides when a person must take over, creates the issue, alerts the agents and gives the customer a protocol number.',
     storage: deps.storage,
+    // Admins read them in GET /admin/runs/:id; they ride along with each step's commit (no extra write).
+    storeEvents: true,
     steps: [
       // A model that keeps answering nonsense is skipped after its retries: the Condition then hands over.
       new Step({ name: 'escalation_analysis', executor: escalationAnalysisStep(deps), maxRetries: retries.analysis, skipOnFailure: true }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContractContext } from './context.js';
-import { T0, makeRun } from './context.js';
+import { LeaseLostError } from '../../../src/engine/index.js';
+import { T0, makeRun, makeStep } from './context.js';
 
 export function leaseCases(ctx: ContractContext): void {
   describe('run leases', () => {
@@ -46,6 +47,27 @@ export function leaseCases(ctx: ContractContext): void {
       for (const [i, batch] of claims.entries()) {
         for (const run of batch) expect((await storage.getRun(run.runId))?.leaseOwner).toBe(`proc-${i}`);
       }
+    });
+  });
+
+  describe('fencing on the run lease', () => {
+    it('a writer whose run was taken over cannot commit a step, write an outbox row or finish the run', async () => {
+      const storage = ctx.storage();
+      const run = makeRun({ leaseOwner: 'proc-paused', leaseExpiresAt: T0 + 1, attempts: [{ process: 'proc-paused', startedAt: T0 }] });
+      await storage.createRun(run);
+      const [taken] = await storage.claimExpiredRuns('proc-new', T0 + 60_000, T0 + 10, 1);
+      expect(taken?.attempts).toEqual([{ process: 'proc-paused', startedAt: T0 }, { process: 'proc-new', startedAt: T0 + 10 }]);
+      const late = storage.commitStep({
+        step: makeStep(run.runId, 'reply'), leaseOwner: 'proc-paused',
+        outbox: [{ key: `${run.runId}/reply`, topic: 'whatsapp.customer', payload: { text: 'oi' }, runId: run.runId }],
+      });
+      await expect(late).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(storage.finishRun({ runId: run.runId, status: 'completed', leaseOwner: 'proc-paused', now: T0 + 20 })).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await storage.getStepResults(run.runId)).toEqual([]);
+      expect(await storage.listOutbox({ runId: run.runId })).toEqual([]);
+      expect((await storage.getRun(run.runId))?.status).toBe('running');
+      await storage.commitStep({ step: makeStep(run.runId, 'reply'), leaseOwner: 'proc-new' });
+      expect((await storage.getStepResults(run.runId)).map((s) => s.stepPath)).toEqual(['reply']);
     });
   });
 

@@ -46,7 +46,7 @@ describe('admin conversation view and handoff transitions', () => {
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({
       provider: 'meta',
-      handoff: { status: 'waiting_human', assignedAgent: null, protocolNumber: '20250520-000042', urgency: 'critical', waitingSince: NOW },
+      handoff: { status: 'waiting_human', assignedAgent: null, protocolNumber: '20250520-000042', urgency: 'critical', waitingSince: new Date(NOW).toISOString() },
       typification: {
         path: { businessUnit: 'cartoes', product: 'cartao_credito', motive: 'fraude', submotive: 'compra_nao_reconhecida' },
         confidence: 0.82,
@@ -55,8 +55,10 @@ describe('admin conversation view and handoff transitions', () => {
       escalation: { shouldEscalate: true, reason: 'security_concern', urgency: 'critical', emotion: 'urgent' },
       protocolNumbers: ['20250519-000007', '20250520-000042'],
     });
-    const messages = response.json.recentMessages as Array<{ text: string; sentAt: number }>;
-    expect(messages.map((m) => m.sentAt)).toEqual([NOW - 120_000, NOW - 110_000, NOW - 100_000]);
+    const messages = response.json.recentMessages as Array<{ text: string; sentAt: string }>;
+    // Times read as ISO 8601 (UTC), not epoch milliseconds.
+    expect(messages.map((m) => m.sentAt)).toEqual(['2025-05-20T11:58:00.000Z', '2025-05-20T11:58:10.000Z', '2025-05-20T11:58:20.000Z']);
+    expect((response.json.typification as { at: string }).at).toBe('2025-05-20T11:59:00.000Z');
     expect(messages[0]!.text).toBe('oi, alguém usou meu cartão');
   });
 

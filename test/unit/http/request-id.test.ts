@@ -102,6 +102,14 @@ describe('request ids and the access log', () => {
     expect(logs()).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'AUTH_INVALID', level: 'warn', requestId: expect.any(String) })]));
   });
 
+  it('logs a 404 for an unknown conversation with its route once, not /admin/admin/…', async () => {
+    const response = await fetch(`${base}/admin/conversations/${encodeURIComponent('meta:100000000000002:5511900000999')}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(response.status).toBe(404);
+    expect(await accessLine()).toMatchObject({ route: '/admin/conversations/:key', status: 404 });
+  });
+
   it('accepts only sane ids', () => {
     expect(acceptedRequestId('0b6f1a9e-1c1d-4d7e-9a43-3b1f1e2a9c10')).toBe('0b6f1a9e-1c1d-4d7e-9a43-3b1f1e2a9c10');
     expect(acceptedRequestId(['first', 'second'])).toBe('first');

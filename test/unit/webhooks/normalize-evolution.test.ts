@@ -44,10 +44,11 @@ describe('Evolution normalization', () => {
     expect(batch.messages[0]?.name).toBeUndefined();
   });
 
-  it('never treats send.message echoes of our own API sends as messages, whatever the options', () => {
+  it('ignores send.message with the default options, and hands it over as a fromMe message when fromMe is wanted', () => {
+    expect(normalize(fixtureJson('evolution/send-message.json')).ignored).toMatchObject([{ ignoredBecause: 'from_me', messageId: '3EB0FAKE00000000004102' }]);
+    // The service wants them: whether WE sent it is decided later, by the provider ids our sends got back.
     const batch = normalize(fixtureJson('evolution/send-message.json'), withIgnore({ fromMe: false }));
-    expect(batch.messages).toEqual([]);
-    expect(batch.ignored).toMatchObject([{ ignoredBecause: 'from_me', messageId: '3EB0FAKE00000000004102' }]);
+    expect(batch.messages).toMatchObject([{ messageId: '3EB0FAKE00000000004102', fromMe: true, conversationKey: 'evolution:zapflow-atendimento:5511900000041' }]);
   });
 
   it('does not send a text-only notice to the business phone for its own voice notes', () => {
