@@ -31,10 +31,10 @@ for (let copy = 0; copy < copies; copy++) {
 // Load: a fresh cache directory, so the first load trains and the second reads the file it wrote.
 const cacheDir = mkdtempSync(join(os.tmpdir(), 'zapflow-bench-'));
 let started = performance.now();
-const trained = EmbeddedModel.load({ taxonomy, cacheDir });
+const trained = EmbeddedModel.load({ taxonomy, cacheDir, modelDir: false });
 const trainMs = performance.now() - started;
 started = performance.now();
-const model = EmbeddedModel.load({ taxonomy, cacheDir });
+const model = EmbeddedModel.load({ taxonomy, cacheDir, modelDir: false });
 const cachedLoadMs = performance.now() - started;
 rmSync(cacheDir, { recursive: true, force: true });
 if (trained.origin !== 'trained' || model.origin !== 'cache') throw new Error('expected a training load, then a cached load');

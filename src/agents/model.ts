@@ -43,11 +43,20 @@ export interface ModelRequest<T> {
   conversation: ConversationMessage[];
   /** Extra input for this call (e.g. the path chosen so far), if any. */
   input?: string;
+  /** Labeled conversations similar to this one (few-shot); Claude reads them, the embedded model ignores them. */
+  examples?: readonly FewShotExample[];
   task: ModelTask;
   responseSchema: z.ZodType<T>;
   signal?: AbortSignal;
   /** Overrides the model's default id (e.g. a stronger model for escalation analysis). */
   modelId?: string;
+}
+
+export interface FewShotExample {
+  conversation: readonly ConversationMessage[];
+  /** The labeled taxonomy path, business unit first. */
+  path: readonly string[];
+  escalation: { shouldEscalate: boolean; reason: string | null };
 }
 
 export interface ModelUsage {

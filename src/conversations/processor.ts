@@ -36,7 +36,8 @@ import type { CaseService } from './cases.js';
 import { TurnDeferredError } from './dispatcher.js';
 import type { ConversationLifecycle } from './lifecycle.js';
 import type { CaseRecord } from './store/case-types.js';
-import { botReply, forwardedMessageText, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
+import { needsClarifyingGreeting } from '../agents/embedded/abstain.js';
+import { botPromptTexts, botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
 import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
 
 export interface TurnProcessorDeps {
@@ -73,6 +74,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   const now = deps.now ?? Date.now;
   const logger = deps.logger ?? silentLogger;
   const contextWindowMs = deps.contextWindowMs ?? 30 * 60_000;
+  const botPrompts = botPromptTexts(deps.selfService);
 
   /**
    * Runs a workflow under a fixed run id once: a finished run with that id is reused. A run still `running`
@@ -227,7 +229,14 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   /** The turn's workflows; `forwarded` when a person took the conversation while they ran (the bot stays silent). */
   async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string, openCase: CaseRecord): Promise<'done' | 'forwarded'> {
     const key = conversation.conversationKey;
-    const message = { messages: await conversationFor(key, texts) };
+    const episode = await conversationFor(key, texts);
+    const earlierBotTexts = episode.filter((m) => m.role === 'bot').map((m) => m.text);
+    // The models see the customer and the bot's answers, not the bot's own questions (their example topics would
+    // pull the typification toward them).
+    const message = { messages: episode.filter((m) => m.role !== 'bot' || !botPrompts.has(m.text)) };
+    // "oi", "bom dia", "?": no issue named yet. The runs still happen (every turn has its runs), but the
+    // typification records no path for it and the customer gets a question, never a self-service text.
+    const greeting = needsClarifyingGreeting(message.messages);
     // The case's protocol for every run of the case; the handoff ref keys this turn's alert if it escalates.
     const handoffRef = deps.cases.nextHandoffRef(openCase);
     const additionalData = {
@@ -274,7 +283,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       logger.info({ conversationKey: key, runId }, 'conversation taken by a person during the turn; the bot stays silent');
       return 'forwarded';
     }
-    const answer = botReply(deps.selfService, { path: outcome.path, route: outcome.route });
+    const answer = greeting ? greetingReply(earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
     await reply(conversation, `${runId}/reply`, answer.text, runId);
     // A self-service answer starts the idle clock: silence after it closes the case (CASE_IDLE_CLOSE_HOURS).
     if (answer.kind === 'answer') await deps.cases.selfServiceAnswered(openCase.id);

@@ -24,6 +24,20 @@ export const TEXT_ONLY_NOTICE =
 /** The customer opened the chat (Meta `request_welcome`) and has not written yet. */
 export const WELCOME_GREETING =
   'Olá! 👋 Sou o assistente virtual de atendimento. Conte aqui, em uma mensagem, como posso ajudar.';
+/** Greetings and content-free turns ("oi", "bom dia", "?"): ask what the customer needs. */
+export const GREETING_QUESTION =
+  'Olá! 😊 Sou o assistente virtual. Me conta em poucas palavras o que você precisa — por exemplo: "Pix não caiu", "fatura do cartão", "maquininha com defeito" ou "empréstimo".';
+/** The same, when the greeting question was the bot's last message (never the same text twice in a row). */
+export const GREETING_AGAIN =
+  'Ainda não sei qual é o assunto 🙂. Pode escrever o que aconteceu? Se preferir falar com uma pessoa da equipe, é só escrever "atendente".';
+/** Instead of sending a self-service text the customer already got in this conversation. */
+export const REPEAT_FOLLOW_UP =
+  'Parece que a orientação que enviei não resolveu 🙁. O que ainda está faltando? Me conta o que aparece para você. Se preferir, escreva "atendente" que eu chamo uma pessoa da equipe.';
+/** The follow-up, when the follow-up itself was the last message. */
+export const REPEAT_FOLLOW_UP_AGAIN =
+  'Entendi que ainda não deu certo. Para não repetir a mesma orientação: quer falar com uma pessoa da equipe? É só responder "atendente". Ou me diga o que aparece na tela.';
+
+export type BotReplyKind = 'answer' | 'clarifying_question' | 'greeting_question' | 'follow_up';
 
 export interface BotReplyInput {
   /** Typified path ids, when the run produced one. */
@@ -31,17 +45,48 @@ export interface BotReplyInput {
   route: 'high' | 'medium' | 'low';
   /** The product chosen even when the path as a whole was not trusted. */
   productHint?: string;
+  /** What the bot already said in this conversation episode, oldest first. */
+  earlierBotTexts?: readonly string[];
 }
 
-/** Confident: the leaf's answer. Not confident: one clarifying question (per product when known). */
-export function botReply(content: SelfServiceContent, input: BotReplyInput): { kind: 'answer' | 'clarifying_question'; text: string } {
+/**
+ * The bot's questions and notices (not answers): they name example topics ("Pix não caiu", "fatura do
+ * cartão"…) that the customer did not raise, so they are left out of what the models typify.
+ */
+export function botPromptTexts(content: SelfServiceContent): ReadonlySet<string> {
+  return new Set([
+    GREETING_QUESTION, GREETING_AGAIN, REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, TEXT_ONLY_NOTICE,
+    content.fallbackQuestion, ...Object.values(content.clarifyingQuestions),
+  ]);
+}
+
+/** `preferred`, unless it was the bot's last message: then `alternative`. */
+function notTwiceInARow(preferred: string, alternative: string, earlier: readonly string[]): string {
+  return earlier.at(-1) === preferred ? alternative : preferred;
+}
+
+/** The reply to a turn with no topic yet (see agents/embedded/abstain.ts). */
+export function greetingReply(earlierBotTexts: readonly string[] = []): { kind: 'greeting_question'; text: string } {
+  return { kind: 'greeting_question', text: notTwiceInARow(GREETING_QUESTION, GREETING_AGAIN, earlierBotTexts) };
+}
+
+/**
+ * Confident: the leaf's answer — unless the customer already got that answer in this episode: then ask
+ * what is still missing and offer a person. Not confident: one clarifying question (per product when known).
+ */
+export function botReply(content: SelfServiceContent, input: BotReplyInput): { kind: BotReplyKind; text: string } {
+  const earlier = input.earlierBotTexts ?? [];
   if (input.path && input.route !== 'low') {
     const answer = content.answers[input.path.submotive];
+    if (answer && earlier.includes(answer)) {
+      return { kind: 'follow_up', text: notTwiceInARow(REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, earlier) };
+    }
     if (answer) return { kind: 'answer', text: answer };
   }
   const product = input.path?.product ?? input.productHint;
   const question = (product && content.clarifyingQuestions[product]) || content.fallbackQuestion;
-  return { kind: 'clarifying_question', text: question };
+  const alternative = question === content.fallbackQuestion ? GREETING_AGAIN : content.fallbackQuestion;
+  return { kind: 'clarifying_question', text: notTwiceInARow(question, alternative, earlier) };
 }
 
 /** What agents receive when a customer writes while the conversation is with a person. */

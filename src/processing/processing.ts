@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ClaudeModel } from '../agents/claude/index.js';
-import { EmbeddedModel } from '../agents/embedded/index.js';
+import { ClaudeModel, GuidedClaudeModel } from '../agents/claude/index.js';
+import { defaultTrainingSetFile, EmbeddedModel, readLabeledConversations } from '../agents/embedded/index.js';
 import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
 import { ConversationDispatcher } from '../conversations/dispatcher.js';
@@ -365,9 +365,12 @@ function buildModels(config: Config): WorkflowDeps['models'] {
       timeoutMs: config.model.timeoutMs,
       ...(config.model.baseURL ? { baseURL: config.model.baseURL } : {}),
     };
+    // Claude gets the nearest labeled conversations as examples, and a second opinion on escalation.
+    const embedded = EmbeddedModel.load();
+    const labeled = readLabeledConversations(defaultTrainingSetFile());
     return {
-      classifier: new ClaudeModel({ ...common, defaultModelId: config.model.classifierModel }),
-      escalation: new ClaudeModel({ ...common, defaultModelId: config.model.escalationModel }),
+      classifier: new GuidedClaudeModel(new ClaudeModel({ ...common, defaultModelId: config.model.classifierModel }), embedded, labeled),
+      escalation: new GuidedClaudeModel(new ClaudeModel({ ...common, defaultModelId: config.model.escalationModel }), embedded, labeled),
     };
   }
   const embedded = EmbeddedModel.load();

@@ -13,7 +13,7 @@ import type { WorkflowDeps } from '../../src/workflows/deps.js';
 let embedded: EmbeddedModel | undefined;
 
 export function embeddedModel(): EmbeddedModel {
-  embedded ??= EmbeddedModel.load();
+  embedded ??= EmbeddedModel.load({ modelDir: false }); // the bundled model, whatever a developer promoted locally
   return embedded;
 }
 

@@ -15,7 +15,7 @@ let model: EmbeddedModel;
 let dir: string;
 
 beforeAll(() => {
-  model = EmbeddedModel.load({ taxonomy });
+  model = EmbeddedModel.load({ taxonomy, modelDir: false });
   dir = mkdtempSync(join(os.tmpdir(), 'zapflow-cli-'));
 });
 

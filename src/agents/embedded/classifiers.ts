@@ -10,6 +10,8 @@ import { EscalationAnalyzer, type EscalationOptions, type EscalationVerdict } fr
 import type { SparseVector } from './features.js';
 import { defaultSvmOptions, StackedSvms, type LinearSvm } from './svm.js';
 import type { DecodedPath } from './path-distribution.js';
+import { hasTopic } from './abstain.js';
+import { conversationHash } from './content-hash.js';
 import { defaultTypifierOptions, Typifier, type TypifierOptions } from './typifier.js';
 
 export interface EmbeddedTrainingOptions {
@@ -31,6 +33,8 @@ export interface ConversationAnalysis {
   confidence: number;
   levelConfidences: DecodedPath['levelConfidences'];
   escalation: EscalationVerdict;
+  /** False for greetings and content-free turns (abstain.ts): no leaf can be right yet. */
+  hasTopic: boolean;
 }
 
 const cacheSize = 256;
@@ -42,6 +46,8 @@ export class EmbeddedClassifiers {
   constructor(
     readonly typifier: Typifier,
     readonly escalation: EscalationAnalyzer,
+    /** Content hashes of the labeled conversations it was trained on (see content-hash.ts). */
+    readonly trainingHashes: ReadonlySet<string> = new Set(),
   ) {
     this.#stack = new StackedSvms([...typifier.classifiers, ...escalation.classifiers]);
   }
@@ -73,7 +79,7 @@ export class EmbeddedClassifiers {
       typifier.featurizer.dimension,
       options.escalation,
     );
-    return new EmbeddedClassifiers(typifier, escalation);
+    return new EmbeddedClassifiers(typifier, escalation, new Set(conversations.map((c) => conversationHash(c.messages))));
   }
 
   /** Everything the model can say about a conversation (cached for the last few conversations). */
@@ -89,7 +95,7 @@ export class EmbeddedClassifiers {
     const escalationModels = this.escalation.classifiers;
     const escalationProbabilities = decisionValues.slice(typifierModels).map((values, i) => (escalationModels[i] as LinearSvm).probabilities(values));
     const escalation = this.escalation.analyzeScored(messages, escalationProbabilities);
-    const analysis: ConversationAnalysis = { vector, leafProbabilities, ...decoded, escalation };
+    const analysis: ConversationAnalysis = { vector, leafProbabilities, ...decoded, escalation, hasTopic: hasTopic(messages) };
     if (this.#recent.size >= cacheSize) this.#recent.delete(this.#recent.keys().next().value as string);
     this.#recent.set(key, analysis);
     return analysis;

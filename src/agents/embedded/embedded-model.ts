@@ -8,6 +8,7 @@ import { defaultTaxonomy, type Taxonomy, type TaxonomyPath } from '../../taxonom
 import { ModelAbortedError, ModelOutputError, ModelUnsupportedTaskError } from '../errors.js';
 import type { Model, ModelRequest, ModelResponse } from '../model.js';
 import type { ConversationAnalysis, EmbeddedClassifiers } from './classifiers.js';
+import { activeModel, defaultModelDir, loadModelVersion } from './model-versions.js';
 import { loadOrTrainClassifiers, type LoadClassifiersOptions } from './store.js';
 import { escalationSummary } from './summary.js';
 
@@ -17,22 +18,47 @@ export const EMBEDDED_MODEL_ID = 'zapflow-embedded-1';
 const RECENT_ANALYSES = 256;
 
 /** Options of `EmbeddedModel.load`; the taxonomy defaults to the bundled one. */
-export type EmbeddedModelLoadOptions = Partial<LoadClassifiersOptions>;
+export type EmbeddedModelLoadOptions = Partial<LoadClassifiersOptions> & {
+  /** Where promoted model versions live; `false` ignores them (the bundled model). @default defaultModelDir() */
+  modelDir?: string | false;
+  /** Load this version (or model file) instead of the promoted one. */
+  version?: string;
+};
 
 export class EmbeddedModel implements Model {
   readonly provider = 'embedded';
-  readonly modelId = EMBEDDED_MODEL_ID;
+  /** `zapflow-embedded-1@<version>`: recorded with every answer, so each run says which model typified it. */
+  readonly modelId: string;
 
   constructor(
     readonly classifiers: EmbeddedClassifiers,
     /** 'cache' or 'trained': how the classifiers were obtained (for startup logs and the benchmark). */
-    readonly origin: 'cache' | 'trained' | 'given' = 'given',
-  ) {}
+    readonly origin: 'cache' | 'trained' | 'given' | 'version' = 'given',
+    /** A trained version's content hash, or `builtin-…` for the bundled model. */
+    readonly version = 'builtin',
+  ) {
+    this.modelId = `${EMBEDDED_MODEL_ID}@${version}`;
+  }
 
-  /** Loads the cached classifiers, or trains them from the bundled dev set (a few seconds, then cached). */
+  /**
+   * The promoted version when an admin promoted one (`zapflow model promote`), else the bundled model:
+   * cached classifiers, or trained from the bundled dev set (a few seconds, then cached).
+   */
   static load(options: EmbeddedModelLoadOptions = {}): EmbeddedModel {
-    const loaded = loadOrTrainClassifiers({ ...options, taxonomy: options.taxonomy ?? defaultTaxonomy() });
-    return new EmbeddedModel(loaded.classifiers, loaded.origin);
+    const taxonomy = options.taxonomy ?? defaultTaxonomy();
+    const dir = options.modelDir === false ? undefined : (options.modelDir ?? defaultModelDir());
+    const version = options.version ?? (dir ? activeModel(dir)?.version : undefined);
+    if (version !== undefined) {
+      const loaded = loadModelVersion(version, taxonomy, dir);
+      return new EmbeddedModel(loaded.classifiers, 'version', loaded.version);
+    }
+    const loaded = loadOrTrainClassifiers({ ...options, taxonomy });
+    return new EmbeddedModel(loaded.classifiers, loaded.origin, `builtin-${loaded.fingerprint.slice(0, 12)}`);
+  }
+
+  /** Content hashes of the conversations this model was trained on (see content-hash.ts). */
+  get trainingHashes(): ReadonlySet<string> {
+    return this.classifiers.trainingHashes;
   }
 
   get taxonomy(): Taxonomy {
@@ -67,7 +93,10 @@ export class EmbeddedModel implements Model {
         const ids = task.candidates.map((c) => c.id);
         const choice = this.classifiers.typifier.distribution.choose(analysis.leafProbabilities, task.parentPath, ids);
         // No offered id is a child of parentPath: answer the first one and let the caller's taxonomy check refuse it.
-        return choice ? { id: choice.id, confidence: round(choice.probability) } : { id: ids[0], confidence: 0 };
+        // No topic yet ("oi", "?"): a level must still be named, but with no confidence the workflow's low
+        // route (a clarifying question) is taken instead of a self-service text.
+        const confidence = analysis.hasTopic && choice ? round(choice.probability) : 0;
+        return choice ? { id: choice.id, confidence } : { id: ids[0], confidence: 0 };
       }
       case 'escalation': {
         const verdict = analysis.escalation;

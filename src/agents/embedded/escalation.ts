@@ -107,7 +107,8 @@ export function chooseUrgency(reason: EscalationReason | null, signals: Escalati
   if (signals.ongoingLoss) return 'critical';
   switch (reason) {
     case 'security_concern':
-      if (signals.urgentTone) return 'critical';
+      // Fraud reported in alarm (urgent words, "!!", capitals): money may be leaving now (guide: critical).
+      if (signals.urgentTone || signals.shouting) return 'critical';
       return signals.largestAmount > 0 || emotion === 'angry' ? 'high' : 'medium';
     case 'high_value':
     case 'multiple_attempts':

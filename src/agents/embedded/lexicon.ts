@@ -86,7 +86,7 @@ export const domainConcepts: Readonly<Record<string, string>> = {
   // Insurance words.
   sinistro: 'seguro', apolice: 'seguro',
   // Merchant fees.
-  mdr: 'taxa', tarifa: 'taxa', tarifas: 'taxa',
+  mdr: 'taxa', tarifa: 'taxa', tarifas: 'taxa', porcento: 'taxa', porcentagem: 'taxa', percentual: 'taxa',
 };
 
 /** Very frequent words with no topic (kept out of word features; char n-grams still see them). */

@@ -12,6 +12,8 @@ export function foldText(text: string): string {
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
+    // "3,5%" names a rate: keep it as a word (fees, interest), not as punctuation.
+    .replace(/%/g, ' porcento ')
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }
@@ -23,8 +25,11 @@ export function collapseRepeats(token: string): string {
 
 function collapsedMap(source: Readonly<Record<string, string>>): Map<string, string> {
   const map = new Map<string, string>();
-  for (const [key, value] of Object.entries(source)) {
-    map.set(collapseRepeats(foldText(key)), value.split(' ').map(collapseRepeats).join(' '));
+  const entries = Object.entries(source).map(([key, value]) => [collapseRepeats(foldText(key)), value, foldText(key)] as const);
+  // A key already written without doubled letters wins over one that only collapses to it: "q" means
+  // "que", and "qq" (qualquer), collapsed to "q", must not take it over.
+  for (const [collapsed, value] of [...entries.filter((e) => e[0] === e[2]), ...entries.filter((e) => e[0] !== e[2])]) {
+    if (!map.has(collapsed)) map.set(collapsed, value.split(' ').map(collapseRepeats).join(' '));
   }
   return map;
 }

@@ -46,8 +46,20 @@ function compile<K extends string>(source: Record<K, RegExp[]>): Record<K, RegEx
 
 const patterns = compile({
   security: [
+    // Said indirectly: a debit or purchase the customer cannot place, made elsewhere, or with the card still in hand.
+    /(compras?|debitos?|saques?|pix|transferencias?|cobrancas?|lancamentos?|assinaturas?|valor|valores|transac\w*|movimentac\w*)( \w+){0,6} que (eu )?(nao|nunca) (fiz|reconhec\w*|autorizei|contratei|assinei|pedi|solicitei|comprei|conheco|vi)\b/,
+    /(nao sei|nem sei|nao faco ideia) (o )?(que|de onde|do que) (e|eh|foi|veio|vem|sao) (\w+ ){0,2}(ess|est|isso|iso)/,
+    /nunca (vi|ouvi falar d)\w* (\w+ ){0,2}(compra|debito|cobranca|empresa|loja|nome|estabelecimento|valor|lancamento)/,
+    /(compras?|debitos?|saques?|pix|cobrancas?|transac\w*) (\w+ ){0,6}(em|de|no|na) (outro|outra) (estado|cidade|pais)/,
+    /(to|estou|estava|tava) (\w+ ){0,2}com o cartao (na mao|aqui)|cartao (esta |ta )?(aqui )?(comigo|na (minha )?mao)/,
+    /(ligaram|ligou|ligacao|mandaram mensagem|mandou mensagem|me chamaram|me chamou) (\w+ ){0,4}(dizendo|falando|se dizendo|que (era|eram)|como se fosse)/,
+    /(passei|informei|falei|dei|mandei) (o |a |meu |minha )?(codigo|token|senha) (\w+ ){0,3}(para|pro|ao|a|ele|ela)\b/,
+    /pediram (para (eu )?)?(passar|informar|confirmar|digitar|mandar) (o |a |meu |minha )?(codigo|token|senha|dados)/,
+    /(perfil|loja|site|vendedor|anuncio|pessoa)( \w+){0,8} (me )?bloque(ou|aram)|bloquearam (a gente|me|nos)|me bloqueou/,
+    /(celular|cartao|carteira|bolsa|telefone) (\w+ )?(foi |foram )?levad/,
+    /(esta|ta|estao|tao) (entrando|mexendo) (na|em) (minha )?conta/,
     /\bfraud/, /\bclonad/, /\bclonar/, /\bclonou/, /\bclonaram/, /\bestelionat/,
-    /nao (reconhec|fiz (essa|esta|essas|estas|nenhuma|nenhum|a|as) ?(compras?|transac|pix|transferencia)?)/,
+    /nao (reconhec(?!eu)|fiz (essa|esta|essas|estas|nenhuma|nenhum|a|as) ?(compras?|transac|pix|transferencia)?)/,
     /(compras?|debitos?|cobrancas?|transac\w*|movimentac\w*|saques?|pix|lancamentos?|valores?|acesso|login|dispositivo|aparelho) (\w+ )?desconhecid/,
     /nao fui eu/, /nunca (fiz|assinei|contratei|comprei|autorizei)/, /\binvadi(d|r|ram)/, /\bhacke/, /\braquea/,
     /(roubaram|furtaram|levaram) (meu|o|a|minha)? ?(celular|cartao|carteira|bolsa|telefone)/,
@@ -63,6 +75,7 @@ const patterns = compile({
     /(sumiu|sumiram|tiraram|levaram) (\w+ ){0,3}(dinheiro|saldo|reais) (\w+ ){0,2}da (minha )?conta/,
   ],
   explicit: [
+    /\bme (transfere|transfira|encaminha|encaminhe)( para| \.|$)/,
     /\bhumano/, /\bpessoa (de verdade|real|mesmo)/, /atendimento (humano|pessoal)/,
     /(falar|conversar|resolver|tratar|negociar) (isso |isto |direto |pessoalmente )?com (alguem|uma pessoa|um atendente|uma atendente|atendente|gente|um humano|o gerente|gerente|um gerente|supervisor|um supervisor|um especialista|especialista|um consultor|consultor|um responsavel)/,
     /(passa|passar|transfere|transferir|transfira|encaminha|encaminhar|coloca|colocar) (para) (um |uma |o |a )?(atendente|humano|pessoa|alguem|gerente|setor|especialista|consultor)/,
@@ -73,6 +86,7 @@ const patterns = compile({
     /(tem|existe) (alguem|uma pessoa|algum atendente)/,
   ],
   problem: [
+    /\bcontinua (aparecendo |em |como |me )?(em aberto|aberto|aberta|pendente|bloquead|negad|cobrando)/, /\b(a menos|em aberto)\b/, /\bnao (voltou|gera|carrega|abre)/,
     /\bnao (caiu|cairam|chegou|entrou|compensou|apareceu|aparece|volt|recebi|recebeu|foi|consigo|passa|funciona|libera)/,
     /\b(sumiu|sumiram|bloquead|bloquearam|retid|preso|presa|travad|recusad|negad|debitad|estornad|tiraram|perdi|errad)/,
     /\b(erro|defeito|reclama)/, /(?<!sem )\bproblema/, /\bcade\b/, /\b(contest|chargeback|disputa)/, /\bate agora (nada|nao)/,
@@ -80,6 +94,14 @@ const patterns = compile({
     /\bera para ter (caido|chegado|entrado|compensado|sido)/, /\bainda nao\b/, /\be nada\b/, /\bnada (ate agora|ainda)\b/,
   ],
   multipleAttempts: [
+    // Earlier contacts said other ways: back again, promises not kept, every week the same complaint.
+    /^de novo\b|\bde novo aqui\b|\bvoltando aqui\b|\bvolto (aqui|a reclamar|a falar)/,
+    /\bja (falei|reclamei|pedi|avisei|expliquei|informei) (isso|isto|sobre isso|antes)\b/,
+    /(semana|mes) passad\w* (eu )?ja (falei|reclamei|pedi|entrei|liguei|escrevi)|ja (falei|reclamei|pedi|liguei|escrevi) (\w+ ){0,3}(semana|mes) passad/,
+    /\b(voces|atendente|atendimento|suporte|central) (me )?(prometeram|prometeu|garantiram|garantiu)|\bprometeram (resolver|retornar|devolver|estornar)/,
+    /\b(falaram|disseram|me falaram|me disseram|informaram) (que|q) (era|e|eh) (so )?(aguardar|esperar)/,
+    /(toda semana|todo mes|todo dia|todos os dias) (eu )?(venho|volto|entro|escrevo|ligo|reclamo)|(venho|volto) (\w+ ){0,2}(reclamar|falar) (\w+ ){0,2}(da|a) mesma/,
+    /ninguem (me )?(da|deu|dao) (um |uma |nenhum |nenhuma )?(resposta|retorno|solucao)/,
     /\b(segunda|terceira|quarta|quinta|0a) vez/, /\bpela (segunda|terceira|quarta|0a)/,
     /\bja (liguei|reclamei|escrevi|chamei|contatei|registrei|entrei em contato)/,
     /\bja (abri|fiz|registrei) (um |uma |o |a |dois |duas |tres |varios |varias )?(chamados?|reclamac\w*|protocolos?|solicitac\w*|contestac\w*|pedidos?)/,
@@ -101,6 +123,8 @@ const patterns = compile({
     /\bdenunciar\b/, /\bnunca mais\b/, /levar? (minhas vendas|meu dinheiro|tudo) (para) outr/, /\bconsumidor\.gov/,
   ],
   complex: [
+    /ordem (de um |do |da )?(processo|juiz|justica)|por causa de (um )?processo|\bprocesso (judicial|trabalhista|na justica)/,
+    /(travad|bloquead|presa|preso|suspens)\w* (\w+ ){0,2}(para|por|em) analise/,
     /bloqueio judicial|\bsisbajud|ordem judicial|\bpenhora|\bjudicial|\bliminar\b|\bvara (civel|federal|do trabalho|da familia)|\bjuiz\b/,
     /\bfalec|\bobito|\bfalecid|\binventari|\bespolio|\bmorreu/, /\bcurador|\bcuratela|\binterditad|\btutela\b|\bprocurac/,
     /\bsentenca\b|\bacao judicial|\bentrei com (uma )?acao|\badvogad|\bherdeir/,
@@ -109,6 +133,12 @@ const patterns = compile({
   chargebackDocuments: [/\b(chargeback|contestou|contestacao|contestaram|alega)/],
   documents: [/\b(tenho|com|mandei|envio|tenho a|tenho o) (a |o |as |os )?(nota fiscal|comprovante de entrega|rastreio|termo|assinatura|fotos?|prints?|video|canhoto)/],
   systemLimitation: [
+    // Self-service already tried or not offered: the standard fixes done, the option missing, every customer failing.
+    /\b(reiniciei|ja reiniciei|troquei (o |de )?chip|ja fiz tudo|fiz tudo (que|o que)|ja tentei tudo)/,
+    /(opcao|botao|campo) (\w+ ){0,5}em lugar nenhum/,
+    /(da|deu|dando) erro (para|com|em) (todo|todos|qualquer|cada)|\bnenhum (cliente )?consegue/,
+    /\b(da|aparece|fica|trava|fecha) (\w+ ){0,3}toda vez\b/, /\bsempre (volta|vem|da|fica|aparece) (\w+ ){0,2}(recusad|negad|erro|invalid|reprovad)/,
+    /nao (passa|passou|entra|entrou|sai|saiu) nenhuma venda|(perdi|perdendo) (\w+ ){0,2}vendas?/,
     /(toda vez|sempre) (que )?(eu )?(tento|vou|clico|abro|coloco|confirmo|entro)/, /\btoda vez (da|aparece)/, /\bacontece toda vez/,
     /\bsempre (da|aparece) (o )?(mesmo )?erro/, /mesmo erro/, /erro inesperado/, /servico indisponivel/,
     /\berro 0\b/, /\bfora do ar\b/, /(app|site) (nao abre|caiu|fecha sozinho|trava)/,
@@ -119,6 +149,7 @@ const patterns = compile({
     /nao (tenho|tem) como (terminar|fazer|concluir|resolver) (\w+ )?(por aqui|pelo app)/,
   ],
   ongoingLoss: [
+    /nao (passa|passou|entra|sai|saiu) nenhuma venda|(perdi|perdendo) (\w+ ){0,2}vendas?/,
     /(esta|estao) (saindo|sumindo|fazendo compras|fazendo pix|usando|indo para)/, /\bagora\b.*(saindo|compras|pix)/,
     /(nao consigo|nao consegui|sem) (vender|receber de nenhum|passar (nenhuma )?venda)/, /\bnao (entrou|passou) (uma|nenhuma) venda/,
     /\binvadi(ram|da)/, /\bfila no caixa/, /uma (notificacao|compra) atras da outra/,
@@ -126,7 +157,9 @@ const patterns = compile({
   urgent: [/\burgent/, /\bpreciso (disso |desse dinheiro |do dinheiro )?(hoje|agora|amanha|urgente)/, /\bo mais rapido/, /\bsocorro/, /\bme ajud(a|em) (por favor|pelo amor)/, /\bpelo amor de deus/],
   satisfied: [/\b(obrigad|valeu|deu certo|resolveu|resolvido|perfeito|funcionou|otimo|show|consegui|era isso|agora foi|ufa)/],
   confused: [/\bnao entend/, /\bcomo (assim|funciona|faco|e que)/, /\bsera que/, /\bconfus/, /\bduvida/],
-  notSecurity: [/(medo|evitar|contra|prevenir|cuidado com|nao cair|proteger|seguro|segura|seguranca) (de |em |no |do )?golpe/],
+  notSecurity: [
+    /(caso|se) (um dia )?(eu )?(caia|cair) (em|no|num) golpe/, /noticias? (de|sobre) golpe/,
+    /(medo|evitar|contra|prevenir|cuidado com|nao cair|proteger|seguro|segura|seguranca) (de |em |no |do )?golpe/],
   insuranceContext: [/\b(sinistro|indenizac|seguro)/],
   /** An attendant mentioned in passing ("a atendente disse…") is not a request for one. */
   attendant: [/\batendente/],

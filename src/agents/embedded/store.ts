@@ -88,10 +88,14 @@ interface Header {
   reason: SvmHeader;
   emotion: SvmHeader;
   classifierThreshold: number;
+  /** Content hashes of the training conversations, sorted (absent in files written before they were kept). */
+  trainingHashes?: string[];
+  /** Free-form facts about a versioned model (when trained, from what); see model-versions.ts. */
+  meta?: Record<string, unknown>;
   arrays: number[];
 }
 
-export function serializeClassifiers(classifiers: EmbeddedClassifiers, fingerprint: string): Buffer {
+export function serializeClassifiers(classifiers: EmbeddedClassifiers, fingerprint: string, meta?: Record<string, unknown>): Buffer {
   const arrays: Float32Array[] = [];
   const push = (array: Float32Array): number => arrays.push(array) - 1;
   const svm = (s: LinearSvm): SvmHeader => {
@@ -113,6 +117,8 @@ export function serializeClassifiers(classifiers: EmbeddedClassifiers, fingerpri
     reason: svm(escalation.reasonClassifier),
     emotion: svm(escalation.emotionClassifier),
     classifierThreshold: escalation.classifierThreshold,
+    trainingHashes: [...classifiers.trainingHashes].sort(),
+    ...(meta ? { meta } : {}),
     arrays: [],
   };
   header.arrays = arrays.map((a) => a.length);
@@ -124,7 +130,11 @@ export function serializeClassifiers(classifiers: EmbeddedClassifiers, fingerpri
   return Buffer.concat([prefix, headerBytes, padding, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
 }
 
-export function deserializeClassifiers(bytes: Buffer, taxonomy: Taxonomy, source: string): { classifiers: EmbeddedClassifiers; fingerprint: string } {
+export function deserializeClassifiers(
+  bytes: Buffer,
+  taxonomy: Taxonomy,
+  source: string,
+): { classifiers: EmbeddedClassifiers; fingerprint: string; meta?: Record<string, unknown> } {
   if (bytes.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) throw new ModelCacheError(source, 'not a zapflow model file');
   const headerLength = bytes.readUInt32LE(MAGIC.length);
   const headerStart = MAGIC.length + 4;
@@ -154,7 +164,8 @@ export function deserializeClassifiers(bytes: Buffer, taxonomy: Taxonomy, source
   const featurizer = new Featurizer(header.features.options, vocabulary, array(header.features.idf));
   const typifier = new Typifier(taxonomy, featurizer, svm(header.leafClassifier), header.levelClassifiers.map(svm), header.scoreWeights);
   const escalation = new EscalationAnalyzer(svm(header.escalate), svm(header.reason), svm(header.emotion), header.classifierThreshold);
-  return { classifiers: new EmbeddedClassifiers(typifier, escalation), fingerprint: header.fingerprint };
+  const classifiers = new EmbeddedClassifiers(typifier, escalation, new Set(header.trainingHashes ?? []));
+  return { classifiers, fingerprint: header.fingerprint, ...(header.meta ? { meta: header.meta } : {}) };
 }
 
 export interface LoadClassifiersOptions {

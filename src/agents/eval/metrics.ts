@@ -21,6 +21,8 @@ export interface EvaluationReport {
   /** Percentages (0–100), one decimal. */
   accuracy: { businessUnit: number; product: number; motive: number; submotive: number; fullPath: number };
   escalation: { precision: number; recall: number; f1: number; truePositives: number; falsePositives: number; falseNegatives: number };
+  /** Macro-averaged F1 per level (each level scored on its own, over the classes present in the labels), 0–100. */
+  macroF1: { businessUnit: number; product: number; motive: number; submotive: number };
   reasonAccuracy: number;
   urgencyAccuracy: number;
   emotionAccuracy: number;
@@ -100,6 +102,7 @@ export function evaluate(gold: readonly LabeledConversation[], records: readonly
       falsePositives: fp,
       falseNegatives: fn,
     },
+    macroF1: macroF1PerLevel(gold, byId),
     reasonAccuracy: pct(reasonRight, tp),
     urgencyAccuracy: pct(urgencyRight, scored),
     emotionAccuracy: pct(emotionRight, scored),
@@ -113,6 +116,38 @@ export function evaluate(gold: readonly LabeledConversation[], records: readonly
   };
 }
 
+const levelKeys = ['businessUnit', 'product', 'motive', 'submotive'] as const;
+
+function macroF1PerLevel(gold: readonly LabeledConversation[], byId: ReadonlyMap<string, OutputRecord>): EvaluationReport['macroF1'] {
+  const out = { businessUnit: 0, product: 0, motive: 0, submotive: 0 };
+  for (const level of levelKeys) {
+    const counts = new Map<string, { tp: number; fp: number; fn: number }>();
+    const entry = (id: string): { tp: number; fp: number; fn: number } => {
+      let counted = counts.get(id);
+      if (!counted) counts.set(id, (counted = { tp: 0, fp: 0, fn: 0 }));
+      return counted;
+    };
+    for (const conversation of gold) {
+      const expected = conversation.label[level];
+      const record = byId.get(conversation.id);
+      const predicted = record && !isErrorRecord(record) ? record[level] : undefined;
+      if (predicted === expected) entry(expected).tp++;
+      else {
+        entry(expected).fn++;
+        if (predicted !== undefined) entry(predicted).fp++;
+      }
+    }
+    const present = new Set(gold.map((c) => c.label[level]));
+    let sum = 0;
+    for (const id of present) {
+      const { tp, fp, fn } = entry(id);
+      sum += tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+    }
+    out[level] = present.size > 0 ? Math.round((1000 * sum) / present.size) / 10 : 0;
+  }
+  return out;
+}
+
 /** A plain-text table of a report (what `zapflow eval` prints without --json). */
 export function formatReport(report: EvaluationReport, title = 'Evaluation'): string {
   const f = (value: number): string => `${value.toFixed(1)} %`.padStart(8);
@@ -123,6 +158,7 @@ export function formatReport(report: EvaluationReport, title = 'Evaluation'): st
     `  motive              ${f(report.accuracy.motive)}`,
     `  submotive           ${f(report.accuracy.submotive)}`,
     `  full path           ${f(report.accuracy.fullPath)}`,
+    `  macro-F1 BU / product / motive / submotive  ${[report.macroF1.businessUnit, report.macroF1.product, report.macroF1.motive, report.macroF1.submotive].map((v) => v.toFixed(1)).join(' / ')}`,
     `  escalation P / R / F1  ${report.escalation.precision.toFixed(1)} / ${report.escalation.recall.toFixed(1)} / ${report.escalation.f1.toFixed(1)}  (tp ${report.escalation.truePositives}, fp ${report.escalation.falsePositives}, fn ${report.escalation.falseNegatives})`,
     `  reason accuracy     ${f(report.reasonAccuracy)}`,
     `  urgency accuracy    ${f(report.urgencyAccuracy)}`,

@@ -4,6 +4,7 @@
  * state (`classification`), where the next level reads it — state survives a crash between steps.
  */
 import { classifyConversation, classifyLevel, validatePath } from '../../agents/classification.js';
+import { hasTopic } from '../../agents/embedded/abstain.js';
 import type { StepExecutor, StepInput } from '../../engine/index.js';
 import { StepOutput } from '../../engine/index.js';
 import type { TaxonomyLevel } from '../../taxonomy/index.js';
@@ -125,7 +126,9 @@ export function lowConfidenceStep(): StepExecutor {
     const state = input.workflowSessionState as State;
     run.route = 'low';
     if (chosenPath(run).length < LEVELS.length) run.failure = 'model_failure';
-    state.lowConfidenceStreak = (state.lowConfidenceStreak ?? 0) + 1;
+    // A greeting ("oi", "?") has no topic to be unsure about: it must not bring the customer closer to a
+    // low-confidence handoff (the bot asks what they need instead).
+    if (hasTopic(conversationOf(input))) state.lowConfidenceStreak = (state.lowConfidenceStreak ?? 0) + 1;
     return { confidence: pathConfidence(run), lowConfidenceStreak: state.lowConfidenceStreak, ...(run.failure ? { failure: run.failure } : {}) };
   };
 }
@@ -226,7 +229,9 @@ export function typificationResultStep(deps: WorkflowDeps): StepExecutor {
     const run = runState(input);
     const state = input.workflowSessionState as State;
     const final = input.getStepContent('final_processing') as { protocol_generation?: { protocolNumber: string }; report_generation?: string };
-    const path = run.failure === undefined ? (run.validatedPath ?? pathIds(chosenPath(run)) ?? null) : null;
+    // No topic yet: no path is recorded for the case (a forced leaf would mislead the agents' view).
+    const topic = hasTopic(conversationOf(input));
+    const path = run.failure === undefined && topic ? (run.validatedPath ?? pathIds(chosenPath(run)) ?? null) : null;
     const confidence = pathConfidence(run);
     const protocolNumber = final.protocol_generation?.protocolNumber ?? '';
     if (path) {

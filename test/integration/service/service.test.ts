@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSelfServiceContent, TEXT_ONLY_NOTICE } from '../../../src/conversations/replies.js';
+import {
+  GREETING_AGAIN, GREETING_QUESTION, loadSelfServiceContent, REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, TEXT_ONLY_NOTICE,
+} from '../../../src/conversations/replies.js';
 import { PROTOCOL_PATTERN } from '../../../src/workflows/shared/protocol.js';
 import { AGENTS, SECRETS, sentTo, startService, type TestService } from '../../helpers/service.js';
 
@@ -90,6 +92,54 @@ describe('a customer in the bot state', () => {
     const input = runs.runs[0]!.input.message as { messages: Array<{ text: string }> };
     expect(input.messages.map((m) => m.text)).toEqual(['oi', 'minha maquininha', 'nao liga']);
     expect(await textsTo('5511900000205')).toHaveLength(1);
+  });
+
+  it('a greeting is answered with a question about what the customer needs, never a self-service text', async () => {
+    const phone = '5511900000207';
+    for (const text of ['oi', 'bom dia!', '?']) {
+      await service.post(service.meta(phone, text));
+      await service.app.settle();
+    }
+    const texts = await textsTo(phone);
+    expect(texts).toEqual([GREETING_QUESTION, GREETING_AGAIN, GREETING_QUESTION]); // never the same text twice in a row
+    expect(texts.some((t) => answers.has(t))).toBe(false);
+    const view = await conversation(`meta:100000000000002:${phone}`);
+    expect(view.handoff.status).toBe('bot');
+    expect(view.typification).toBeNull();
+    // Once the issue is named, the bot answers it; its own questions (with their example topics) are not typified.
+    await service.post(service.meta(phone, 'como cadastro uma chave pix aleatoria?'));
+    await service.app.settle();
+    expect(answers.has((await textsTo(phone)).at(-1)!)).toBe(true);
+    const runs = await service.app.storage.listRuns({ sessionId: `meta:100000000000002:${phone}`, workflowName: 'conversation-typification' });
+    expect(runs.total).toBe(4); // every turn has its run, greetings included
+    const last = runs.runs.find((r) => (r.input.message as { messages: Array<{ text: string }> }).messages.some((m) => m.text.includes('chave pix')));
+    const input = last!.input.message as { messages: Array<{ role: string; text: string }> };
+    expect(input.messages.filter((m) => m.role === 'bot')).toEqual([]);
+    expect((await conversation(`meta:100000000000002:${phone}`)).handoff.status).toBe('bot');
+  });
+
+  it('the same self-service text is never sent twice: the bot asks what is missing and offers a person', async () => {
+    const phone = '5511900000208';
+    const question = 'como faço para cadastrar uma chave pix aleatória?';
+    for (const text of [question, 'nao entendi, como cadastro a chave pix?', 'e a chave pix aleatoria, como cadastra?']) {
+      await service.post(service.meta(phone, text));
+      await service.app.settle();
+    }
+    const [first, second, third] = await textsTo(phone);
+    expect(answers.has(first!)).toBe(true);
+    expect(second).toBe(REPEAT_FOLLOW_UP);
+    expect(third).toBe(REPEAT_FOLLOW_UP_AGAIN);
+    expect(second).toMatch(/atendente/);
+  });
+
+  it('a fee dispute does not get the fee FAQ', async () => {
+    const phone = '5511900000209';
+    await service.post(service.meta(phone, 'cobraram 3,5 % cada, isso tá errado'));
+    await service.app.settle();
+    const content = loadSelfServiceContent();
+    const texts = await textsTo(phone);
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).not.toBe(content.answers['fee_rates_doubt']);
   });
 
   it('a voice note gets the polite text-only notice', async () => {

@@ -79,7 +79,7 @@ describe('conversation-typification', () => {
   it('low confidence twice in a row hands the conversation to a human through the nested handoff', async () => {
     const deps = workflowDeps(storage, { classifier: withLevelConfidence(embeddedModel(), 0.3) });
     const { 'conversation-typification': wf } = createWorkflows(deps);
-    const first = await wf.run({ message: turn('oi'), sessionId: 'test:vague' });
+    const first = await wf.run({ message: turn('queria ver uma coisa da conta'), sessionId: 'test:vague' });
     expect((typification(first).handoff as HandoffOutcome).escalated).toBe(false);
     const second = await wf.run({ message: turn('é sobre aquilo lá'), sessionId: 'test:vague' });
     const handoff = typification(second).handoff as HandoffOutcome;
@@ -88,6 +88,16 @@ describe('conversation-typification', () => {
     expect(handoff.protocolNumber).toBe(typification(second).protocolNumber);
     const alerts = await storage.listOutbox({ runId: second.runId });
     expect(alerts.map((a) => a.topic).sort()).toEqual(['agent_alert', 'customer_message']);
+  });
+
+  it('greetings do not count toward the low-confidence handoff, and record no path', async () => {
+    const deps = workflowDeps(storage, { classifier: withLevelConfidence(embeddedModel(), 0.3) });
+    const { 'conversation-typification': wf } = createWorkflows(deps);
+    for (const text of ['oi', 'bom dia', '?']) {
+      const result = await wf.run({ message: turn(text), sessionId: 'test:greetings' });
+      expect((typification(result).handoff as HandoffOutcome).escalated).toBe(false);
+      expect(typification(result).path).toBeNull();
+    }
   });
 
   it('a model that keeps inventing paths is retried, then the conversation goes to a human', async () => {

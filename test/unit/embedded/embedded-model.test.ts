@@ -16,7 +16,7 @@ let model: EmbeddedModel;
 
 beforeAll(() => {
   // The shared cache (node_modules/.cache/zapflow) makes this fast after the first run anywhere.
-  model = EmbeddedModel.load({ taxonomy });
+  model = EmbeddedModel.load({ taxonomy, modelDir: false });
 });
 
 describe('EmbeddedModel through the shared classification calls', () => {
@@ -77,7 +77,7 @@ describe('EmbeddedModel through the shared classification calls', () => {
     const first = await classifyConversation(model, taxonomy, conversation);
     const again = await classifyConversation(model, taxonomy, conversation);
     expect(again).toEqual({ ...first, latencyMs: again.latencyMs });
-    const retrained = EmbeddedModel.load({ taxonomy, cacheDir: false });
+    const retrained = EmbeddedModel.load({ taxonomy, cacheDir: false, modelDir: false });
     expect(retrained.origin).toBe('trained');
     const fresh = await classifyConversation(retrained, taxonomy, conversation);
     expect(fresh.path).toEqual(first.path);
@@ -147,13 +147,13 @@ describe('classification calls reject invented paths', () => {
 describe('the trained-model cache', () => {
   it('writes a cache on first load, reads it next time, and rebuilds a damaged one', () => {
     const cacheDir = mkdtempSync(join(os.tmpdir(), 'zapflow-cache-'));
-    expect(EmbeddedModel.load({ taxonomy, cacheDir }).origin).toBe('trained');
-    const cached = EmbeddedModel.load({ taxonomy, cacheDir });
+    expect(EmbeddedModel.load({ taxonomy, cacheDir, modelDir: false }).origin).toBe('trained');
+    const cached = EmbeddedModel.load({ taxonomy, cacheDir, modelDir: false });
     expect(cached.origin).toBe('cache');
     const conversation = customer('a maquininha n le o cartao por aproximacao');
     expect(cached.classifiers.analyze(conversation).path).toEqual(model.classifiers.analyze(conversation).path);
     const [file] = readdirSync(cacheDir);
     writeFileSync(join(cacheDir, file as string), 'garbage');
-    expect(EmbeddedModel.load({ taxonomy, cacheDir }).origin).toBe('trained');
+    expect(EmbeddedModel.load({ taxonomy, cacheDir, modelDir: false }).origin).toBe('trained');
   });
 });

@@ -99,3 +99,42 @@ describe('not triggers (the guide is explicit about these)', () => {
     expect(reasonsOf('mandei 150 no pix errado sem querer, tem como voltar?')).toEqual([]);
   });
 });
+
+describe('triggers said indirectly (the misses of the first version)', () => {
+  it('security: a debit nobody can place, a purchase elsewhere or with the card in hand, a fake call asking for a code', () => {
+    expect(reasonsOf('saiu um debito de 212 q eu nao sei o que e isso')[0]).toBe('security_concern');
+    expect(reasonsOf('compra no cartao em outra cidade, to aqui em recife')[0]).toBe('security_concern');
+    expect(reasonsOf('notificacao de compra de 600', 'mas o cartao ta aqui comigo')[0]).toBe('security_concern');
+    expect(reasonsOf('uma moca ligou dizendo q era do banco', 'pediram pra eu confirmar o codigo do sms')[0]).toBe('security_concern');
+    expect(reasonsOf('paguei no pix um anuncio de celular e o vendedor me bloqueou')[0]).toBe('security_concern');
+    expect(reasonsOf('tem 2 assinaturas de streaming q eu nunca contratei')[0]).toBe('security_concern');
+  });
+
+  it('security is not read into a hypothetical or a machine that did not recognise a face', () => {
+    expect(reasonsOf('se um dia eu cair em golpe no pix tem como recuperar?')).not.toContain('security_concern');
+    expect(reasonsOf('a selfie nao valida, o app nao reconheceu o rosto')).not.toContain('security_concern');
+  });
+
+  it('repeated contact: back again, promises not kept, every week the same', () => {
+    expect(reasonsOf('de novo eu aqui', 'o boleto continua sem baixar')).toContain('multiple_attempts');
+    expect(reasonsOf('voces prometeram devolver ate ontem')).toContain('multiple_attempts');
+    expect(reasonsOf('todo mes eu venho reclamar da mesma fatura')).toContain('multiple_attempts');
+    expect(reasonsOf('ninguem me da um retorno sobre o emprestimo')).toContain('multiple_attempts');
+  });
+
+  it('system limitation: the standard fixes already tried, every customer failing, fails every time', () => {
+    expect(reasonsOf('maquininha sem sinal', 'ja reiniciei e troquei o chip')).toContain('system_limitation');
+    expect(reasonsOf('o link da erro pra todos os clientes')).toContain('system_limitation');
+    expect(reasonsOf('o comprovante trava toda vez')).toContain('system_limitation');
+  });
+
+  it('high value: a large payment still open is a problem, not a question', () => {
+    expect(reasonsOf('paguei 7.300 no boleto do carro', 'continua em aberto')).toContain('high_value');
+    expect(reasonsOf('quanto rende 7 mil no cdb?')).not.toContain('high_value');
+  });
+
+  it("'q' is read as 'que' (it was taken for 'qualquer'), so 'compra q eu nao fiz' is a security concern", () => {
+    expect(reasonsOf('apareceu uma compra de 90 q eu n fiz')[0]).toBe('security_concern');
+  });
+});
+
