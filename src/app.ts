@@ -14,6 +14,9 @@ import { conversationCases } from './console/cases.js';
 import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
 import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
+import type { AgentDirectory as AgentPhones } from './conversations/agent-directory.js';
+import { AgentActions } from './conversations/agent-actions.js';
+import { CaseService } from './conversations/cases.js';
 import { ConversationLifecycle } from './conversations/lifecycle.js';
 import type { TurnProcessorDeps } from './conversations/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
@@ -44,6 +47,11 @@ export interface AppOverrides {
   now?: () => number;
   /** Overrides config.processing. */
   processing?: Config['processing'];
+  /**
+   * Agents' own phones for forwarded customer messages (the accounts' users table). Implies inline
+   * processing: a function cannot cross into the processing thread (which builds its own from config).
+   */
+  agentDirectory?: AgentPhones;
   /** The processing thread died outside stop() (serve exits so that its supervisor restarts it). */
   onProcessingCrash?: (error: Error) => void;
 }
@@ -55,6 +63,8 @@ export interface App {
   readonly storage: Storage;
   readonly serviceStore: ServiceStore;
   readonly lifecycle: ConversationLifecycle;
+  /** What agents do (claim, reply, release, resolve, corrections) with its audit entries: the console calls it. */
+  readonly actions: AgentActions;
   readonly processing: ProcessingPort;
   /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
   readonly whatsapp?: InProcessWhatsApp;
@@ -82,7 +92,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics({ logger });
   const onRunObserved = (observation: RunObservation) => recordRun(metrics, observation);
-  const inlineOnly = Boolean(overrides.inMemory || overrides.model || overrides.onEvent || overrides.now);
+  const inlineOnly = Boolean(overrides.inMemory || overrides.model || overrides.onEvent || overrides.now || overrides.agentDirectory);
   // Scale-out roles run inline: a web process runs no turns, and a worker has no webhook acks to protect.
   const threaded = (overrides.processing ?? config.processing) === 'thread' && !inlineOnly && config.role === 'all';
 
@@ -120,12 +130,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...(overrides.model ? { model: overrides.model } : {}),
       ...(overrides.onEvent ? { onEvent: overrides.onEvent } : {}),
       ...(overrides.now ? { now: overrides.now } : {}),
+      ...(overrides.agentDirectory ? { agentDirectory: overrides.agentDirectory } : {}),
     });
     ({ storage, serviceStore, whatsapp } = inline);
     processing = inline;
   }
 
-  const lifecycle = new ConversationLifecycle(serviceStore, overrides.now ?? Date.now);
+  const clock = overrides.now ?? Date.now;
+  const lifecycle = new ConversationLifecycle(serviceStore, clock);
+  const actions = new AgentActions({
+    storage, serviceStore, lifecycle, taxonomy: defaultTaxonomy(), texts: config.cases.texts, now: clock,
+    cases: new CaseService({ storage, store: serviceStore, now: clock }),
+    kickOutbox: () => processing.kickOutbox(),
+  });
   const log = whatsapp?.log;
   const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {
     // Beside a processing thread, every SQLite commit competes with it for the write lock: take it once per
@@ -165,12 +182,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const live = new InProcessLiveUpdates();
   const queueWatcher = watchQueue(live, serviceStore);
   const kickOutbox = () => processing.kickOutbox();
-  const cases = conversationCases({
+  // The console reads the queue and the search through its own port, and acts through AgentActions: one
+  // implementation of claim, reply, release, resolve and corrections (cases, protocol, audit) for both.
+  const reads = conversationCases({
     serviceStore, storage, lifecycle, slaMinutes: config.sla.minutes, kickOutbox, recordAudit: (actor, action, about) => people.recordAudit(actor, action, about),
     ...(overrides.now ? { now: overrides.now } : {}) });
+  const cases: typeof reads = {
+    queue: (filter) => reads.queue(filter),
+    search: (query) => reads.search(query),
+    claim: async (key, actor, options) => void (await actions.claim(key, actor, options)),
+    reply: async (key, actor, text) => void (await actions.reply(key, actor, text)),
+    release: async (key, actor) => void (await actions.release(key, actor)),
+    resolve: async (key, actor) => void (await actions.resolve(key, actor)),
+    correct: async (key, actor, path) => void (await actions.correctTypification(key, actor, path)),
+  };
 
   const http = createHttpApp({
-    config, logger, metrics, storage, serviceStore, lifecycle, intake,
+    config, logger, metrics, storage, serviceStore, lifecycle, actions, intake,
     workflows: processing.workflows,
     kickOutbox: () => processing.kickOutbox(),
     ready: {
@@ -195,7 +223,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let stopping: Promise<void> | undefined;
 
   return {
-    config, logger, storage, serviceStore, lifecycle, processing, metrics, people, live, agents: agentDirectory(people),
+    config, logger, storage, serviceStore, lifecycle, actions, processing, metrics, people, live, agents: agentDirectory(people),
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await processing.start();

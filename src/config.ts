@@ -74,7 +74,6 @@ const envSchema = z.object({
   ),
   ADMIN_TOKEN: secret(16),
   /** Where people reach this service (links in alerts; https here makes the console cookie Secure). */
-  PUBLIC_URL: z.preprocess(emptyToUndefined, z.url().optional()),
   CONSOLE_SESSION_HOURS: int(12, 1, 24 * 30),
 
   /** How the service reaches the WhatsApp MCP server: in-process (default), a stdio command, or an http(s) URL. */
@@ -113,6 +112,19 @@ const envSchema = z.object({
   SLA_LOW_MINUTES: int(240, 1),
   SLA_RAISE_URGENCY_AFTER: int(2, 1, 100),
   RETENTION_DAYS: int(90, 1, 3650),
+
+  /** Where people reach this service (the console links in agents' alerts), e.g. https://atendimento.example.com. */
+  PUBLIC_URL: z.preprocess(
+    emptyToUndefined,
+    z.url().refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL').refine((value) => !/[?#]/.test(value), 'must not have a query or fragment').optional(),
+  ),
+  CASE_IDLE_CLOSE_HOURS: int(24, 1, 24 * 90),
+  AGENT_JOINED_TEXT: z.preprocess(emptyToUndefined, z.string().max(1000).refine((t) => t.includes('{agent}'), 'must contain {agent} (the agent\'s display name)')
+    .default('Olá! Aqui é {agent}, da nossa equipe. Já estou vendo seu atendimento e vou te ajudar por aqui.')),
+  RELEASED_TO_BOT_TEXT: z.preprocess(emptyToUndefined, z.string().min(1).max(1000)
+    .default('Seu atendimento com a nossa equipe foi encerrado por aqui. Se precisar de mais alguma coisa, é só escrever que o assistente automático te ajuda.')),
+  CASE_RESOLVED_TEXT: z.preprocess(emptyToUndefined, z.string().min(1).max(1000)
+    .default('Seu atendimento (protocolo {protocol}) foi concluído. Obrigado pelo contato! Se precisar de algo mais, é só escrever.')),
   RECOVERY_ON_BOOT: bool(true),
 
   /** Scale-out (Postgres): which part of zapflow this process runs; `zapflow serve --role` / `zapflow worker` set it. */
@@ -162,6 +174,7 @@ export interface Config {
   webhooks: { metaAppSecret?: string; metaVerifyToken?: string; evolutionSecret?: string; ignoreGroups: boolean; ignoreReactions: boolean };
   agentAlertNumbers: string[];
   adminToken?: string;
+  /** PUBLIC_URL without a trailing slash: console links in alerts; https makes the console cookie Secure. */
   publicUrl?: string;
   /** How long a console sign-in lasts. */
   consoleSessionHours: number;
@@ -194,6 +207,12 @@ export interface Config {
   sla: { minutes: Record<'critical' | 'high' | 'medium' | 'low', number>; raiseUrgencyAfter: number };
   retentionDays: number;
   recoveryOnBoot: boolean;
+  cases: {
+    /** A case the bot answered with a self-service text closes after this many hours of customer silence. */
+    idleCloseHours: number;
+    /** pt-BR texts told to the customer: `{agent}` = the agent's display name, `{protocol}` = the case's protocol. */
+    texts: { agentJoined: string; releasedToBot: string; resolved: string };
+  };
 }
 
 export interface LoadConfigOptions {
@@ -311,7 +330,6 @@ function toConfig(e: Env): Config {
     },
     agentAlertNumbers: e.AGENT_ALERT_NUMBERS,
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
-    ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL } : {}),
     consoleSessionHours: e.CONSOLE_SESSION_HOURS,
     mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS, allowedOrigins: e.MCP_ALLOWED_ORIGINS },
     dryRunRequested: e.WHATSAPP_DRY_RUN,
@@ -338,5 +356,10 @@ function toConfig(e: Env): Config {
     },
     retentionDays: e.RETENTION_DAYS,
     recoveryOnBoot: e.RECOVERY_ON_BOOT,
+    ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
+    cases: {
+      idleCloseHours: e.CASE_IDLE_CLOSE_HOURS,
+      texts: { agentJoined: e.AGENT_JOINED_TEXT, releasedToBot: e.RELEASED_TO_BOT_TEXT, resolved: e.CASE_RESOLVED_TEXT },
+    },
   };
 }

@@ -64,7 +64,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 /** Refusals of agent actions, by the stable code of the error (whichever side throws it). */
 const REFUSALS: Readonly<Record<string, number>> = {
-  CLAIM_CONFLICT: 409, CONVERSATION_CLAIMED: 409, NOT_CLAIMED_BY_YOU: 409, INVALID_HANDOFF_TRANSITION: 409, FORBIDDEN_ACTION: 403, INVALID_TYPIFICATION: 400,
+  CLAIM_CONFLICT: 409, CONVERSATION_CLAIMED: 409, NOT_CLAIMED_BY_YOU: 409, INVALID_HANDOFF_TRANSITION: 409, FORBIDDEN_ACTION: 403, INVALID_TYPIFICATION: 400, NO_OPEN_CASE: 409,
 };
 
 const DONE_NOTICES = ['claimed', 'sent', 'released', 'resolved', 'corrected', 'retried', 'rerunStarted'] as const;

@@ -24,6 +24,29 @@ export class InvalidTransitionError extends Error {
   }
 }
 
+/** A second agent tried to claim a conversation another agent holds (an admin may reassign explicitly). */
+export class ConversationClaimedError extends Error {
+  readonly code = 'CONVERSATION_CLAIMED';
+  readonly heldBy: { id: string; name: string };
+  constructor(readonly conversationKey: string, holder: { id: string; name: string }) {
+    super(`Conversation "${conversationKey}" is held by ${holder.name}. Ask them to release it, or an admin can reassign it with { "reassign": true }.`);
+    this.name = 'ConversationClaimedError';
+    this.heldBy = holder;
+  }
+}
+
+/** Who claims: an id that stays the same across their sessions (user id, `ADMIN_TOKEN`) and a display name. */
+export interface Claimant {
+  id: string;
+  name: string;
+}
+
+/** What going back to the bot clears: the open handoff and who held it. */
+const BACK_TO_BOT: ConversationPatch = {
+  handoffStatus: 'bot', assignedAgent: undefined, assignedAgentName: undefined, handoffRef: undefined, protocolNumber: undefined,
+  urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0,
+};
+
 const URGENCY_ORDER: Urgency[] = ['low', 'medium', 'high', 'critical'];
 
 export function raiseUrgency(urgency: Urgency): Urgency {
@@ -41,21 +64,38 @@ export class ConversationLifecycle {
    * starts waiting: one a person already took (or whose handoff is already open) is left as it is, so a turn
    * replayed after a crash or a claim that landed meanwhile is never undone.
    */
-  async handoffCreated(conversationKey: string, handoff: { protocolNumber: string; urgency: Urgency; reason: string }): Promise<ConversationRecord> {
+  async handoffCreated(conversationKey: string, handoff: { protocolNumber: string; urgency: Urgency; reason: string; handoffRef?: string }): Promise<ConversationRecord> {
     return this.transition(conversationKey, (current, now) => {
       if (current.handoffStatus !== 'bot') return undefined;
       return {
-        patch: { handoffStatus: 'waiting_human', protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason, waitingSince: now, lastAlertAt: now, realerts: 0, assignedAgent: undefined },
+        patch: {
+          handoffStatus: 'waiting_human', protocolNumber: handoff.protocolNumber, handoffRef: handoff.handoffRef ?? handoff.protocolNumber,
+          urgency: handoff.urgency, reason: handoff.reason, waitingSince: now, lastAlertAt: now, realerts: 0, assignedAgent: undefined, assignedAgentName: undefined,
+        },
         expected: { handoffStatus: ['bot'] },
       };
     });
   }
 
-  /** An agent takes the conversation (admin API). A conversation already with another agent is reassigned. */
-  async claim(conversationKey: string, agent: string): Promise<ConversationRecord> {
+  /**
+   * An agent takes the conversation. Exclusive: when another agent holds it, ConversationClaimedError
+   * (409, naming the holder) unless `reassign` (admins only — the caller checks the role). Returns the
+   * conversation and who held it before (for the audit log and the customer's notice).
+   */
+  async claim(conversationKey: string, who: Claimant | string, options: { reassign?: boolean } = {}): Promise<{ conversation: ConversationRecord; previous?: Claimant }> {
     const now = this.now();
-    await this.require(conversationKey);
-    return this.store.updateConversation(conversationKey, { handoffStatus: 'human', assignedAgent: agent, lastAgentActivityAt: now }, now);
+    const claimant = typeof who === 'string' ? { id: who, name: who } : who;
+    const before = await this.require(conversationKey);
+    const result = await this.store.cases.claimConversation(conversationKey, { agent: claimant.id, agentName: claimant.name, force: options.reassign === true }, now);
+    if (!result) throw new ConversationNotFoundError(conversationKey);
+    if (!result.claimed) {
+      const holder = result.conversation;
+      throw new ConversationClaimedError(conversationKey, { id: holder.assignedAgent ?? '', name: holder.assignedAgentName ?? holder.assignedAgent ?? '' });
+    }
+    const previous = before.handoffStatus === 'human' && before.assignedAgent && before.assignedAgent !== claimant.id
+      ? { id: before.assignedAgent, name: before.assignedAgentName ?? before.assignedAgent }
+      : undefined;
+    return { conversation: result.conversation, ...(previous ? { previous } : {}) };
   }
 
   /** An agent answered from the business number (seen as a `fromMe` message): the conversation is theirs. */
@@ -72,7 +112,7 @@ export class ConversationLifecycle {
     return this.transition(conversationKey, (current) => {
       if (current.handoffStatus === 'bot') throw new InvalidTransitionError(conversationKey, 'bot', 'release a conversation the bot already handles');
       return {
-        patch: { handoffStatus: 'bot', assignedAgent: undefined, protocolNumber: undefined, urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0 },
+        patch: { ...BACK_TO_BOT },
         expected: { handoffStatus: [current.handoffStatus] },
       };
     });
@@ -96,7 +136,8 @@ export class ConversationLifecycle {
   }
 
   /** Conversations with a human where nobody (agent or customer) wrote for `idleMs` go back to the bot. */
-  async releaseIdle(idleMs: number): Promise<string[]> {
+  /** `onReleased` gets each conversation as it was before (who held it, the handoff): to tell the customer. */
+  async releaseIdle(idleMs: number, onReleased?: (before: ConversationRecord) => Promise<void>): Promise<string[]> {
     const cutoff = this.now() - idleMs;
     const released: string[] = [];
     for (const conversation of await this.store.listConversations({ handoffStatus: 'human', limit: 1000 })) {
@@ -104,16 +145,13 @@ export class ConversationLifecycle {
       if (lastActivity < cutoff) {
         try {
           // Only if nothing happened since the listing (an agent's reply, a customer's message).
-          await this.store.updateConversation(
-            conversation.conversationKey,
-            { handoffStatus: 'bot', assignedAgent: undefined, protocolNumber: undefined, urgency: undefined, reason: undefined, waitingSince: undefined, lastAlertAt: undefined, realerts: 0 },
-            this.now(),
-            { handoffStatus: ['human'], updatedAt: conversation.updatedAt },
-          );
-          released.push(conversation.conversationKey);
+          await this.store.updateConversation(conversation.conversationKey, { ...BACK_TO_BOT }, this.now(), { handoffStatus: ['human'], updatedAt: conversation.updatedAt });
         } catch (error) {
           if (!(error instanceof ConversationChangedError)) throw error;
+          continue;
         }
+        await onReleased?.(conversation);
+        released.push(conversation.conversationKey);
       }
     }
     return released;

@@ -20,6 +20,8 @@ export const agentAlertPayloadSchema = z.object({
   reason: z.string(),
   text: z.string().min(1),
   realert: z.number().int().min(0).optional(),
+  link: z.string().optional(),
+  recipients: z.array(z.string().min(1)).min(1).optional(),
 });
 
 export const customerMessagePayloadSchema = z.object({

@@ -29,8 +29,13 @@ import type { TypificationOutcome } from '../workflows/conversation-typification
 import type { HandoffOutcome } from '../workflows/human-handoff/steps.js';
 import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
 import type { WorkflowSet } from '../workflows/registry.js';
+import { readConversationState } from '../workflows/session-state.js';
+import { consoleConversationLink } from '../workflows/shared/links.js';
+import type { AgentDirectory } from './agent-directory.js';
+import type { CaseService } from './cases.js';
 import { TurnDeferredError } from './dispatcher.js';
 import type { ConversationLifecycle } from './lifecycle.js';
+import type { CaseRecord } from './store/case-types.js';
 import { needsClarifyingGreeting } from '../agents/embedded/abstain.js';
 import { botPromptTexts, botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
 import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
@@ -39,6 +44,12 @@ export interface TurnProcessorDeps {
   storage: Storage;
   serviceStore: ServiceStore;
   lifecycle: ConversationLifecycle;
+  /** Cases: one protocol per customer problem, runs and typifications recorded on it. */
+  cases: CaseService;
+  /** The claiming agent's own phone, for forwarded customer messages. @default nobody has one (alert numbers) */
+  agentDirectory?: AgentDirectory;
+  /** PUBLIC_URL, for the console link in forwarded messages. */
+  publicUrl?: string;
   workflows: WorkflowSet;
   selfService: SelfServiceContent;
   /** Deliver outbox rows now instead of at the next poll. */
@@ -131,6 +142,11 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   }
 
   async function forwardToAgents(conversation: ConversationRecord, items: InboxRecord[]): Promise<void> {
+    // Held by an agent with a phone: to them only (not every alert number); otherwise to the alert numbers.
+    const agentPhone = conversation.handoffStatus === 'human' && conversation.assignedAgent
+      ? await deps.agentDirectory?.phoneOf(conversation.assignedAgent)
+      : undefined;
+    const link = consoleConversationLink(deps.publicUrl, conversation.conversationKey);
     const messages = items.map((item): { key: string; topic: string; payload: AgentAlert } => ({
       key: `forward:${item.provider}:${item.messageId}`,
       topic: OUTBOX_TOPICS.agentAlert,
@@ -139,7 +155,9 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
         conversationKey: conversation.conversationKey,
         urgency: conversation.urgency ?? 'medium',
         reason: 'customer_message',
-        text: forwardedMessageText(conversation.protocolNumber, conversation.name, item.kind === 'text_only_notice' ? '(mensagem que não é texto)' : item.text),
+        link,
+        ...(agentPhone ? { recipients: [agentPhone] } : {}),
+        text: `${forwardedMessageText(conversation.protocolNumber, conversation.name, item.kind === 'text_only_notice' ? '(mensagem que não é texto)' : item.text)}\nAbrir: ${link}`,
       },
     }));
     await deps.storage.enqueueOutbox(messages, now());
@@ -169,7 +187,8 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   async function isOurEcho(conversationKey: string, item: InboxRecord): Promise<boolean> {
     if (await deps.serviceStore.isOwnMessage(item.provider, item.messageId)) return true;
     const recent = await deps.serviceStore.recentMessages(conversationKey, 20);
-    return recent.some((r) => r.kind === 'bot_reply' && r.text === item.text && Math.abs(r.sentAt - item.sentAt) < ECHO_WINDOW_MS);
+    // What we sent (the bot, or an agent from the console) comes back from Evolution as a fromMe message.
+    return recent.some((r) => (r.kind === 'bot_reply' || r.kind === 'agent_message') && r.text === item.text && Math.abs(r.sentAt - item.sentAt) < ECHO_WINDOW_MS);
   }
 
   return async function processTurn(conversationKey: string, items: InboxRecord[], runId: string): Promise<void> {
@@ -191,7 +210,12 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       else if (item.kind === 'welcome_request') welcomes.push(item);
       else texts.push(item);
     }
-    if (texts.length + notices.length > 0) await deps.lifecycle.customerWrote(conversationKey);
+    let openCase: CaseRecord | undefined;
+    if (texts.length + notices.length > 0) {
+      await deps.lifecycle.customerWrote(conversationKey);
+      // The first customer message with no open case opens one; later turns belong to it.
+      openCase = await deps.cases.customerWrote(await deps.cases.current(conversationKey));
+    }
     // Opening the chat is not a message: greeted when the bot answers, otherwise nothing to tell anyone.
     done.push(...welcomes.map((i) => i.id));
     if (welcomes.length > 0 && texts.length + notices.length === 0 && conversation.handoffStatus === 'bot') {
@@ -208,8 +232,8 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     } else if (texts.length === 0 && notices.length > 0) {
       await reply(conversation, `notice:${notices[0]!.provider}:${notices[0]!.messageId}`, TEXT_ONLY_NOTICE);
       done.push(...notices.map((i) => i.id));
-    } else if (texts.length > 0) {
-      const disposition = await runWorkflows(conversation, texts, runId);
+    } else if (texts.length > 0 && openCase) {
+      const disposition = await runWorkflows(conversation, texts, runId, openCase);
       (disposition === 'forwarded' ? forwarded : done).push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
     }
     deps.kickOutbox?.();
@@ -218,7 +242,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   };
 
   /** The turn's workflows; `forwarded` when a person took the conversation while they ran (the bot stays silent). */
-  async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string): Promise<'done' | 'forwarded'> {
+  async function runWorkflows(conversation: ConversationRecord, texts: InboxRecord[], runId: string, openCase: CaseRecord): Promise<'done' | 'forwarded'> {
     const key = conversation.conversationKey;
     const episode = await conversationFor(key, texts);
     const earlierBotTexts = episode.filter((m) => m.role === 'bot').map((m) => m.text);
@@ -228,17 +252,28 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     // "oi", "bom dia", "?": no issue named yet. The runs still happen (every turn has its runs), but the
     // typification records no path for it and the customer gets a question, never a self-service text.
     const greeting = needsClarifyingGreeting(message.messages);
+    // The case's protocol for every run of the case; the handoff ref keys this turn's alert if it escalates.
+    const handoffRef = deps.cases.nextHandoffRef(openCase);
     const additionalData = {
       conversationKey: key,
+      protocolNumber: openCase.protocolNumber,
+      handoffRef,
       // Which inbox messages this turn processes: checked after a crash (bench verifier, tests).
       batchMessageIds: texts.map((item) => item.messageId),
       ...(conversation.name ? { customerName: conversation.name } : {}),
       ...(/^\d{8,15}$/.test(conversation.customer) ? { customerPhone: conversation.customer } : {}),
     };
+    await deps.cases.addRun(openCase.id, runId);
     const typification = await runOnce(deps.workflows['conversation-typification'], { runId, sessionId: key, message, additionalData });
     const outcome = typification.content as TypificationOutcome;
+    if (outcome.path) {
+      const state = readConversationState((await deps.storage.getSession(key))?.state);
+      const record = state.typificationHistory?.find((entry) => entry.runId === runId) ?? state.typification;
+      if (record && record.runId === runId) await deps.cases.botTypified(openCase.id, record);
+    }
     let handoff = outcome.handoff as HandoffOutcome | undefined;
     if (!handoff) {
+      await deps.cases.addRun(openCase.id, `${runId}.handoff`);
       const result = await runOnce(deps.workflows['human-handoff'], {
         runId: `${runId}.handoff`,
         sessionId: key,
@@ -248,8 +283,10 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       handoff = result.content as HandoffOutcome;
     }
     if (handoff.escalated && handoff.protocolNumber) {
-      await deps.lifecycle.handoffCreated(key, { protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason ?? 'atendimento' });
-      if (handoff.customerMessage) await recordBotReply(conversation, `handoff-ack:${handoff.protocolNumber}`, handoff.customerMessage);
+      const ref = handoff.handoffRef ?? handoffRef;
+      await deps.lifecycle.handoffCreated(key, { protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason ?? 'atendimento', handoffRef: ref });
+      await deps.cases.handedOff(openCase, ref);
+      if (handoff.customerMessage) await recordBotReply(conversation, `handoff-ack:${ref}`, handoff.customerMessage);
       logger.info({ conversationKey: key, protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason }, 'conversation handed to a human');
       return 'done';
     }
@@ -263,6 +300,8 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     }
     const answer = greeting ? greetingReply(earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
     await reply(conversation, `${runId}/reply`, answer.text, runId);
+    // A self-service answer starts the idle clock: silence after it closes the case (CASE_IDLE_CLOSE_HOURS).
+    if (answer.kind === 'answer') await deps.cases.selfServiceAnswered(openCase.id);
     logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');
     return 'done';
   }

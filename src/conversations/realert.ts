@@ -1,6 +1,6 @@
 /**
  * The SLA job's re-alert: the same alert agents got for the handoff, with "still waiting (Nth notice)" on
- * top, written to the outbox under `realert:<protocol>:<n>` so a crash between sending and counting never
+ * top, written to the outbox under `realert:<handoff ref>:<n>` (the ref is the protocol for a case's first handoff) so a crash between sending and counting never
  * sends the same notice twice.
  */
 import type { Storage } from '../engine/index.js';
@@ -11,12 +11,15 @@ import { pathLabel } from '../workflows/conversation-typification/report.js';
 import { formatAgentAlert } from '../workflows/human-handoff/messages.js';
 import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
 import { readConversationState } from '../workflows/session-state.js';
+import { consoleConversationLink } from '../workflows/shared/links.js';
 import type { ConversationRecord } from './store/types.js';
 
 export interface RealertPortDeps {
   storage: Storage;
   taxonomy: Taxonomy;
   handoffConfig: HandoffConfig;
+  /** PUBLIC_URL, for the console link. */
+  publicUrl?: string;
   kick?: () => void;
   now?: () => number;
 }
@@ -34,6 +37,7 @@ export function createRealertPort(deps: RealertPortDeps) {
       urgency,
       reason,
       realert: realertNumber,
+      link: consoleConversationLink(deps.publicUrl, conversation.conversationKey),
       text: formatAgentAlert(
         deps.handoffConfig,
         {
@@ -44,11 +48,13 @@ export function createRealertPort(deps: RealertPortDeps) {
           customer: [conversation.name, /^\d{8,15}$/.test(conversation.customer) ? maskPhone(conversation.customer) : undefined].filter(Boolean).join(' · ') || 'cliente',
           path: state.typification ? pathLabel(deps.taxonomy, Object.values(state.typification.path)) : 'não identificado',
           contacts: Math.max(0, (state.contacts ?? 1) - 1),
+          link: consoleConversationLink(deps.publicUrl, conversation.conversationKey),
         },
         realertNumber,
       ),
     };
-    await deps.storage.enqueueOutbox([{ key: `realert:${protocol}:${realertNumber}`, topic: OUTBOX_TOPICS.agentAlert, payload: alert }], now());
+    // Per handoff (a case handed over twice counts its re-alerts twice); the first handoff's ref is the protocol.
+    await deps.storage.enqueueOutbox([{ key: `realert:${conversation.handoffRef ?? protocol}:${realertNumber}`, topic: OUTBOX_TOPICS.agentAlert, payload: alert }], now());
     deps.kick?.();
   };
 }

@@ -14,3 +14,5 @@ export type { WaitingExpiryJobOptions } from './jobs/waiting-expiry.js';
 export type { IdleReleaseJobOptions } from './jobs/idle-release.js';
 export { createDefaultJobs } from './jobs/defaults.js';
 export type { DefaultJobsDeps } from './jobs/defaults.js';
+export { CASE_IDLE_CLOSE_JOB, caseIdleCloseJob } from './jobs/case-idle-close.js';
+export type { CaseIdleCloseJobOptions } from './jobs/case-idle-close.js';

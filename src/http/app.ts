@@ -5,6 +5,7 @@
  */
 import express, { type Express } from 'express';
 import type { Config } from '../config.js';
+import type { AgentActions } from '../conversations/agent-actions.js';
 import type { ConversationLifecycle } from '../conversations/lifecycle.js';
 import type { ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
@@ -29,6 +30,8 @@ export interface HttpAppDeps {
   storage: Storage;
   serviceStore: ServiceStore;
   lifecycle: ConversationLifecycle;
+  /** Claim, reply, release, resolve, corrections, audit (the admin API and the console share it). */
+  actions: AgentActions;
   /** Admin-started runs and reruns (the processing side, in this thread or its own). */
   workflows: AdminWorkflowsPort;
   intake: (batch: AcceptedBatch) => Promise<unknown>;
@@ -106,6 +109,8 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
         storage: deps.storage,
         serviceStore: deps.serviceStore,
         lifecycle: deps.lifecycle,
+        actions: deps.actions,
+        slaMinutes: config.sla.minutes,
         kickOutbox: deps.kickOutbox,
         logger,
         workflows: deps.workflows,

@@ -63,6 +63,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNKNOWN_STEP: 400,
   INVALID_OPTION: 400,
   INVALID_HANDOFF_TRANSITION: 409,
+  CONVERSATION_CLAIMED: 409,
+  NO_OPEN_CASE: 409,
+  CASE_NOT_FOUND: 404,
+  INVALID_TYPIFICATION: 400,
+  FORBIDDEN_ACTION: 403,
   RUN_ACTIVE: 409,
   RUN_NOT_PAUSED: 409,
   WORKFLOW_MISMATCH: 409,
@@ -71,7 +76,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 };
 
 /** Fields of a domain error worth showing the caller (e.g. UnknownStepError's `validSteps`). */
-const DETAIL_FIELDS = ['validSteps', 'known'] as const;
+const DETAIL_FIELDS = ['validSteps', 'known', 'heldBy'] as const;
 
 export function codeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

@@ -11,6 +11,9 @@ import { defaultTrainingSetFile, EmbeddedModel, readLabeledConversations } from 
 import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
 import { ConversationDispatcher } from '../conversations/dispatcher.js';
+import type { AgentDirectory } from '../conversations/agent-directory.js';
+import { AgentActions } from '../conversations/agent-actions.js';
+import { CaseService } from '../conversations/cases.js';
 import { ConversationLifecycle } from '../conversations/lifecycle.js';
 import { whatsAppDeliverers } from '../conversations/outbox-deliverers.js';
 import { OutboxDispatcher, type OutboxDeliverer } from '../conversations/outbox-dispatcher.js';
@@ -58,6 +61,8 @@ export interface ProcessingOptions {
   /** Each finished run, for the metrics. */
   onRunObserved?: (observation: RunObservation) => void;
   now?: () => number;
+  /** Agents' own phones (the accounts' users table), for messages forwarded to the claiming agent. @default none */
+  agentDirectory?: AgentDirectory;
 }
 
 export interface Processing extends ProcessingPort {
@@ -171,6 +176,8 @@ export async function createProcessing(config: Config, options: ProcessingOption
     taxonomy: defaultTaxonomy(),
     config: { typification: loadWorkflowConfig('conversation-typification'), handoff: loadWorkflowConfig('human-handoff') },
     now,
+    slaMinutes: config.sla.minutes,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   };
   const workflowSet = createWorkflows(deps);
   const engine = new Engine({
@@ -206,9 +213,15 @@ export async function createProcessing(config: Config, options: ProcessingOption
   });
   kickOutbox = () => outbox.kick();
   const lifecycle = new ConversationLifecycle(serviceStore, now);
+  const cases = new CaseService({ storage, store: serviceStore, now });
+  const actions = new AgentActions({
+    storage, serviceStore, lifecycle, cases, taxonomy: deps.taxonomy, texts: config.cases.texts, now, kickOutbox: () => outbox.kick(),
+  });
   const processTurn = createTurnProcessor({
-    storage, serviceStore, lifecycle, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
+    storage, serviceStore, lifecycle, cases, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
     onRunFinished: observe,
+    ...(options.agentDirectory ? { agentDirectory: options.agentDirectory } : {}),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   const dispatcher = new ConversationDispatcher({
@@ -233,7 +246,13 @@ export async function createProcessing(config: Config, options: ProcessingOption
     now,
     jobs: createDefaultJobs({
       storage, serviceStore, lifecycle,
-      realert: createRealertPort({ storage, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(), now }),
+      realert: createRealertPort({
+        storage, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(), now,
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      }),
+      cases,
+      caseIdleCloseHours: config.cases.idleCloseHours,
+      onIdleReleased: (before) => actions.idleReleased(before),
       sla: config.sla,
       retentionDays: config.retentionDays,
       idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,

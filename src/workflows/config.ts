@@ -38,8 +38,6 @@ export const handoffConfigSchema = z
     models: z.object({ escalation: z.string().min(1) }).strict(),
     retries: z.object({ analysis: retries, collection: retries, notification: retries }).strict(),
     storage: z.object({ tablePrefix: z.string().regex(/^[a-z][a-z0-9_]*$/) }).strict(),
-    /** Expected wait told to the customer, per urgency, in minutes (match the SLA re-alert limits). */
-    expectedWaitMinutes: z.object({ critical: z.number().positive(), high: z.number().positive(), medium: z.number().positive(), low: z.number().positive() }).strict(),
     alert: z
       .object({
         /** Template of the agents' alert. Placeholders: {protocol} {urgency} {reason} {summary} {customer} {path} {contacts} {link}. */
@@ -48,7 +46,7 @@ export const handoffConfigSchema = z
         realertPrefix: z.string().min(1),
       })
       .strict(),
-    /** Message to the customer. Placeholders: {protocol} {wait}. */
+    /** Message to the customer. Placeholders: {protocol} {wait} (the SLA limit of the urgency, SLA_*_MINUTES). */
     customerMessage: z.string().min(10).refine((t) => t.includes('{protocol}'), { message: 'must contain {protocol}: the customer needs the tracking number' }),
   })
   .strict();

@@ -7,6 +7,10 @@ import type { Model } from '../agents/model.js';
 import type { Storage } from '../engine/index.js';
 import type { Taxonomy } from '../taxonomy/index.js';
 import type { HandoffConfig, TypificationConfig } from './config.js';
+import type { Urgency } from './ports.js';
+
+/** The SLA limits (minutes per urgency) when none are given: the SLA_*_MINUTES defaults. */
+export const DEFAULT_SLA_MINUTES: Readonly<Record<Urgency, number>> = { critical: 5, high: 15, medium: 60, low: 240 };
 
 export interface WorkflowModels {
   /** Answers the four classification levels and the medium-confidence validation. */
@@ -22,4 +26,11 @@ export interface WorkflowDeps {
   config: { typification: TypificationConfig; handoff: HandoffConfig };
   /** Wall clock for protocol dates and records. @default Date.now */
   now?: () => number;
+  /** Where the console is reachable (PUBLIC_URL), for the link in agents' alerts. @default none (path only) */
+  publicUrl?: string;
+  /**
+   * SLA limits per urgency in minutes (`Config['sla'].minutes`): the wait told to the customer is the
+   * limit the SLA job holds the agents to, not a second number. @default DEFAULT_SLA_MINUTES
+   */
+  slaMinutes?: Readonly<Record<Urgency, number>>;
 }

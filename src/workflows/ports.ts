@@ -26,6 +26,13 @@ export interface AgentAlert {
   text: string;
   /** 0 for the first alert, 1.. for SLA re-alerts. */
   realert?: number;
+  /** The conversation in the console (`${PUBLIC_URL}/console/conversations/<key>`). */
+  link?: string;
+  /**
+   * Send to these numbers instead of the configured alert numbers: the claiming agent's own phone, for
+   * customer messages forwarded while they hold the conversation.
+   */
+  recipients?: string[];
 }
 
 export interface NotificationReceipt {

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logging.js';
 import type { SentMessageRecord } from '../../src/mcp/index.js';
@@ -56,6 +56,8 @@ export interface StartServiceOptions {
    * embedded model). Default `inline`, sharing the test process's already-trained model.
    */
   processing?: 'inline' | 'thread';
+  /** Agents' phones (inline only). */
+  agentDirectory?: AppOverrides['agentDirectory'];
 }
 
 export async function startService(extraEnv: Record<string, string> = {}, options: StartServiceOptions = {}): Promise<TestService> {
@@ -63,7 +65,9 @@ export async function startService(extraEnv: Record<string, string> = {}, option
   const config = loadConfig(serviceEnv(dataDir, extraEnv), { purpose: 'serve' });
   const app = await createApp(
     config,
-    options.processing === 'thread' ? { logger: silentLogger, processing: 'thread' } : { logger: silentLogger, model: embeddedModel() },
+    options.processing === 'thread'
+      ? { logger: silentLogger, processing: 'thread' }
+      : { logger: silentLogger, model: embeddedModel(), ...(options.agentDirectory ? { agentDirectory: options.agentDirectory } : {}) },
   );
   const url = await app.start();
   const post = (request: WebhookRequest) => fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });

@@ -85,6 +85,20 @@ describe('loadConfig', () => {
     expect(loadConfig(serveEnv, { purpose: 'serve' }).agentAlertNumbers).toEqual(['5511900000090', '5511900000091']);
   });
 
+  it('cases: PUBLIC_URL must be an http(s) URL (trailing slash dropped), idle hours positive, the joined text names the agent', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://atendimento.example.com/', CASE_IDLE_CLOSE_HOURS: '48', AGENT_JOINED_TEXT: 'Oi, sou {agent}.' });
+    expect(config.publicUrl).toBe('https://atendimento.example.com');
+    expect(config.cases.idleCloseHours).toBe(48);
+    expect(config.cases.texts.agentJoined).toBe('Oi, sou {agent}.');
+    expect(loadConfig({}).cases.idleCloseHours).toBe(24);
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    const problems = problemsOf({ PUBLIC_URL: 'ftp://example.com', CASE_IDLE_CLOSE_HOURS: '0', AGENT_JOINED_TEXT: 'Olá, um atendente entrou.' });
+    expect(problems.join('\n')).toMatch(/PUBLIC_URL: must be an http\(s\) URL/);
+    expect(problems.join('\n')).toMatch(/CASE_IDLE_CLOSE_HOURS/);
+    expect(problems.join('\n')).toMatch(/AGENT_JOINED_TEXT: must contain \{agent\}/);
+    expect(problemsOf({ PUBLIC_URL: 'not a url' }).join('\n')).toMatch(/PUBLIC_URL/);
+  });
+
   it('treats empty variables as unset, as docker-compose files often leave them', () => {
     expect(loadConfig({ DATABASE_URL: '', ANTHROPIC_API_KEY: '  ' }).storage.kind).toBe('sqlite');
   });

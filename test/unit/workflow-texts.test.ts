@@ -10,7 +10,8 @@ import { brazilDay, formatProtocolNumber, PROTOCOL_PATTERN } from '../../src/wor
 describe('workflow config files', () => {
   it('the shipped files are valid', () => {
     expect(loadWorkflowConfig('conversation-typification').confidence).toEqual({ high: 0.8, medium: 0.35 });
-    expect(loadWorkflowConfig('human-handoff').expectedWaitMinutes.critical).toBe(5);
+    // The wait told to the customer comes from the SLA settings: the file holds no second number for it.
+    expect(loadWorkflowConfig('human-handoff')).not.toHaveProperty('expectedWaitMinutes');
   });
 
   it('a bad file stops the start naming the file, the key and what is wrong', () => {
@@ -80,15 +81,18 @@ describe('handoff texts', () => {
     const text = formatAgentAlert(config, {
       protocol: '20261125000042', urgency: 'critical', reason: 'security_concern', summary: 'Compras não reconhecidas no cartão',
       customer: 'Maria Teste (55119****0001)', path: 'Cartões › Cartão de crédito', contacts: 2,
+      link: 'https://atendimento.example.com/console/conversations/meta%3A1%3A5511',
     });
+    expect(text).toContain('Abrir: https://atendimento.example.com/console/conversations/meta%3A1%3A5511');
     expect(text).toContain('Protocolo: 20261125000042');
     expect(text).toContain('Urgência: CRÍTICA');
     expect(text).toContain('possível fraude ou golpe');
-    expect(formatAgentAlert(config, { protocol: '1', urgency: 'low', reason: 'x', summary: '', customer: '', path: '', contacts: 0 }, 2)).toMatch(/^⏰ Ainda sem atendente \(2º aviso\)/);
+    expect(formatAgentAlert(config, { protocol: '1', urgency: 'low', reason: 'x', summary: '', customer: '', path: '', contacts: 0, link: '' }, 2)).toMatch(/^⏰ Ainda sem atendente \(2º aviso\)/);
   });
 
-  it('the customer gets the protocol and the expected wait for the urgency', () => {
-    expect(formatCustomerHandoffMessage(config, '20261125000042', 'high')).toMatch(/protocolo é 20261125000042\. O tempo estimado de espera é de 15 minutos/);
-    expect(formatCustomerHandoffMessage(config, '20261125000042', 'low')).toContain('4 horas');
+  it('the customer gets the protocol and the wait of the SLA limit for the urgency', () => {
+    const sla = { critical: 5, high: 20, medium: 60, low: 240 };
+    expect(formatCustomerHandoffMessage(config, '20261125000042', 'high', sla)).toMatch(/protocolo é 20261125000042\. O tempo estimado de espera é de 20 minutos/);
+    expect(formatCustomerHandoffMessage(config, '20261125000042', 'low', sla)).toContain('4 horas');
   });
 });

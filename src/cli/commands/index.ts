@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerAgents } from './agents.js';
 import { register as registerClassify } from './classify.js';
+import { register as registerCorrections } from './corrections.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerEval } from './eval.js';
 import { register as registerMcpWhatsApp } from './mcp-whatsapp.js';
@@ -14,6 +15,7 @@ import { register as registerTrain } from './train.js';
 export function registerCommands(program: Command): void {
   registerAgents(program);
   registerClassify(program);
+  registerCorrections(program);
   registerDemo(program);
   registerEval(program);
   registerMcpWhatsApp(program);

@@ -25,7 +25,8 @@ export const reasonLabel = (ctx: PageContext, reason: string | undefined): strin
 
 type Author = 'customer' | 'bot' | 'agent' | 'system';
 
-const authorOf = (kind: InboxRecord['kind']): Author => (kind === 'bot_reply' ? 'bot' : kind === 'agent_reply' ? 'agent' : 'customer');
+const authorOf = (kind: InboxRecord['kind']): Author =>
+  kind === 'bot_reply' ? 'bot' : kind === 'agent_reply' || kind === 'agent_message' ? 'agent' : kind === 'system_note' ? 'system' : 'customer';
 
 /** Messages and system notes in time order (the part that the live stream refreshes). */
 export function threadList(ctx: PageContext, data: Pick<ConversationPageData, 'messages' | 'notes' | 'taxonomy'>): Html {
@@ -33,7 +34,8 @@ export function threadList(ctx: PageContext, data: Pick<ConversationPageData, 'm
   const noteText = (n: AuditEntry) =>
     `${n.actorLabel} ${ctx.t.actions[n.action] ?? n.action}${typeof n.detail?.path === 'string' ? `: ${n.detail.path.split(' / ').map(label).join(' › ')}` : ''}`;
   const items: Array<{ at: number; author: Author; text: string }> = [
-    ...data.messages.map((m) => ({ at: m.kind === 'text' || m.kind === 'text_only_notice' ? m.sentAt : m.receivedAt, author: authorOf(m.kind), text: m.text })),
+    // System notes come from the audit log below (the thread's own notes would say the same twice).
+    ...data.messages.filter((m) => m.kind !== 'system_note').map((m) => ({ at: m.kind === 'text' || m.kind === 'text_only_notice' ? m.sentAt : m.receivedAt, author: authorOf(m.kind), text: m.text })),
     ...data.notes.map((n) => ({ at: n.at, author: 'system' as const, text: noteText(n) })),
   ].sort((a, b) => a.at - b.at);
   return html`<ol class="thread">${items.map((item) => html`<li class="msg ${item.author}"><span class="who">${ctx.t.from[item.author]}</span>

@@ -5,6 +5,7 @@ import type {
 } from './types.js';
 import { ConversationChangedError, ConversationNotFoundError } from './types.js';
 import { byCustomerOrder, checkPatch, newConversation } from './shared.js';
+import { MemoryCaseStore } from './case-memory.js';
 
 export class MemoryServiceStore implements ServiceStore {
   readonly kind = 'memory';
@@ -13,6 +14,7 @@ export class MemoryServiceStore implements ServiceStore {
   private readonly conversations = new Map<string, ConversationRecord>();
   private readonly ownMessages = new Map<string, OwnMessage>();
   private nextId = 1;
+  readonly cases = new MemoryCaseStore(this.conversations);
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -37,6 +39,15 @@ export class MemoryServiceStore implements ServiceStore {
       if (!this.conversations.has(item.conversationKey)) this.conversations.set(item.conversationKey, newConversation(item, now));
     }
     return inserted;
+  }
+
+  async appendThread(items: InboxItem[], now: number): Promise<void> {
+    for (const item of items) {
+      const key = `${item.provider}\u0000${item.messageId}`;
+      if (this.dedupe.has(key)) continue;
+      this.dedupe.add(key);
+      this.inbox.push({ ...structuredClone(item), id: this.nextId++, status: 'done', receivedAt: now, processedAt: now });
+    }
   }
 
   async recordOwnMessages(messages: OwnMessage[]): Promise<void> {

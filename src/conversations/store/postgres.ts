@@ -10,6 +10,7 @@ import { StorageUnavailableError } from '../../engine/errors.js';
 import { checkOut, ownedPool, PG_RAW_TYPES } from '../../engine/storage/pg-types.js';
 import { connectWithRetry } from '../../engine/storage/postgres-migrate.js';
 import { assertIdentifier } from '../../engine/storage/serialize.js';
+import { numberedPlaceholders, SqlCaseStore } from './case-sql.js';
 import { migrateServicePostgres } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
@@ -62,6 +63,7 @@ export class PostgresServiceStore implements ServiceStore {
   private readonly statementNames = new Map<string, string>();
   private ready: Promise<void> | undefined;
   private closed = false;
+  readonly cases: SqlCaseStore;
 
   constructor(private readonly options: PostgresServiceStoreOptions) {
     if (!options.pool && !options.dbUrl) {
@@ -74,6 +76,8 @@ export class PostgresServiceStore implements ServiceStore {
     this.pool = options.pool ?? ownedPool(options.dbUrl, options.poolSize ?? 5);
     this.intakePool = options.pool ?? ownedPool(options.dbUrl, options.intakePoolSize ?? 2);
     this.where = describeServer(options.dbUrl);
+    const run = (text: string, params: unknown[]) => this.query(numberedPlaceholders(text), params);
+    this.cases = new SqlCaseStore({ read: run, write: run });
   }
 
   init(): Promise<void> {
@@ -157,6 +161,17 @@ export class PostgresServiceStore implements ServiceStore {
         if ((error as { code?: unknown }).code !== DEADLOCK || attempt >= 3) throw error;
       }
     }
+  }
+
+  async appendThread(items: InboxItem[], now: number): Promise<void> {
+    if (items.length === 0) return;
+    const columns = INBOX_INSERT_COLUMNS.map((column, index) => [column, index] as const);
+    const text =
+      `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at, processed_at) ` +
+      `SELECT *, 'done', $${columns.length + 1}::bigint, $${columns.length + 1}::bigint FROM unnest(${columns.map(([column, i]) => `$${i + 1}::${sqlArrayTypes[column]}[]`).join(', ')}) ` +
+      'ON CONFLICT (provider, message_id) DO NOTHING';
+    const params = items.map(inboxItemToParams);
+    await this.query(text, [...columns.map(([, index]) => params.map((row) => row[index])), now]);
   }
 
   private async insertWithinTransaction(text: string, values: unknown[], withinCommit: NonNullable<PostgresServiceStoreOptions['withinInboxCommit']>): Promise<InboxRecord[]> {

@@ -12,8 +12,8 @@ import type {
 /** A row as a driver returns it (both drivers are set up to return integers as numbers, JSON as text). */
 export type Row = Record<string, unknown>;
 
-const optNum = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
-const optStr = (value: unknown): string | undefined => (value === null || value === undefined ? undefined : String(value));
+export const optNum = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
+export const optStr = (value: unknown): string | undefined => (value === null || value === undefined ? undefined : String(value));
 
 /** Columns an insert writes, in parameter order (status and received_at are set by the store). */
 export const INBOX_INSERT_COLUMNS = ['provider', 'message_id', 'conversation_key', 'kind', 'customer', 'name', 'text', 'sent_at', 'raw'] as const;
@@ -49,6 +49,8 @@ export function conversationFromRow(row: Row): ConversationRecord {
     name: optStr(row.name),
     handoffStatus: row.handoff_status as HandoffStatus,
     assignedAgent: optStr(row.assigned_agent),
+    assignedAgentName: optStr(row.assigned_agent_name),
+    handoffRef: optStr(row.handoff_ref),
     protocolNumber: optStr(row.protocol_number),
     urgency: optStr(row.urgency) as Urgency | undefined,
     reason: optStr(row.reason),

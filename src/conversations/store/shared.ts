@@ -20,7 +20,7 @@ export function newConversation(item: InboxItem, now: number): ConversationRecor
 
 /** What `updateConversation` may change; identity fields (key, provider, customer, timestamps) never change. */
 const PATCHABLE_FIELDS: ReadonlySet<string> = new Set<keyof ConversationPatch>([
-  'name', 'handoffStatus', 'assignedAgent', 'protocolNumber', 'urgency', 'reason', 'waitingSince', 'realerts',
+  'name', 'handoffStatus', 'assignedAgent', 'assignedAgentName', 'handoffRef', 'protocolNumber', 'urgency', 'reason', 'waitingSince', 'realerts',
   'lastAlertAt', 'lastCustomerMessageAt', 'lastAgentActivityAt',
 ]);
 

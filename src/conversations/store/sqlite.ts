@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { assertIdentifier, encodeJson } from '../../engine/storage/serialize.js';
 import { openSqlite } from '../../engine/storage/sqlite-open.js';
 import { SqliteConnection } from '../../engine/storage/sqlite-statements.js';
+import { SqlCaseStore } from './case-sql.js';
 import { migrateServiceSqlite } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
@@ -59,6 +60,7 @@ export class SqliteServiceStore implements ServiceStore {
   private readonly announceWait: { want(): void; done(): void } | undefined;
   private readonly beforeWrite: (() => void) | undefined;
   private readonly connection: SqliteConnection;
+  readonly cases: SqlCaseStore;
 
   constructor(options: SqliteServiceStoreOptions = {}) {
     this.dbFile = options.dbFile ?? './data/zapflow.db';
@@ -72,6 +74,16 @@ export class SqliteServiceStore implements ServiceStore {
     this.announceWait = options.announceWait;
     this.beforeWrite = options.beforeWrite;
     this.connection = new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
+    const statement = (text: string, params: unknown[]): Row[] => {
+      const prepared = this.sql(text);
+      if (prepared.reader) return prepared.all(...params) as Row[];
+      prepared.run(...params);
+      return [];
+    };
+    this.cases = new SqlCaseStore({
+      read: async (text, params) => statement(text, params),
+      write: (text, params) => this.write(() => statement(text, params)),
+    });
   }
 
   async init(): Promise<void> {
@@ -155,6 +167,17 @@ export class SqliteServiceStore implements ServiceStore {
         insertConversation.run(item.conversationKey, item.provider, item.customer, item.name || null, now, now);
       }
       return inserted;
+    });
+  }
+
+  async appendThread(items: InboxItem[], now: number): Promise<void> {
+    if (items.length === 0) return;
+    const insert = this.sql(
+      `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at, processed_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, 'done', ?, ?) ` +
+        'ON CONFLICT (provider, message_id) DO NOTHING',
+    );
+    await this.write(() => {
+      for (const item of items) insert.run(...inboxItemToParams(item), now, now);
     });
   }
 

@@ -4,6 +4,8 @@
  * status. Three implementations like the engine storage (memory, SQLite, Postgres), one contract suite.
  */
 
+import type { CaseStore } from './case-types.js';
+
 export type HandoffStatus = 'bot' | 'waiting_human' | 'human';
 export type Urgency = 'low' | 'medium' | 'high' | 'critical';
 
@@ -11,9 +13,11 @@ export type Urgency = 'low' | 'medium' | 'high' | 'critical';
  * What kind of item: customer text to process, a non-text message that gets the text-only notice, a message
  * our business number sent (an agent replying from WhatsApp: the conversation goes to `human`), or a reply
  * the bot sent (kept so admins see the whole conversation and our own echoes are not taken for an agent),
- * or the customer opening the chat without writing (Meta `request_welcome`: answered with a greeting).
+ * a reply an agent sent from the console (`agent_message`, `name` = the agent's display name), a note of
+ * what happened (`system_note`: claimed, released, resolved; those two are stored already `done`), or the
+ * customer opening the chat without writing (Meta `request_welcome`: answered with a greeting).
  */
-export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply' | 'welcome_request';
+export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply' | 'welcome_request' | 'agent_message' | 'system_note';
 
 /** pending → processing (a run took it) → done; `forwarded` when a human owns the conversation. */
 export type InboxStatus = 'pending' | 'processing' | 'done' | 'forwarded';
@@ -56,8 +60,15 @@ export interface ConversationRecord {
   customer: string;
   name?: string;
   handoffStatus: HandoffStatus;
-  /** Who took the conversation (an agent id or number), when `human`. */
+  /** Who took the conversation (a user id, `ADMIN_TOKEN`, or `whatsapp` for a reply from the phone), when `human`. */
   assignedAgent?: string;
+  /** Their display name (the 409 of a second claim and the customer's "agent joined" notice use it). */
+  assignedAgentName?: string;
+  /**
+   * The open handoff within its case: the protocol for the case's first handoff, `<protocol>.<n>` for the
+   * n-th. Keys its alert and re-alerts, so a case handed over twice alerts the agents twice.
+   */
+  handoffRef?: string;
   /** The protocol of the open handoff. */
   protocolNumber?: string;
   urgency?: Urgency;
@@ -142,6 +153,13 @@ export interface ServiceStore {
   listConversations(filter: { handoffStatus?: HandoffStatus; limit?: number }): Promise<ConversationRecord[]>;
   /** How many conversations have this handoff status (metrics), without reading them. */
   countConversations(handoffStatus: HandoffStatus): Promise<number>;
+  /**
+   * Stores what we said or did in the conversation's thread (bot and agent messages, system notes) as
+   * already `done`, so the dispatcher never takes them for customer messages. Duplicates are dropped.
+   */
+  appendThread(items: InboxItem[], now: number): Promise<void>;
+  /** Cases, their runs and typifications, the audit log, corrections and the search (./case-types.ts). */
+  readonly cases: CaseStore;
   /**
    * The oldest message owed and the last time one that arrived after it (and after `recentFrom`, which bounds
    * the scan) was finished: readiness asks whether the backlog is moving.

@@ -3,6 +3,7 @@
  * the idle time, so a forgotten claim does not leave a customer talking to no one.
  */
 import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ConversationRecord } from '../../conversations/store/types.js';
 import { CronJobConfigError } from '../errors.js';
 import type { JobDefinition, JobTiming } from '../types.js';
 import { defineJob } from './timing.js';
@@ -13,6 +14,8 @@ export interface IdleReleaseJobOptions {
   lifecycle: Pick<ConversationLifecycle, 'releaseIdle'>;
   /** Idle minutes before release (`Config['dispatch']['humanIdleReleaseMinutes']`, HUMAN_IDLE_RELEASE_MINUTES). */
   idleMinutes: number;
+  /** Tells the customer the bot is back (AgentActions.idleReleased). @default nothing is said */
+  onReleased?: (before: ConversationRecord) => Promise<void>;
   /** @default every 5 minutes, lease 2 minutes */
   timing?: JobTiming;
 }
@@ -22,7 +25,7 @@ export function idleReleaseJob(options: IdleReleaseJobOptions): JobDefinition {
     throw new CronJobConfigError(IDLE_RELEASE_JOB, `idleMinutes must be a positive number (got ${String(options.idleMinutes)}); see HUMAN_IDLE_RELEASE_MINUTES`);
   }
   return defineJob(IDLE_RELEASE_JOB, { schedule: '*/5 * * * *', leaseMs: 2 * 60_000 }, options.timing, async () => {
-    const released = await options.lifecycle.releaseIdle(options.idleMinutes * 60_000);
+    const released = await options.lifecycle.releaseIdle(options.idleMinutes * 60_000, options.onReleased);
     return { released: released.length };
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Retention (LGPD): deletes what is older than the retention age — finished runs with their steps, events
- * and outbox rows, idle sessions (engine storage), done inbox rows and idle conversations (service store).
+ * and outbox rows, idle sessions (engine storage), done inbox rows and idle conversations (service store),
+ * resolved cases with their runs and typifications, audit entries and corrections.
  * Running and paused runs, and conversations still with a person, are never purged (the storages enforce it).
  * Only counts are logged: what was deleted is personal data by definition.
  */
@@ -15,7 +16,8 @@ const DAY_MS = 24 * 60 * 60_000;
 
 export interface RetentionJobOptions {
   storage: Pick<Storage, 'purge'>;
-  serviceStore: Pick<ServiceStore, 'purge'>;
+  /** With `cases`: resolved cases, audit entries and corrections past the age go too. */
+  serviceStore: Pick<ServiceStore, 'purge'> & Partial<Pick<ServiceStore, 'cases'>>;
   /** Age in days past which data is deleted (`Config['retentionDays']`, RETENTION_DAYS). */
   retentionDays: number;
   /** @default daily at 03:30 America/Sao_Paulo (quiet hours), lease 10 minutes */
@@ -30,9 +32,10 @@ export function retentionJob(options: RetentionJobOptions): JobDefinition {
     const before = now - options.retentionDays * DAY_MS;
     const engine = await options.storage.purge({ before });
     // Stopping between the two purges is safe: each is complete on its own and the rest waits for tomorrow.
-    if (signal.aborted) return { ...engine, inbox: 0, conversations: 0 };
+    if (signal.aborted) return { ...engine, inbox: 0, conversations: 0, cases: 0, audit: 0, corrections: 0 };
     const service = await options.serviceStore.purge(before);
-    const summary = { ...engine, ...service };
+    const people = options.serviceStore.cases ? await options.serviceStore.cases.purgeBefore(before) : { cases: 0, audit: 0, corrections: 0 };
+    const summary = { ...engine, ...service, ...people };
     logger.info({ retentionDays: options.retentionDays, before: new Date(before).toISOString(), purged: summary }, 'retention purge done');
     return summary;
   });

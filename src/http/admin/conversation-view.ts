@@ -10,6 +10,7 @@ import type { ConversationRecord, InboxRecord } from '../../conversations/store/
 import { maskPhone, scrubPersonalData } from '../../privacy.js';
 import { parseConversationKey } from '../../webhooks/conversation-key.js';
 import type { ConversationSessionState, EscalationRecord, TypificationRecord } from '../../workflows/session-state.js';
+import { buildThread, iso, scrubKeepingProtocols, type CaseView, type ThreadMessage } from './case-view.js';
 
 export interface ConversationView {
   /** The key with its customer part masked (`meta:<phone id>:55119****4321`). */
@@ -20,6 +21,8 @@ export interface ConversationView {
   handoff: {
     status: ConversationRecord['handoffStatus'];
     assignedAgent: string | null;
+    /** The holder's display name (who a second claim is told holds it). */
+    assignedAgentName: string | null;
     protocolNumber: string | null;
     urgency: NonNullable<ConversationRecord['urgency']> | null;
     reason: string | null;
@@ -37,7 +40,12 @@ export interface ConversationView {
   } | null;
   /** The latest escalation analysis; its summary scrubbed. */
   escalation: EscalationRecord | null;
+  /** Every protocol given in this conversation, oldest first (reruns never remove one). */
   protocolNumbers: string[];
+  /** Cases, newest first: the open one (if any) then earlier ones. */
+  cases: CaseView[];
+  /** The conversation as people read it (customer, bot, agent, system), oldest first, ISO times. */
+  thread: ThreadMessage[];
   recentMessages: Array<{
     id: number;
     kind: InboxRecord['kind'];
@@ -49,6 +57,9 @@ export interface ConversationView {
   }>;
   createdAt: number;
   updatedAt: number;
+  /** `createdAt`/`updatedAt` as ISO 8601. */
+  createdAtIso: string;
+  updatedAtIso: string;
 }
 
 export function maskConversationKey(key: string): string {
@@ -69,7 +80,9 @@ function escalationView(record: EscalationRecord | undefined): ConversationView[
   return record ? { ...record, summary: scrubPersonalData(record.summary) } : null;
 }
 
-export function buildConversationView(conversation: ConversationRecord, state: ConversationSessionState, messages: InboxRecord[]): ConversationView {
+export function buildConversationView(conversation: ConversationRecord, state: ConversationSessionState, messages: InboxRecord[], cases: CaseView[] = []): ConversationView {
+  const caseProtocols = cases.map((c) => c.protocolNumber).filter((p): p is string => p !== null).reverse();
+  const protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), ...caseProtocols, ...(conversation.protocolNumber ? [conversation.protocolNumber] : [])])];
   return {
     conversationKey: maskConversationKey(conversation.conversationKey),
     provider: conversation.provider,
@@ -78,6 +91,7 @@ export function buildConversationView(conversation: ConversationRecord, state: C
     handoff: {
       status: conversation.handoffStatus,
       assignedAgent: orNull(conversation.assignedAgent),
+      assignedAgentName: orNull(conversation.assignedAgentName),
       protocolNumber: orNull(conversation.protocolNumber),
       urgency: orNull(conversation.urgency),
       reason: conversation.reason === undefined ? null : scrubPersonalData(conversation.reason),
@@ -87,17 +101,21 @@ export function buildConversationView(conversation: ConversationRecord, state: C
     },
     typification: typificationView(state.typification),
     escalation: escalationView(state.escalation),
-    protocolNumbers: state.protocolNumbers ?? [],
+    protocolNumbers,
+    cases,
+    thread: buildThread(messages, protocolNumbers),
     recentMessages: messages.map((message) => ({
       id: message.id,
       kind: message.kind,
       status: message.status,
-      text: scrubPersonalData(message.text),
+      text: scrubKeepingProtocols(message.text, protocolNumbers),
       sentAt: message.sentAt,
       receivedAt: message.receivedAt,
       runId: orNull(message.runId),
     })),
     createdAt: conversation.createdAt,
     updatedAt: conversation.updatedAt,
+    createdAtIso: iso(conversation.createdAt)!,
+    updatedAtIso: iso(conversation.updatedAt)!,
   };
 }

@@ -9,11 +9,13 @@
  */
 import type { Router } from 'express';
 import { HttpError } from '../errors.js';
+import type { AgentActions } from '../../conversations/agent-actions.js';
+import { actorOf } from './actor.js';
 import type { AdminPorts } from './ports.js';
 import { withIsoTimestamps } from './timestamps.js';
 import { ListOutboxQuery, OutboxIdParam, parseInput } from './schemas.js';
 
-export function mountOutboxRoutes(router: Router, ports: AdminPorts): void {
+export function mountOutboxRoutes(router: Router, ports: AdminPorts & { actions: AgentActions }): void {
   const { storage } = ports;
   const now = ports.now ?? Date.now;
 
@@ -32,6 +34,11 @@ export function mountOutboxRoutes(router: Router, ports: AdminPorts): void {
     if (!(await storage.retryOutbox(id, now()))) {
       throw new HttpError(409, 'OUTBOX_NOT_RETRYABLE', `Outbox row ${id} is ${row.status === 'delivering' ? 'being delivered right now' : row.status}; retry it once it is dead.`);
     }
+    const conversationKey = (row.payload as { conversationKey?: unknown } | null)?.conversationKey;
+    await ports.actions.recordAudit(actorOf(res), 'retry', {
+      ...(typeof conversationKey === 'string' ? { conversationKey } : {}),
+      detail: { outboxId: id, topic: row.topic },
+    });
     try {
       ports.kickOutbox?.();
     } catch (error) {

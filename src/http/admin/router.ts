@@ -10,7 +10,14 @@ import express, { Router } from 'express';
 import { silentLogger } from '../../logging.js';
 import { requireAdminActor, requireAdminRole } from '../auth.js';
 import { HttpConfigError, jsonErrorHandler, jsonNotFound } from '../errors.js';
+import { AgentActions } from '../../conversations/agent-actions.js';
+import { CaseService } from '../../conversations/cases.js';
+import { defaultTaxonomy } from '../../taxonomy/index.js';
+import { DEFAULT_SLA_MINUTES } from '../../workflows/deps.js';
+import { tokenActor } from './actor.js';
+import { mountAuditRoutes } from './audit.js';
 import { mountConversationRoutes } from './conversations.js';
+import { mountQueueRoutes } from './queue.js';
 import { mountOutboxRoutes } from './outbox.js';
 import type { AdminPorts } from './ports.js';
 import { mountRunRoutes } from './runs.js';
@@ -23,19 +30,34 @@ export function createAdminRouter(ports: AdminPorts): Router {
   const logger = ports.logger ?? silentLogger;
   const router = Router();
 
-  // Authentication first: an unauthenticated request gets 401/403 before its body is even read.
+  const now = ports.now ?? Date.now;
+  const taxonomy = ports.taxonomy ?? defaultTaxonomy();
+  const actions = ports.actions ?? new AgentActions({
+    storage: ports.storage, serviceStore: ports.serviceStore, lifecycle: ports.lifecycle, taxonomy, now,
+    cases: new CaseService({ storage: ports.storage, store: ports.serviceStore, now }),
+    ...(ports.texts ? { texts: ports.texts } : {}),
+    ...(ports.kickOutbox ? { kickOutbox: ports.kickOutbox } : {}),
+  });
+
+  // Authentication first: an unauthenticated request gets 401/403 before its body is even read. It leaves
+  // who is calling in res.locals.actor (ADMIN_TOKEN, or a user's API token).
   const people = ports.people;
-  router.use('/admin', requireAdminActor({
+  router.use('/admin', ports.authenticate ?? requireAdminActor({
     ...(ports.adminToken !== undefined ? { token: ports.adminToken } : {}),
     ...(people ? { userByTokenDigest: (digest: string) => people.userByApiToken(digest) } : {}),
     logger,
   }));
+  router.use('/admin', tokenActor());
+  // Agents work conversations and the queue; runs, the outbox and the audit log are admins'.
   for (const path of ['/admin/runs', '/admin/outbox', '/admin/workflows']) router.use(path, requireAdminRole);
   router.use('/admin', express.json({ limit: ports.bodyLimit ?? '16kb', strict: true }));
 
-  mountRunRoutes(router, ports);
-  mountConversationRoutes(router, ports);
-  mountOutboxRoutes(router, ports);
+  // Agents work conversations and the queue; runs, the outbox and the audit log are admins'.
+  mountConversationRoutes(router, { storage: ports.storage, serviceStore: ports.serviceStore, taxonomy, actions });
+  mountQueueRoutes(router, { serviceStore: ports.serviceStore, slaMinutes: ports.slaMinutes ?? DEFAULT_SLA_MINUTES, now });
+  mountRunRoutes(router, { ...ports, actions });
+  mountOutboxRoutes(router, { ...ports, actions });
+  mountAuditRoutes(router, ports);
 
   router.use('/admin', jsonNotFound());
   router.use('/admin', jsonErrorHandler(logger));

@@ -11,11 +11,13 @@
 import type { Router } from 'express';
 import { RunNotFoundError } from '../../engine/errors.js';
 import { HttpError } from '../errors.js';
+import type { AgentActions } from '../../conversations/agent-actions.js';
+import { actorOf } from './actor.js';
 import type { AdminPorts } from './ports.js';
 import { withIsoTimestamps } from './timestamps.js';
 import { ListRunsQuery, RerunBody, StartRunBody, parseInput } from './schemas.js';
 
-export function mountRunRoutes(router: Router, ports: AdminPorts): void {
+export function mountRunRoutes(router: Router, ports: AdminPorts & { actions: AgentActions }): void {
   const { storage, workflows } = ports;
 
   router.get('/admin/runs', async (req, res) => {
@@ -54,6 +56,8 @@ export function mountRunRoutes(router: Router, ports: AdminPorts): void {
     const body = parseInput(RerunBody, req.body ?? {}, 'body');
     if (!(await storage.getRun(runId))) throw new RunNotFoundError(runId);
     const started = await workflows.rerun(runId, body.fromStep === undefined ? {} : { fromStep: body.fromStep });
+    // The rerun joins its case (nothing the customer was told goes away) and the audit log.
+    await ports.actions.rerunStarted(actorOf(res), runId, started.runId, body.fromStep);
     res.location(`/admin/runs/${encodeURIComponent(started.runId)}`);
     res.status(202).json({ runId: started.runId, parentRunId: runId });
   });

@@ -41,7 +41,44 @@ export const ConversationQuery = z.strictObject({
 });
 
 export const ClaimBody = z.strictObject({
-  agent: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+  /** ADMIN_TOKEN automation only: claim on behalf of this agent name (a signed-in user claims as themselves). */
+  agent: z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional(),
+  /** Admins: take the conversation from the agent who holds it. */
+  reassign: z.boolean().optional(),
+});
+
+export const ReplyBody = z.strictObject({
+  text: z.string().trim().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters'),
+});
+
+const taxonomyId = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+export const TypificationBody = z.strictObject({
+  businessUnit: taxonomyId,
+  product: taxonomyId,
+  motive: taxonomyId,
+  submotive: taxonomyId,
+});
+
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+export const ListConversationsQuery = z.strictObject({
+  /** Phone (full or last digits), customer name, or protocol number. */
+  query: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+  status: z.enum(['bot', 'waiting_human', 'human']).optional(),
+  limit: page.limit,
+});
+
+export const QueueQuery = z.strictObject({
+  /** Only the conversations the caller holds. */
+  mine: booleanFlag.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+export const AuditQuery = z.strictObject({
+  conversation: identifier.optional(),
+  action: z.string().trim().min(1).max(32).optional(),
+  actor: z.string().trim().min(1).max(128).optional(),
+  ...page,
 });
 
 export const ListOutboxQuery = z.strictObject({

@@ -36,8 +36,10 @@ export class McpNotifier implements Notifier {
   }
 
   async sendAgentAlert(alert: AgentAlert, idempotencyKey: string): Promise<NotificationReceipt> {
+    // The alert may name its own recipients (the agent who claimed the conversation); else everyone configured.
+    const recipients = alert.recipients?.length ? [...new Set(alert.recipients)] : this.recipients;
     const outcomes = await Promise.allSettled(
-      this.recipients.map((recipient) =>
+      recipients.map((recipient) =>
         this.sender.sendTextMessage({
           number: recipient,
           message: alert.text,
@@ -49,7 +51,7 @@ export class McpNotifier implements Notifier {
     const deliveries: NotificationReceipt['deliveries'] = [];
     const failures: Array<{ recipient: string; error: Error }> = [];
     outcomes.forEach((outcome, index) => {
-      const recipient = this.recipients[index] as string;
+      const recipient = recipients[index] as string;
       if (outcome.status === 'fulfilled') deliveries.push({ recipient, messageId: outcome.value.messageId, status: outcome.value.status });
       else failures.push({ recipient, error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)) });
     });

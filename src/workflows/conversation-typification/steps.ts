@@ -10,7 +10,7 @@ import { StepOutput } from '../../engine/index.js';
 import type { TaxonomyLevel } from '../../taxonomy/index.js';
 import type { WorkflowDeps } from '../deps.js';
 import { allocateProtocolNumber } from '../shared/protocol.js';
-import { conversationOf, customerTexts } from '../shared/turn.js';
+import { conversationOf, customerTexts, turnContext } from '../shared/turn.js';
 import type { ConversationSessionState, TypificationPathIds, TypificationRecord } from '../session-state.js';
 import { appendBounded } from '../session-state.js';
 import { buildTypificationReport } from './report.js';
@@ -182,10 +182,13 @@ export function needsHumanAfterValidation(input: StepInput): boolean {
   return run.failure !== undefined && run.route !== 'low';
 }
 
-/** `protocol_generation`: one protocol number per run (idempotent on the run id). */
+/**
+ * `protocol_generation`: the case's protocol when the service gives one (one per case, whatever the number
+ * of turns); otherwise (a run started by hand) one per run, idempotent on the run id.
+ */
 export function protocolStep(deps: WorkflowDeps): StepExecutor {
   return async (input) => {
-    const protocolNumber = await allocateProtocolNumber(deps.storage, input.rootRunId, new Date((deps.now ?? Date.now)()));
+    const protocolNumber = turnContext(input).protocolNumber ?? (await allocateProtocolNumber(deps.storage, input.rootRunId, new Date((deps.now ?? Date.now)())));
     const state = input.workflowSessionState as State;
     state.protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), protocolNumber])];
     return { protocolNumber };

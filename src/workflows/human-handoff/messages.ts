@@ -33,6 +33,8 @@ export interface AlertFields {
   customer: string;
   path: string;
   contacts: number;
+  /** The conversation in the console (consoleConversationLink). */
+  link: string;
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -48,7 +50,7 @@ export function formatAgentAlert(config: HandoffConfig, fields: AlertFields, rea
     customer: fields.customer,
     path: fields.path,
     contacts: String(fields.contacts),
-    link: '',
+    link: fields.link,
   });
   return realert > 0 ? `${config.alert.realertPrefix} (${realert}º aviso)\n${body}` : body;
 }
@@ -59,6 +61,7 @@ export function formatWait(minutes: number): string {
   return hours === 1 ? '1 hora' : `${hours} horas`;
 }
 
-export function formatCustomerHandoffMessage(config: HandoffConfig, protocol: string, urgency: Urgency): string {
-  return fill(config.customerMessage, { protocol, wait: formatWait(config.expectedWaitMinutes[urgency]) });
+/** `slaMinutes`: the SLA limits (SLA_*_MINUTES) — the wait promised is the one the agents are held to. */
+export function formatCustomerHandoffMessage(config: HandoffConfig, protocol: string, urgency: Urgency, slaMinutes: Readonly<Record<Urgency, number>>): string {
+  return fill(config.customerMessage, { protocol, wait: formatWait(slaMinutes[urgency]) });
 }

@@ -13,6 +13,8 @@ import { OUTBOX_TOPICS } from '../ports.js';
 import type { ConversationSessionState, EscalationRecord, HandoffRecord } from '../session-state.js';
 import { appendBounded } from '../session-state.js';
 import { pathLabel } from '../conversation-typification/report.js';
+import { DEFAULT_SLA_MINUTES } from '../deps.js';
+import { consoleConversationLink } from '../shared/links.js';
 import { allocateProtocolNumber } from '../shared/protocol.js';
 import { conversationOf, customerTexts, turnContext } from '../shared/turn.js';
 import { collectCustomerInfo, type CustomerInfo } from './customer-info.js';
@@ -169,6 +171,11 @@ export function protocolStep(deps: WorkflowDeps): StepExecutor {
   };
 }
 
+/** The handoff's id within its case (from the service), else the protocol: the keys of its outside effects. */
+function handoffRefOf(input: StepInput, run: HandoffRunState): string {
+  return turnContext(input).handoffRef ?? run.protocolNumber!;
+}
+
 function alertFor(deps: WorkflowDeps, input: StepInput, run: HandoffRunState): AgentAlert {
   const decision = decisionOf(run);
   const conversationKey = turnContext(input).conversationKey ?? input.sessionId;
@@ -188,7 +195,9 @@ function alertFor(deps: WorkflowDeps, input: StepInput, run: HandoffRunState): A
       customer: extras.length ? `${who} (${extras.join(', ')})` : who,
       path: run.issue?.typificationPath ?? 'não identificado',
       contacts: run.issue?.earlierContacts ?? 0,
+      link: consoleConversationLink(deps.publicUrl, conversationKey),
     }),
+    link: consoleConversationLink(deps.publicUrl, conversationKey),
     realert: 0,
   };
 }
@@ -197,8 +206,9 @@ function alertFor(deps: WorkflowDeps, input: StepInput, run: HandoffRunState): A
 export function whatsappNotificationStep(deps: WorkflowDeps): StepExecutor {
   return (input) => {
     const alert = alertFor(deps, input, runState(input));
-    // Keyed on the protocol: a rerun of this run reuses the protocol, so the agents are not alerted twice.
-    const key = input.outbox.enqueue(OUTBOX_TOPICS.agentAlert, alert, { key: `alert:${alert.protocolNumber}:0` });
+    // Keyed on the handoff (the protocol for a case's first): a rerun of this run reuses it, so the agents
+    // are not alerted twice; a case handed over again is a new handoff and alerts again.
+    const key = input.outbox.enqueue(OUTBOX_TOPICS.agentAlert, alert, { key: `alert:${handoffRefOf(input, runState(input))}:0` });
     return { queued: true, outboxKey: key, protocolNumber: alert.protocolNumber, urgency: alert.urgency };
   };
 }
@@ -229,6 +239,8 @@ export interface HandoffOutcome {
   summary: string;
   forced?: ForcedReason;
   protocolNumber?: string;
+  /** The handoff's id within its case (keys of its alert, acknowledgement and re-alerts). */
+  handoffRef?: string;
   customerMessage?: string;
 }
 
@@ -237,13 +249,14 @@ export function handoffCompletionStep(deps: WorkflowDeps): StepExecutor {
   return (input) => {
     const run = runState(input);
     const decision = decisionOf(run);
-    const text = formatCustomerHandoffMessage(deps.config.handoff, run.protocolNumber!, decision.urgency);
+    const text = formatCustomerHandoffMessage(deps.config.handoff, run.protocolNumber!, decision.urgency, deps.slaMinutes ?? DEFAULT_SLA_MINUTES);
+    const handoffRef = handoffRefOf(input, run);
     input.outbox.enqueue(
       OUTBOX_TOPICS.customerMessage,
       { conversationKey: turnContext(input).conversationKey ?? input.sessionId, text },
-      { key: `handoff-ack:${run.protocolNumber!}` },
+      { key: `handoff-ack:${handoffRef}` },
     );
-    const outcome: HandoffOutcome = { ...outcomeOf(decision), protocolNumber: run.protocolNumber!, customerMessage: text };
+    const outcome: HandoffOutcome = { ...outcomeOf(decision), protocolNumber: run.protocolNumber!, handoffRef, customerMessage: text };
     return outcome;
   };
 }

@@ -19,8 +19,10 @@ export interface TurnContext {
   conversationKey?: string;
   customerName?: string;
   customerPhone?: string;
-  /** A protocol number already given in this turn (typification ran first): the handoff reuses it. */
+  /** The protocol of the conversation's open case (or given earlier in this turn): the runs reuse it. */
   protocolNumber?: string;
+  /** Which handoff of the case this would be (keys its alert and acknowledgement); default the protocol. */
+  handoffRef?: string;
 }
 
 export class InvalidTurnError extends Error {
@@ -53,6 +55,8 @@ export function turnContext(input: StepInput): TurnContext {
   if (customerPhone) context.customerPhone = customerPhone;
   const protocolNumber = str('protocolNumber');
   if (protocolNumber) context.protocolNumber = protocolNumber;
+  const handoffRef = str('handoffRef');
+  if (handoffRef) context.handoffRef = handoffRef;
   return context;
 }
 

@@ -1,7 +1,8 @@
 /**
  * An agent claims a conversation while the bot's turn for it is running (the models take seconds): the bot
  * must not answer a conversation a person just took. The customer's message goes to the agents instead, and
- * the claim stands. Before, the bot read the status once at the start of the turn and answered anyway.
+ * the claim stands (and the customer hears only that the agent joined). Before, the bot read the status once
+ * at the start of the turn and answered anyway.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface View { handoff: { status: string; assignedAgent: string | null }; recentMessages: Array<{ kind: string; status: string }> }
+interface View { handoff: { status: string; assignedAgent: string | null }; recentMessages: Array<{ kind: string; status: string; text: string }> }
+
+/** What the claim itself tells the customer (AGENT_JOINED_TEXT): the only message they may get. */
+const JOINED = 'Olá! Aqui é ana, da nossa equipe. Já estou vendo seu atendimento e vou te ajudar por aqui.';
 
 describe('an agent claims the conversation during the bot\'s turn', () => {
   it('the bot stays silent, the agents get the message, the claim stands', async () => {
@@ -61,11 +65,12 @@ describe('an agent claims the conversation during the bot\'s turn', () => {
         const response = await fetch(`${service.url}/admin/conversations/${KEY}`, { headers: { authorization: `Bearer ${SECRETS.adminToken}` } });
         view = response.ok ? ((await response.json()) as View) : undefined;
         if (view?.recentMessages.some((m) => m.kind === 'text' && m.status === 'forwarded')) break;
-        if (view?.recentMessages.some((m) => m.kind === 'bot_reply')) break;
+        if (view?.recentMessages.some((m) => m.kind === 'bot_reply' && m.text !== JOINED)) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect((await claimed)?.status).toBe(200);
-      expect(view?.recentMessages.map((m) => [m.kind, m.status])).toEqual([['text', 'forwarded']]);
+      expect(view?.recentMessages.filter((m) => m.kind === 'text').map((m) => [m.kind, m.status])).toEqual([['text', 'forwarded']]);
+      expect(view?.recentMessages.filter((m) => m.kind === 'bot_reply').map((m) => m.text)).toEqual([JOINED]);
       expect(view?.handoff).toMatchObject({ status: 'human', assignedAgent: 'ana' });
     } finally {
       await service.stop();
@@ -73,7 +78,8 @@ describe('an agent claims the conversation during the bot\'s turn', () => {
     const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
     const sent = await log.list({ limit: 100 });
     await log.close();
-    expect(sent.filter((r) => r.recipient.includes(PHONE))).toHaveLength(0);
+    // No bot answer: the customer only hears that the agent joined.
+    expect(sent.filter((r) => r.recipient.includes(PHONE)).map((r) => r.text)).toEqual([JOINED]);
     expect(sent.filter((r) => AGENTS.some((agent) => r.recipient.includes(agent))).length).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -190,22 +190,25 @@ describe('the handoff lifecycle', () => {
     expect(await textsTo(phone)).toHaveLength(1);
     expect((await textsTo(AGENTS[0]!)).some((t) => t.includes('por favor me ajudem rápido'))).toBe(true);
 
-    // 3. An agent claims it: human. Still silent.
+    // 3. An agent claims it: human. The customer is told who joined; the bot stays silent.
     expect((await service.admin(`/admin/conversations/${encodeURIComponent(key)}/claim`, { method: 'POST', body: { agent: 'ana' } })).status).toBe(200);
     await service.post(service.meta(phone, 'oi ana, obrigada'));
     await service.app.settle();
     view = await conversation(key);
     expect(view.handoff.status).toBe('human');
-    expect(await textsTo(phone)).toHaveLength(1);
+    const whileHuman = await textsTo(phone);
+    expect(whileHuman).toHaveLength(2);
+    expect(whileHuman[1]).toContain('ana');
 
-    // 4. Released: the bot answers again.
+    // 4. Released: the customer is told, and the bot answers again.
     expect((await service.admin(`/admin/conversations/${encodeURIComponent(key)}/release`, { method: 'POST' })).status).toBe(200);
     await service.post(service.meta(phone, 'agora quero saber como aumentar o limite do cartão'));
     await service.app.settle();
     expect((await conversation(key)).handoff.status).toBe('bot');
     const after = await textsTo(phone);
-    expect(after).toHaveLength(2);
-    expect(answers.has(after[1]!) || questions.has(after[1]!)).toBe(true);
+    expect(after).toHaveLength(4);
+    expect(after[2]).toContain('assistente automático');
+    expect(answers.has(after[3]!) || questions.has(after[3]!)).toBe(true);
   });
 });
 

@@ -119,8 +119,8 @@ describe('admin conversation view and handoff transitions', () => {
     expect((await server.serviceStore.getConversation(BOT_KEY))?.handoffStatus).toBe('bot');
   });
 
-  it('answers 400 for a claim without an agent', async () => {
-    for (const body of [{}, { agent: '' }, { agent: 'x'.repeat(200) }, { agent: 'ana', extra: 1 }]) {
+  it('answers 400 for a malformed claim (the token claims as itself when no agent is named)', async () => {
+    for (const body of [{ agent: '' }, { reassign: 'yes' }, { agent: 'x'.repeat(200) }, { agent: 'ana', extra: 1 }]) {
       const response = await server.call('POST', `/admin/conversations/${encodeURIComponent(BOT_KEY)}/claim`, { body });
       expect(response.status, JSON.stringify(body)).toBe(400);
     }

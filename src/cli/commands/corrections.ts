@@ -1,0 +1,63 @@
+/**
+ * `zapflow corrections export`: the typifications agents corrected in the console, printed as JSONL in
+ * the shape of data/datasets/typification-dev.jsonl (`{ id, messages, label }`), so the classifier can be
+ * trained or evaluated on them (`zapflow corrections export > data/datasets/corrections.jsonl`).
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import type { CorrectionRecord } from '../../conversations/store/case-types.js';
+import { PostgresServiceStore } from '../../conversations/store/postgres.js';
+import { SqliteServiceStore } from '../../conversations/store/sqlite.js';
+import type { ServiceStore } from '../../conversations/store/types.js';
+
+/** One dataset line per correction. Only the customer's and the bot's turns: that is what the classifier reads. */
+export function correctionToJsonl(correction: CorrectionRecord): string {
+  const messages = correction.messages
+    .filter((m) => m.role === 'customer' || m.role === 'bot')
+    .map((m) => ({ role: m.role, text: m.text }));
+  return JSON.stringify({
+    id: `correction-${String(correction.id).padStart(4, '0')}`,
+    messages,
+    label: {
+      businessUnit: correction.label.businessUnit,
+      product: correction.label.product,
+      motive: correction.label.motive,
+      submotive: correction.label.submotive,
+    },
+  });
+}
+
+export async function exportCorrections(serviceStore: ServiceStore, write: (line: string) => void): Promise<number> {
+  let count = 0;
+  for (const correction of await serviceStore.cases.listCorrections()) {
+    // A correction on a case with no customer text yet says nothing a classifier can learn from.
+    if (!correction.messages.some((m) => m.role === 'customer')) continue;
+    write(`${correctionToJsonl(correction)}\n`);
+    count++;
+  }
+  return count;
+}
+
+function openServiceStore(): ServiceStore {
+  const config = loadConfig(process.env);
+  return config.storage.kind === 'postgres'
+    ? new PostgresServiceStore({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
+    : new SqliteServiceStore({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix });
+}
+
+export function register(program: Command): void {
+  const corrections = program.command('corrections').description("Agents' typification corrections (labeled examples)");
+  corrections
+    .command('export')
+    .description('Print every correction as JSONL ({ id, messages, label }, the typification dataset shape)')
+    .action(async () => {
+      const serviceStore = openServiceStore();
+      await serviceStore.init();
+      try {
+        const count = await exportCorrections(serviceStore, (line) => process.stdout.write(line));
+        process.stderr.write(`${count} correction(s) exported\n`);
+      } finally {
+        await serviceStore.close();
+      }
+    });
+}
