@@ -10,7 +10,7 @@
  */
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
-import { conversationCases } from './console/cases.js';
+import { consoleCases } from './console/cases.js';
 import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
 import { backlogCheck } from './conversations/backlog-health.js';
 import { createIntake } from './conversations/intake.js';
@@ -181,21 +181,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const people = await openPeopleStore(config, { ...(overrides.inMemory ? { inMemory: true } : {}) });
   const live = new InProcessLiveUpdates();
   const queueWatcher = watchQueue(live, serviceStore);
-  const kickOutbox = () => processing.kickOutbox();
   // The console reads the queue and the search through its own port, and acts through AgentActions: one
-  // implementation of claim, reply, release, resolve and corrections (cases, protocol, audit) for both.
-  const reads = conversationCases({
-    serviceStore, storage, lifecycle, slaMinutes: config.sla.minutes, kickOutbox, recordAudit: (actor, action, about) => people.recordAudit(actor, action, about),
-    ...(overrides.now ? { now: overrides.now } : {}) });
-  const cases: typeof reads = {
-    queue: (filter) => reads.queue(filter),
-    search: (query) => reads.search(query),
-    claim: async (key, actor, options) => void (await actions.claim(key, actor, options)),
-    reply: async (key, actor, text) => void (await actions.reply(key, actor, text)),
-    release: async (key, actor) => void (await actions.release(key, actor)),
-    resolve: async (key, actor) => void (await actions.resolve(key, actor)),
-    correct: async (key, actor, path) => void (await actions.correctTypification(key, actor, path)),
-  };
+  // implementation of claim, reply, release, resolve, corrections and reruns (cases, protocol, audit) for both.
+  const cases = consoleCases({ serviceStore, storage, slaMinutes: config.sla.minutes, actions });
 
   const http = createHttpApp({
     config, logger, metrics, storage, serviceStore, lifecycle, actions, intake,

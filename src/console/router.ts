@@ -64,7 +64,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 /** Refusals of agent actions, by the stable code of the error (whichever side throws it). */
 const REFUSALS: Readonly<Record<string, number>> = {
-  CLAIM_CONFLICT: 409, CONVERSATION_CLAIMED: 409, NOT_CLAIMED_BY_YOU: 409, INVALID_HANDOFF_TRANSITION: 409, FORBIDDEN_ACTION: 403, INVALID_TYPIFICATION: 400, NO_OPEN_CASE: 409,
+  CONVERSATION_CLAIMED: 409, INVALID_HANDOFF_TRANSITION: 409, FORBIDDEN_ACTION: 403, INVALID_TYPIFICATION: 400, NO_OPEN_CASE: 409,
 };
 
 const DONE_NOTICES = ['claimed', 'sent', 'released', 'resolved', 'corrected', 'retried', 'rerunStarted'] as const;
@@ -321,7 +321,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     if (!(await deps.storage.getRun(runId))) return sendPage(res, messagePage(ctx, '404', ctx.t.notFound), 404);
     const fromStep = typeof req.body?.fromStep === 'string' && req.body.fromStep ? req.body.fromStep : undefined;
     const started = await deps.workflows.rerun(runId, fromStep ? { fromStep } : {});
-    await audit(res, 'rerun', { detail: { runId, newRunId: started.runId, ...(fromStep ? { fromStep } : {}) } });
+    await deps.cases.rerunStarted(ctx.actor!, runId, started.runId, fromStep);
     res.redirect(303, link(ctx, `/console/runs/${encodeURIComponent(started.runId)}?done=rerunStarted`));
   });
 

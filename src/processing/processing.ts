@@ -39,6 +39,7 @@ import type { TurnBudget } from './intake-pressure.js';
 import { MCP_OUTAGE_ERROR, McpAvailability } from './mcp-availability.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 import { takeProcessIdentity } from './process-identity.js';
+import { agentDirectory, openPeopleStore } from '../people/index.js';
 import { QueuedTurns } from './queued-turns.js';
 import { takeOverDeadPredecessor } from './take-over.js';
 import { TurnQueue, transactionDb, type QueueDepth } from './turn-queue.js';
@@ -217,10 +218,14 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const actions = new AgentActions({
     storage, serviceStore, lifecycle, cases, taxonomy: deps.taxonomy, texts: config.cases.texts, now, kickOutbox: () => outbox.kick(),
   });
+  // Who holds a conversation decides where its customer's messages are forwarded (the agent's own phone). The
+  // people table is read here too, so the processing thread and a separate worker know the agents' phones.
+  const people = options.agentDirectory || options.inMemory ? undefined : await openPeopleStore(config);
+  const agents = options.agentDirectory ?? (people ? agentDirectory(people) : undefined);
   const processTurn = createTurnProcessor({
     storage, serviceStore, lifecycle, cases, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
     onRunFinished: observe,
-    ...(options.agentDirectory ? { agentDirectory: options.agentDirectory } : {}),
+    ...(agents ? { agentDirectory: agents } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
@@ -349,6 +354,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
         await engine.stop();
         mcpAvailability.stop();
         if (runsTurns) await mcp.close();
+        await people?.close();
         await serviceStore.close();
         await storage.close();
       })();

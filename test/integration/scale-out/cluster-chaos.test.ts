@@ -147,6 +147,11 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
     const runs = await query<RunRow>("SELECT run_id, session_id, workflow_name, status, error::jsonb AS error, attempts::jsonb AS attempts, finished_at FROM zapflow_runs");
     const outbox = await query<OutboxRow>('SELECT id, key, topic, status, payload::jsonb AS payload FROM zapflow_outbox ORDER BY id');
     const runById = new Map(runs.map((run) => [run.run_id, run]));
+    // A turn whose run ended in error (its connection died in the database restart) is retried as a rerun
+    // `<runId>~retry-N` of it — same input, same root run: the turn's outcome is the attempt that completed.
+    const baseRunId = (runId: string) => runId.replace(/~retry-\d+$/, '');
+    const completedAttempt = (runId: string) =>
+      [runId, ...Array.from({ length: 6 }, (_, i) => `${runId}~retry-${i + 1}`)].map((id) => runById.get(id)).find((run) => run?.status === 'completed');
 
     const fenced = (workers[1]!.output.match(/LEASE_LOST|no longer held/g) ?? []).length;
     console.log(JSON.stringify({
@@ -161,11 +166,12 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
     for (const row of inbox) {
       expect(row.status, `message ${row.message_id}`).toBe('done');
       const run = runById.get(row.run_id ?? '');
-      expect(run?.status, `run of message ${row.message_id}: ${JSON.stringify({ error: run?.error, attempts: run?.attempts })}`).toBe('completed');
+      expect(completedAttempt(row.run_id ?? '')?.status, `run of message ${row.message_id}: ${JSON.stringify({ error: run?.error, attempts: run?.attempts })}`).toBe('completed');
     }
     const boundRuns = new Set(inbox.map((row) => row.run_id));
     const typificationRuns = runs.filter((run) => run.workflow_name === 'conversation-typification');
-    expect(typificationRuns.filter((run) => !boundRuns.has(run.run_id)).map((run) => run.run_id), 'typification runs no message is bound to (a message processed twice)').toEqual([]);
+    expect(typificationRuns.filter((run) => !boundRuns.has(baseRunId(run.run_id))).map((run) => run.run_id), 'typification runs no message is bound to (a message processed twice)').toEqual([]);
+    expect(typificationRuns.filter((run) => run.status === 'completed' && run.run_id !== completedAttempt(baseRunId(run.run_id))?.run_id).map((run) => run.run_id), 'a turn completed twice').toEqual([]);
 
     // 2. Customer order: per conversation, the batches (messages of one run, in the order the run ended) follow
     //    each other in send order (each customer sends one message at a time, so arrival ids are send order).
@@ -173,7 +179,7 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
     for (const row of inbox) byConversation.set(row.conversation_key, [...(byConversation.get(row.conversation_key) ?? []), row]);
     for (const [conversation, rows] of byConversation) {
       const batches = [...new Set(rows.map((row) => row.run_id!))]
-        .map((runId) => ({ end: Number(runById.get(runId)?.finished_at), order: rows.filter((r) => r.run_id === runId).map((r) => Number(r.id)) }))
+        .map((runId) => ({ end: Number(completedAttempt(runId)?.finished_at), order: rows.filter((r) => r.run_id === runId).map((r) => Number(r.id)) }))
         .sort((a, b) => a.end - b.end);
       for (let i = 1; i < batches.length; i++) {
         expect(Math.min(...batches[i]!.order), `turns of ${conversation} out of customer order`).toBeGreaterThan(Math.max(...batches[i - 1]!.order));

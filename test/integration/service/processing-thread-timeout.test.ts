@@ -31,7 +31,9 @@ describe('a processing thread that does not answer', () => {
   it('fails the call after its timeout, naming it, and still stops', async () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
     const { port } = silent.address() as { port: number };
-    const config = loadConfig({ ...serviceEnv(dataDir), DATABASE_URL: '', MCP_SERVER: `http://127.0.0.1:${port}/mcp`, MCP_CALL_TIMEOUT_MS: '120000', MCP_HTTP_TOKEN: 'mcp-token-for-tests-0123456789' });
+    // A database server that accepts connections and never answers: the thread's start waits on it (an MCP
+    // server that never answers no longer holds the start — delivery waits for MCP, intake does not).
+    const config = loadConfig({ ...serviceEnv(dataDir), DATABASE_URL: `postgresql://zapflow@127.0.0.1:${port}/zapflow` });
     const thread = new ProcessingThread({ config, logger: silentLogger, callTimeoutsMs: { start: 3000, stop: 3000 } });
     const started = thread.start();
     await expect(started).rejects.toBeInstanceOf(ProcessingCallTimeoutError);

@@ -28,7 +28,8 @@ describe('rerun of a typification that handed over', () => {
     const storage = new MemoryStorage();
     const { 'conversation-typification': wf } = createWorkflows(workflowDeps(storage, { classifier: withLevelConfidence(embeddedModel(), 0.3) }));
     const key = 'test:rerun';
-    await wf.run({ message: turn('oi, tudo bem?'), sessionId: key });
+    // Two unclear turns in a row hand over (a greeting alone does not count as one: it gets a question instead).
+    await wf.run({ message: turn('tenho uma dúvida sobre uma cobrança'), sessionId: key });
     const original = await wf.run({ message: turn('é sobre meu cartão'), sessionId: key });
     const originalOutcome = original.content as TypificationOutcome;
     expect((originalOutcome.handoff as HandoffOutcome).escalated).toBe(true);
