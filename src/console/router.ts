@@ -232,9 +232,13 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
       if (content !== undefined) report = typeof content === 'string' ? content : JSON.stringify(content, null, 1);
     }
     const holderName = conversation.assignedAgent ? names.get(conversation.assignedAgent) ?? conversation.assignedAgent : undefined;
+    // An agent's correction supersedes the model's path on the case (the model's stays visible beneath it).
+    const theCase = (await deps.serviceStore.cases.openCaseOf(conversationKey)) ?? (await deps.serviceStore.cases.casesOf(conversationKey, 1))[0];
+    const latest = theCase ? (await deps.serviceStore.cases.typificationsOf(theCase.id)).at(-1) : undefined;
+    const correction = latest?.source === 'agent' ? latest : undefined;
     return {
       conversation, state, messages, notes: notes.filter((n) => n.action !== 'reply'), runs, taxonomy: deps.taxonomy,
-      ...(report ? { report } : {}), ...(holderName ? { holderName } : {}),
+      ...(report ? { report } : {}), ...(holderName ? { holderName } : {}), ...(correction ? { correction } : {}),
     };
   };
 

@@ -145,6 +145,9 @@ describe('console on the Meta Cloud API', () => {
       const corrections = (await service.app.people.listAudit({ limit: 50, conversationKey })).filter((e) => e.action === 'correction');
       expect(corrections).toHaveLength(1);
       expect(String(corrections[0]!.detail?.path)).toMatch(new RegExp(`/ ${leaf}$`));
+      // The page shows the corrected path as the case's typification, the model's beneath it.
+      await ana.page.getByText('Corrigida por ana').waitFor();
+      expect(await choice.inputValue()).toBe(leaf);
       await ana.page.screenshot({ path: `${SCREENSHOTS}conversation.png`, fullPage: true });
 
       // Release to the bot.

@@ -1,3 +1,4 @@
+import type { CaseTypification } from '../../conversations/store/case-types.js';
 import type { ConversationRecord, InboxRecord } from '../../conversations/store/types.js';
 import type { RunRecord } from '../../engine/index.js';
 import type { AuditEntry } from '../../people/index.js';
@@ -19,6 +20,8 @@ export interface ConversationPageData {
   report?: string;
   holderName?: string;
   taxonomy: Taxonomy;
+  /** The case's latest typification when an agent set it by hand: it supersedes the model's. */
+  correction?: CaseTypification;
 }
 
 export const reasonLabel = (ctx: PageContext, reason: string | undefined): string => (reason ? ctx.t.reasons[reason] ?? reason : ctx.t.none);
@@ -70,14 +73,18 @@ function typification(ctx: PageContext, data: ConversationPageData): Html {
     ? ([['businessUnit', record.path.businessUnit], ['product', record.path.product], ['motive', record.path.motive], ['submotive', record.path.submotive]] as const)
     : [];
   const base = `/console/conversations/${encodeURIComponent(data.conversation.conversationKey)}`;
+  const corrected = data.correction?.path;
+  const current = corrected?.submotive ?? record?.path.submotive;
   return html`<section aria-labelledby="typ-h"><h2 id="typ-h">${ctx.t.typification}</h2>
+${corrected ? html`<ol class="path">${[corrected.businessUnit, corrected.product, corrected.motive, corrected.submotive].map((id) => html`<li>${label(id)}</li>`)}</ol>
+<p>${ctx.t.correctedBy} ${data.correction?.actor ?? ''} · ${formatTime(ctx, data.correction?.at ?? 0)}</p><h3>${ctx.t.modelSaid}</h3>` : ''}
 ${record ? html`<ol class="path">${levels.map(([level, id]) => html`<li>${label(id)} <small>(${ctx.t.confidence} ${Math.round(record.levelConfidences[level] * 100)}%)</small></li>`)}</ol>
 <p>${ctx.t.confidence}: ${Math.round(record.confidence * 100)}% · ${record.route}</p>` : html`<p>${ctx.t.none}</p>`}
 ${data.report ? html`<h3>${ctx.t.report}</h3><pre class="report">${data.report}</pre>` : ''}
 <form method="post" action="${link(ctx, `${base}/correct`)}">${csrfField(ctx)}
 <p><label for="correct-path">${ctx.t.correct}</label>
 <select id="correct-path" name="submotive" required><option value=""></option>
-${tax.leaves().map((path) => html`<option value="${path[3]}"${record?.path.submotive === path[3] ? ' selected' : ''}>${path.map(label).join(' › ')}</option>`)}
+${tax.leaves().map((path) => html`<option value="${path[3]}"${current === path[3] ? ' selected' : ''}>${path.map(label).join(' › ')}</option>`)}
 </select> <button type="submit">${ctx.t.correctSave}</button></p></form>
 </section>`;
 }
