@@ -18,8 +18,8 @@ let fake: FakeAnthropic;
 const dataDir = mkdtempSync(join(tmpdir(), 'zapflow-backlog-ready-'));
 beforeAll(async () => {
   fake = await FakeAnthropic.start();
-  // Every answer takes 20 s: far longer than the 5 s the backlog may stand still.
-  fake.otherwise(supportModel({ classifyDelayMs: 20_000, escalationDelayMs: 100 }));
+  // Every classification takes 7 s: longer than the 5 s the backlog may stand still (a turn makes several).
+  fake.otherwise(supportModel({ classifyDelayMs: 7_000, escalationDelayMs: 100 }));
 });
 afterAll(async () => {
   await fake.close();
