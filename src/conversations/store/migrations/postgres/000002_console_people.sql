@@ -32,7 +32,7 @@ CREATE TABLE {{prefix}}api_tokens (
   revoked_at bigint
 );
 
--- The audit log has the same shape in the cases branch's migration; IF NOT EXISTS lets either create it.
+-- The audit log: who did what and when (sign-in, claim, release, reply, resolve, correction, rerun, retry).
 CREATE TABLE IF NOT EXISTS {{prefix}}audit_log (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   at bigint NOT NULL,

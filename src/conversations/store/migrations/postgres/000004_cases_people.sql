@@ -52,20 +52,7 @@ CREATE TABLE {{prefix}}case_typifications (
 );
 CREATE INDEX {{prefix}}case_typifications_case ON {{prefix}}case_typifications (case_id, id);
 
--- The console branch's migration 000002 may have created it already, with this shape.
-CREATE TABLE IF NOT EXISTS {{prefix}}audit_log (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  at bigint NOT NULL,
-  actor_kind text NOT NULL,
-  actor_id text,
-  actor_label text NOT NULL,
-  action text NOT NULL,
-  conversation_key text,
-  case_id text,
-  detail text
-);
-CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_at ON {{prefix}}audit_log (at);
-CREATE INDEX IF NOT EXISTS {{prefix}}audit_log_conversation ON {{prefix}}audit_log (conversation_key, at);
+-- The audit log (who did what, when) is created by 000002.
 
 -- Agents' typification corrections as labeled examples (the dataset's JSONL shape: messages + label).
 CREATE TABLE {{prefix}}corrections (

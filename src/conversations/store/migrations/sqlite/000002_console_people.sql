@@ -32,7 +32,7 @@ CREATE TABLE {{prefix}}api_tokens (
   revoked_at INTEGER
 );
 
--- The audit log has the same shape in the cases branch's migration; IF NOT EXISTS lets either create it.
+-- The audit log: who did what and when (sign-in, claim, release, reply, resolve, correction, rerun, retry).
 CREATE TABLE IF NOT EXISTS {{prefix}}audit_log (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   at INTEGER NOT NULL,
