@@ -31,6 +31,11 @@ export const PG_RAW_TYPES = {
 export function ownedPool(connectionString: string | undefined, max: number): pg.Pool {
   const pool = new (pgDriver().Pool)({ connectionString, max: Math.max(1, max), connectionTimeoutMillis: 10_000 });
   pool.on('error', () => {});
+  // Every client of the pool, for its whole life: a backend terminated while the client is out of the pool and
+  // between two queries (pg-pool listens only while it is idle, checkOut only while we hold it) delivers its
+  // FATAL as an 'error' event, and an EventEmitter without a listener ends the process. The connection is
+  // dead either way: the next query on it fails (and is retried on another), and pg-pool discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -130,7 +130,7 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
     return Number(row?.open) === 0 && Number(row?.outbox) === 0;
   }
 
-  it('processes every acked message exactly once, in order, with no duplicate replies and no concurrent turns', async () => {
+  it('processes every acked message exactly once, in order, with no concurrent turns; replies in order, repeated at the provider only across an interruption', async () => {
     const startedAt = Date.now();
     const spread = Math.min(3000, CONVERSATIONS * 30);
     await Promise.all([chaos(), ...Array.from({ length: CONVERSATIONS }, (_, i) => customer(i, Math.floor((i * spread) / CONVERSATIONS)))]);
@@ -186,15 +186,24 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
       }
     }
 
-    // 3. Nothing sent twice, replies in order: what the provider received equals the delivered outbox rows.
+    // 3. Replies in order, each delivered; what the provider received is the delivered outbox rows. Neither Meta
+    //    nor Evolution takes an idempotency key, so a process killed (or a database restarted) between the
+    //    provider's 200 and recording it can repeat that one message: such a repeat is adjacent to the original
+    //    and there can be at most one per interruption (2 kills, 1 pause, 1 database restart).
     expect(outbox.filter((row) => row.status !== 'delivered').map((row) => row.key), 'outbox rows not delivered').toEqual([]);
     const sentTo = (phone: string) => meta.accepted.filter((request) => (request.body as { to?: string }).to === phone).map((request) => (request.body as { text: { body: string } }).text.body);
+    let repeatedAtTheEdge = 0;
     for (let conversation = 0; conversation < CONVERSATIONS; conversation++) {
       const phone = phoneOf(conversation);
       const key = inbox.find((row) => row.message_id === `wamid.SCALE${conversation}x0`)!.conversation_key;
       const expected = outbox.filter((row) => row.topic === 'customer_message' && row.payload.conversationKey === key).flatMap((row) => row.payload.text ? [row.payload.text] : []);
-      expect(sentTo(phone), `what customer ${conversation} received (duplicates or order)`).toEqual(expected);
+      const received = sentTo(phone);
+      const collapsed = received.filter((text, i) => i === 0 || text !== received[i - 1] || expected.filter((t) => t === text).length > 1);
+      repeatedAtTheEdge += received.length - collapsed.length;
+      expect(collapsed, `what customer ${conversation} received (order, or a repeat that is not a redelivery)`).toEqual(expected);
     }
+    console.log(JSON.stringify({ repliesRepeatedAtTheProviderEdge: repeatedAtTheEdge }));
+    expect(repeatedAtTheEdge, 'replies repeated at the provider edge (at most one per interruption)').toBeLessThanOrEqual(4);
     const alerts = outbox.filter((row) => row.topic !== 'customer_message').length;
     expect(sentTo(AGENT).length, 'agent alerts received vs alert rows (one agent number)').toBe(alerts);
 
