@@ -21,7 +21,8 @@ export interface ConsoleCases {
   /** By phone (full or last digits), customer name or protocol number. */
   search(query: string): Promise<ConversationRecord[]>;
   claim(conversationKey: string, actor: Actor, options?: { reassign?: boolean }): Promise<void>;
-  reply(conversationKey: string, actor: Actor, text: string): Promise<void>;
+  /** `replyId` (from the form) makes a double submit one message. */
+  reply(conversationKey: string, actor: Actor, text: string, replyId?: string): Promise<void>;
   release(conversationKey: string, actor: Actor): Promise<void>;
   resolve(conversationKey: string, actor: Actor): Promise<void>;
   correct(conversationKey: string, actor: Actor, path: { businessUnit: string; product: string; motive: string; submotive: string }): Promise<void>;
@@ -75,7 +76,7 @@ export function consoleCases(deps: ConsoleCasesDeps): ConsoleCases {
     },
 
     claim: async (key, actor, options) => void (await actions.claim(key, actor, options)),
-    reply: async (key, actor, text) => void (await actions.reply(key, actor, text)),
+    reply: async (key, actor, text, replyId) => void (await actions.reply(key, actor, text, replyId ? { replyId } : {})),
     release: async (key, actor) => void (await actions.release(key, actor)),
     resolve: async (key, actor) => void (await actions.resolve(key, actor)),
     correct: async (key, actor, path) => void (await actions.correctTypification(key, actor, path)),

@@ -10,6 +10,7 @@ import express, { Router, type ErrorRequestHandler, type Request, type Response 
 import { ConversationNotFoundError, type ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
 import type { AdminWorkflowsPort } from '../http/admin/ports.js';
+import { REPLY_ID } from '../http/admin/schemas.js';
 import type { Logger } from '../logging.js';
 import { actorOf, verifyPassword, type PeopleStore } from '../people/index.js';
 import type { Taxonomy } from '../taxonomy/index.js';
@@ -279,7 +280,8 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
   router.post('/console/conversations/:key/reply', conversationAction('sent', async (req, res, key) => {
     const text = typeof req.body?.text === 'string' ? req.body.text.trim() : '';
     if (!text || [...text].length > 4096) throw new BadFormError('text');
-    await deps.cases.reply(key, contextOf(res).actor!, text);
+    const replyId = typeof req.body?.replyId === 'string' && REPLY_ID.test(req.body.replyId) ? req.body.replyId : undefined;
+    await deps.cases.reply(key, contextOf(res).actor!, text, replyId);
   }));
   router.post('/console/conversations/:key/release', conversationAction('released', async (_req, res, key) => {
     await deps.cases.release(key, contextOf(res).actor!);

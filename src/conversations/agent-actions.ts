@@ -135,8 +135,14 @@ export class AgentActions {
    * Sends `text` to the customer as the agent (claiming the conversation first when nobody holds it), through
    * the outbox like every other message, and keeps it in the thread.
    */
-  async reply(conversationKey: string, actor: Actor, text: string): Promise<{ conversation: ConversationRecord; outboxKey: string }> {
+  async reply(conversationKey: string, actor: Actor, text: string, options: { replyId?: string } = {}): Promise<{ conversation: ConversationRecord; outboxKey: string }> {
     let conversation = await this.require(conversationKey);
+    // A reply id (the console's form carries one; API clients may send one) makes a double submit — a
+    // double click, a retried request — one message: the second finds the first in the thread and sends nothing.
+    const outboxKey = `agent-reply:${options.replyId ?? randomUUID()}`;
+    if (options.replyId && (await this.deps.serviceStore.recentMessages(conversationKey, 50)).some((item) => item.messageId === `out:${outboxKey}`)) {
+      return { conversation, outboxKey };
+    }
     const claimant = claimantOf(actor);
     const heldByOther = conversation.handoffStatus === 'human' && conversation.assignedAgent !== undefined && conversation.assignedAgent !== claimant.id;
     if (heldByOther) {
@@ -145,7 +151,6 @@ export class AgentActions {
     } else if (conversation.handoffStatus !== 'human') {
       conversation = await this.claim(conversationKey, actor);
     }
-    const outboxKey = `agent-reply:${randomUUID()}`;
     await this.deps.storage.enqueueOutbox([{ key: outboxKey, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey, text } }], this.now());
     await this.deps.serviceStore.appendThread([this.threadItem(conversation, 'agent_message', `out:${outboxKey}`, text, claimant.name)], this.now());
     conversation = await this.deps.serviceStore.updateConversation(conversationKey, { lastAgentActivityAt: this.now() }, this.now());

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CaseTypification } from '../../conversations/store/case-types.js';
 import type { ConversationRecord, InboxRecord } from '../../conversations/store/types.js';
 import type { RunRecord } from '../../engine/index.js';
@@ -60,6 +61,7 @@ ${canAct ? form('release', ctx.t.release) : ''}
 ${canAct ? form('resolve', ctx.t.resolve) : ''}
 </div>
 ${canAct ? html`<form method="post" action="${link(ctx, `${base}/reply`)}" class="reply">${csrfField(ctx)}
+<input type="hidden" name="replyId" value="${randomUUID()}">
 <p><label for="reply-text">${ctx.t.reply}</label><textarea id="reply-text" name="text" rows="3" required maxlength="4096"></textarea></p>
 <p><button type="submit">${ctx.t.send}</button></p></form>` : ''}
 </section>`;

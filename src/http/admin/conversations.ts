@@ -98,7 +98,7 @@ export function mountConversationRoutes(router: Router, deps: { storage: Storage
 
   router.post('/admin/conversations/:key/reply', async (req, res) => {
     const body = parseInput(ReplyBody, req.body, 'body');
-    const sent = await actions.reply(req.params.key, actorOf(res), body.text);
+    const sent = await actions.reply(req.params.key, actorOf(res), body.text, body.replyId ? { replyId: body.replyId } : {});
     res.status(202).json(withIsoTimestamps({ outboxKey: sent.outboxKey, conversation: await view(req.params.key, 50) }));
   });
 

@@ -47,8 +47,12 @@ export const ClaimBody = z.strictObject({
   reassign: z.boolean().optional(),
 });
 
+/** A reply id: the same id twice is one message (a retried request does not send twice). */
+export const REPLY_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
 export const ReplyBody = z.strictObject({
   text: z.string().trim().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters'),
+  replyId: z.string().regex(REPLY_ID, 'must be 8–64 letters, digits, - or _').optional(),
 });
 
 const taxonomyId = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');

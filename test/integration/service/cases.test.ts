@@ -172,6 +172,21 @@ describe('an agent works a case on the Meta Cloud API', () => {
     expect((await service.admin(path('/reply'), { method: 'POST', body: { text: '   ' } })).status).toBe(400);
   });
 
+  it('a reply sent twice with the same reply id (a double click, a retried request) reaches the customer once', async () => {
+    const text = 'Joana, o estorno das 3 compras cai em até 2 dias úteis.';
+    const body = { text, replyId: 'reply-0001-double-click' };
+    const [first, second] = await Promise.all([
+      service.admin(path('/reply'), { method: 'POST', body }),
+      service.admin(path('/reply'), { method: 'POST', body }),
+    ]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect((await service.admin(path('/reply'), { method: 'POST', body })).status).toBe(202);
+    await service.app.settle();
+    expect(meta.accepted.filter((r) => (r.body as { text: { body: string } }).text.body === text)).toHaveLength(1);
+    expect((await view()).thread.filter((m) => m.text === text)).toHaveLength(1);
+    expect((await service.admin(path('/reply'), { method: 'POST', body: { text, replyId: 'x' } })).status).toBe(400);
+  });
+
   it('a correction is validated against the taxonomy, refines the case and is exported as a labeled example', async () => {
     const bad = await service.admin(path('/typification'), { method: 'POST', body: { businessUnit: 'cards', product: 'pix', motive: 'x', submotive: 'y' } });
     expect(bad.status).toBe(400);
