@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeLoopbackPort } from './throwaway-postgres.js';
+import { freePort } from './serve-process.js';
 
 export type ProcessRole = 'web' | 'worker';
 
@@ -38,7 +38,7 @@ export class ZapflowProcess {
 
   /** Spawns the process and waits until its /readyz answers 200 (bounded). */
   async start(readyTimeoutMs = 60_000): Promise<void> {
-    const port = await freeLoopbackPort();
+    const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const args = ['--import', 'tsx', 'src/cli/main.ts', ...(this.role === 'web' ? ['serve', '--role', 'web'] : ['worker'])];
     const child = spawn(process.execPath, args, {

@@ -12,10 +12,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './serve-process.js';
 
 export interface ThrowawayPostgres {
   /** `postgresql://postgres@127.0.0.1:<port>/postgres` (trust authentication, loopback only). */
@@ -46,18 +46,6 @@ interface Binaries {
 interface RunAs {
   uid: number;
   gid: number;
-}
-
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function packageBinaries(): Promise<{ initdb: string; postgres: string }> {
@@ -137,7 +125,7 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
   const dataDir = join(home, 'data');
   mkdirSync(dataDir, { mode: 0o700 });
   if (runAs) chownSync(dataDir, runAs.uid, runAs.gid);
-  const port = options.port ?? (await freeLoopbackPort());
+  const port = options.port ?? (await freePort());
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
 

@@ -5,7 +5,7 @@
  * and everything waiting is delivered once the server answers.
  */
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { freePort } from '../../helpers/serve-process.js';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DryRunSender, MemorySentMessageLog, TextMessageService, createWhatsAppMcpServer, mountWhatsAppMcp } from '../../../src/mcp/index.js';
@@ -59,15 +59,6 @@ class McpServerUnderTest {
       http.closeAllConnections();
     });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
