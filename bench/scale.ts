@@ -19,7 +19,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { silentLogger } from '../src/logging.js';
-import { TurnQueue } from '../src/processing/turn-queue.js';
+import { TurnQueue } from '../src/service/turn-queue.js';
 import { buildMetaTextWebhook } from '../src/webhooks/sign.js';
 import { startFakeClaude } from '../test/helpers/fake-claude.js';
 import { startFakeMeta } from '../test/helpers/fake-meta.js';

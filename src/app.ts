@@ -1,6 +1,6 @@
 /**
  * The composition root: the request side (webhooks → inbox → ack, admin API, probes, metrics) and the
- * processing side (src/processing: engine, workflows, dispatcher, outbox, scheduled jobs, MCP client),
+ * processing side (src/service: engine, workflows, dispatcher, outbox, scheduled jobs, MCP client),
  * wired from a validated Config and started and stopped in the right order. Nothing else in the code base
  * knows how the pieces are wired.
  *
@@ -12,13 +12,13 @@ import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
 import { consoleCases } from './console/cases.js';
 import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
-import { backlogCheck } from './conversations/backlog-health.js';
-import { createIntake } from './conversations/intake.js';
-import type { AgentDirectory as AgentPhones } from './conversations/agent-directory.js';
-import { AgentActions } from './conversations/agent-actions.js';
-import { CaseService } from './conversations/cases.js';
-import { ConversationLifecycle } from './conversations/lifecycle.js';
-import type { TurnProcessorDeps } from './conversations/processor.js';
+import { backlogCheck } from './service/backlog-health.js';
+import { createIntake } from './service/intake.js';
+import type { AgentDirectory as AgentPhones } from './service/agent-directory.js';
+import { AgentActions } from './service/agent-actions.js';
+import { CaseService } from './service/cases.js';
+import { ConversationLifecycle } from './service/lifecycle.js';
+import type { TurnProcessorDeps } from './service/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
 import type { Storage } from './engine/index.js';
 import { createHttpApp } from './http/app.js';
@@ -27,11 +27,11 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging.js';
 import type { InProcessWhatsApp } from './mcp/index.js';
-import type { ProcessingPort, RunObservation } from './processing/port.js';
-import { createProcessing, inProcessWhatsApp, openStores } from './processing/processing.js';
-import { IntakePressure } from './processing/intake-pressure.js';
-import { SqliteWriteGate } from './processing/sqlite-write-gate.js';
-import { ProcessingThread } from './processing/thread.js';
+import type { ProcessingPort, RunObservation } from './service/port.js';
+import { createProcessing, inProcessWhatsApp, openStores } from './service/pipeline.js';
+import { IntakePressure } from './service/intake-pressure.js';
+import { SqliteWriteGate } from './service/sqlite-write-gate.js';
+import { ProcessingThread } from './service/thread.js';
 import { agentDirectory, openPeopleStore, type AgentDirectory, type PeopleStore } from './people/index.js';
 import { defaultTaxonomy } from './taxonomy/index.js';
 

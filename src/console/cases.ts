@@ -3,7 +3,7 @@
  * table and session state), and the agent's actions, which are AgentActions' — one implementation of claim,
  * reply, release, resolve, corrections and reruns (cases, protocol, audit) behind the admin API and the console.
  */
-import type { AgentActions } from '../conversations/agent-actions.js';
+import type { AgentActions } from '../service/agent-actions.js';
 import type { ConversationRecord, ServiceStore, Urgency } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
 import type { Actor } from '../people/actor.js';

@@ -5,8 +5,8 @@
  */
 import express, { type Express } from 'express';
 import type { Config } from '../config.js';
-import type { AgentActions } from '../conversations/agent-actions.js';
-import type { ConversationLifecycle } from '../conversations/lifecycle.js';
+import type { AgentActions } from '../service/agent-actions.js';
+import type { ConversationLifecycle } from '../service/lifecycle.js';
 import type { ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
 import type { Logger } from '../logging.js';

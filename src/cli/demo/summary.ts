@@ -1,6 +1,6 @@
 /** The demo's closing table: per conversation, where it was filed, what happened, and whether that was expected. */
 import type { App } from '../../app.js';
-import { loadSelfServiceContent } from '../../conversations/replies.js';
+import { loadSelfServiceContent } from '../../service/replies.js';
 import { readConversationState } from '../../workflows/session-state.js';
 
 export interface DemoConversation {

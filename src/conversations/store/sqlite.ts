@@ -36,7 +36,7 @@ export interface SqliteServiceStoreOptions {
   lockWait?: 'block' | 'yield';
   /**
    * With `yield`: told when a write starts waiting for the lock and when it is done, so that the other
-   * thread gives way (src/processing/sqlite-write-gate.ts). @default none
+   * thread gives way (src/service/sqlite-write-gate.ts). @default none
    */
   announceWait?: { want(): void; done(): void };
   /** Called before each write transaction, with no lock held (see SqliteStorageOptions.beforeWrite). */

@@ -3,7 +3,7 @@
  * CASE_IDLE_CLOSE_HOURS: the problem is taken as solved, and the customer's next message opens a new case
  * (with a new protocol that references this one). Cases with a person are left to the agents.
  */
-import type { CaseService } from '../../conversations/cases.js';
+import type { CaseService } from '../../service/cases.js';
 import { CronJobConfigError } from '../errors.js';
 import type { JobDefinition, JobTiming } from '../types.js';
 import { defineJob } from './timing.js';

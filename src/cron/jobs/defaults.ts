@@ -6,11 +6,11 @@
  *  - `case-idle-close` every 10 minutes (idle times are hours);
  *  - `retention` daily at 03:30 America/Sao_Paulo (quiet hours for Brazilian customers).
  */
-import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ConversationLifecycle } from '../../service/lifecycle.js';
 import type { ConversationRecord, ServiceStore } from '../../conversations/store/types.js';
 import type { Storage } from '../../engine/storage/types.js';
 import type { JobDefinition, JobTiming } from '../types.js';
-import type { CaseService } from '../../conversations/cases.js';
+import type { CaseService } from '../../service/cases.js';
 import { CASE_IDLE_CLOSE_JOB, caseIdleCloseJob } from './case-idle-close.js';
 import { IDLE_RELEASE_JOB, idleReleaseJob } from './idle-release.js';
 import { RETENTION_JOB, retentionJob } from './retention.js';

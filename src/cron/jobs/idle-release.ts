@@ -2,7 +2,7 @@
  * Gives conversations a person took (`human`) back to the bot when nobody — agent or customer — wrote for
  * the idle time, so a forgotten claim does not leave a customer talking to no one.
  */
-import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ConversationLifecycle } from '../../service/lifecycle.js';
 import type { ConversationRecord } from '../../conversations/store/types.js';
 import { CronJobConfigError } from '../errors.js';
 import type { JobDefinition, JobTiming } from '../types.js';

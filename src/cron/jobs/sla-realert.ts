@@ -10,7 +10,7 @@
  * `realert:<protocol>:<n>`), then the re-alert is counted. A crash in between re-runs the port with the
  * same number next tick, and the outbox drops the duplicate: agents never get the same re-alert twice.
  */
-import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ConversationLifecycle } from '../../service/lifecycle.js';
 import type { ConversationRecord, ServiceStore, Urgency } from '../../conversations/store/types.js';
 import { CronJobConfigError, CronJobPartialFailureError } from '../errors.js';
 import type { JobDefinition, JobTiming } from '../types.js';

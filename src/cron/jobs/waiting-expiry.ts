@@ -2,7 +2,7 @@
  * Handoffs no agent took within HUMAN_WAIT_EXPIRE_HOURS go back to the bot (ConversationLifecycle.expireWaiting),
  * so a conversation waiting for a human cannot wait — and be re-alerted about — forever.
  */
-import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ConversationLifecycle } from '../../service/lifecycle.js';
 import { CronJobConfigError } from '../errors.js';
 import type { JobDefinition, JobTiming } from '../types.js';
 import { defineJob } from './timing.js';

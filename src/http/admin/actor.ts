@@ -5,7 +5,7 @@
  * `actorOf(res)` and gate admin-only routes with `requireAdmin`.
  */
 import type { RequestHandler, Response } from 'express';
-import { isAdmin } from '../../conversations/agent-actions.js';
+import { isAdmin } from '../../service/agent-actions.js';
 import type { Actor } from '../../people/actor.js';
 import { HttpError, sendJsonError } from '../errors.js';
 

@@ -14,7 +14,7 @@
  * Every action goes through AgentActions, which checks the rules and writes the audit log.
  */
 import type { Router } from 'express';
-import type { AgentActions } from '../../conversations/agent-actions.js';
+import type { AgentActions } from '../../service/agent-actions.js';
 import { ConversationNotFoundError } from '../../conversations/store/types.js';
 import type { ServiceStore } from '../../conversations/store/types.js';
 import type { Storage } from '../../engine/storage/types.js';

@@ -9,7 +9,7 @@
  */
 import type { Router } from 'express';
 import { HttpError } from '../errors.js';
-import type { AgentActions } from '../../conversations/agent-actions.js';
+import type { AgentActions } from '../../service/agent-actions.js';
 import { actorOf } from './actor.js';
 import type { AdminPorts } from './ports.js';
 import { withIsoTimestamps } from './timestamps.js';

@@ -3,9 +3,9 @@
  * (src/app.ts) passes the real engine, stores and dispatchers; tests pass in-memory stores and fakes.
  */
 import type { RequestHandler } from 'express';
-import type { AgentActions, AgentActionTexts } from '../../conversations/agent-actions.js';
+import type { AgentActions, AgentActionTexts } from '../../service/agent-actions.js';
 import type { PeopleStore } from '../../people/store.js';
-import type { ConversationLifecycle } from '../../conversations/lifecycle.js';
+import type { ConversationLifecycle } from '../../service/lifecycle.js';
 import type { Urgency } from '../../conversations/store/types.js';
 import type { Taxonomy } from '../../taxonomy/index.js';
 import type { ServiceStore } from '../../conversations/store/types.js';

@@ -8,7 +8,7 @@
  * (SLA_*_MINUTES), the same clock the re-alerts and the wait told to the customer use.
  */
 import type { Router } from 'express';
-import { claimantOf } from '../../conversations/agent-actions.js';
+import { claimantOf } from '../../service/agent-actions.js';
 import type { ServiceStore, Urgency } from '../../conversations/store/types.js';
 import { actorOf } from './actor.js';
 import { buildQueueItem } from './case-view.js';

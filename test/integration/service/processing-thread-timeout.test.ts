@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/logging.js';
-import { ProcessingCallTimeoutError } from '../../../src/processing/messages.js';
-import { ProcessingThread } from '../../../src/processing/thread.js';
+import { ProcessingCallTimeoutError } from '../../../src/service/messages.js';
+import { ProcessingThread } from '../../../src/service/thread.js';
 import { serviceEnv } from '../../helpers/service.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'zapflow-thread-timeout-'));

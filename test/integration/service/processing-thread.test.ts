@@ -4,7 +4,7 @@
  * turns run: answers, handoff alerts, admin runs and reruns (with the same errors), metrics, shutdown.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSelfServiceContent } from '../../../src/conversations/replies.js';
+import { loadSelfServiceContent } from '../../../src/service/replies.js';
 import { PROTOCOL_PATTERN } from '../../../src/workflows/shared/protocol.js';
 import { AGENTS, sentTo, startService, type TestService } from '../../helpers/service.js';
 

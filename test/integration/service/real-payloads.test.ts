@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSelfServiceContent, TEXT_ONLY_NOTICE, WELCOME_GREETING } from '../../../src/conversations/replies.js';
+import { loadSelfServiceContent, TEXT_ONLY_NOTICE, WELCOME_GREETING } from '../../../src/service/replies.js';
 import { signMetaBody } from '../../../src/webhooks/sign.js';
 import { AGENTS, SECRETS, sentTo, startService, type TestService } from '../../helpers/service.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GREETING_AGAIN, GREETING_QUESTION, loadSelfServiceContent, REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, TEXT_ONLY_NOTICE,
-} from '../../../src/conversations/replies.js';
+} from '../../../src/service/replies.js';
 import { PROTOCOL_PATTERN } from '../../../src/workflows/shared/protocol.js';
 import { AGENTS, SECRETS, sentTo, startService, type TestService } from '../../helpers/service.js';
 

@@ -3,8 +3,8 @@
  * Postgres: one alert and one acknowledgement per handoff, never lost, never doubled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxDispatcher } from '../../../src/conversations/outbox-dispatcher.js';
-import { whatsAppDeliverers } from '../../../src/conversations/outbox-deliverers.js';
+import { OutboxDispatcher } from '../../../src/service/outbox-dispatcher.js';
+import { whatsAppDeliverers } from '../../../src/service/outbox-deliverers.js';
 import { MemoryStorage, PostgresStorage, type RunResult, type Storage } from '../../../src/engine/index.js';
 import { WhatsAppMcpError } from '../../../src/mcp/errors.js';
 import type { TypificationOutcome } from '../../../src/workflows/conversation-typification/steps.js';

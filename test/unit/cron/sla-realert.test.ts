@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createScheduler, slaRealertJob, type RealertPort, type SlaPolicy } from '../../../src/cron/index.js';
-import type { ConversationLifecycle } from '../../../src/conversations/lifecycle.js';
+import type { ConversationLifecycle } from '../../../src/service/lifecycle.js';
 import { MemoryStorage } from '../../../src/engine/storage/memory.js';
 import { captureLogs, serviceOnClock } from './support.js';
 

@@ -1,6 +1,6 @@
 /** Shared by the cron tests: a logger whose lines the test reads, and a conversation waiting for a person. */
 import { Writable } from 'node:stream';
-import { ConversationLifecycle } from '../../../src/conversations/lifecycle.js';
+import { ConversationLifecycle } from '../../../src/service/lifecycle.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import type { Urgency } from '../../../src/conversations/store/types.js';
 import { createLogger, type Logger } from '../../../src/logging.js';

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { ConversationLifecycle } from '../../../src/conversations/lifecycle.js';
+import { ConversationLifecycle } from '../../../src/service/lifecycle.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import type { InboxItem } from '../../../src/conversations/store/types.js';
 import { UnknownStepError } from '../../../src/engine/errors.js';

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConversationLifecycle } from '../../../src/conversations/lifecycle.js';
+import { ConversationLifecycle } from '../../../src/service/lifecycle.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import { MemoryStorage } from '../../../src/engine/storage/memory.js';
 import { createAdminRouter } from '../../../src/http/admin/index.js';

@@ -4,9 +4,9 @@
  * kick, and a stop that waits for deliveries under way.
  */
 import { describe, expect, it } from 'vitest';
-import { OutboxDispatcher } from '../../../src/conversations/outbox-dispatcher.js';
-import type { OutboxDeliverer } from '../../../src/conversations/outbox-dispatcher.js';
-import { OUTBOX_TOPICS, customerMessageOutboxMessage, whatsAppDeliverers } from '../../../src/conversations/outbox-deliverers.js';
+import { OutboxDispatcher } from '../../../src/service/outbox-dispatcher.js';
+import type { OutboxDeliverer } from '../../../src/service/outbox-dispatcher.js';
+import { OUTBOX_TOPICS, customerMessageOutboxMessage, whatsAppDeliverers } from '../../../src/service/outbox-deliverers.js';
 import { MemoryStorage } from '../../../src/engine/storage/memory.js';
 import type { OutboxRecord } from '../../../src/engine/storage/types.js';
 import type { AgentAlert, CustomerMessenger, Notifier } from '../../../src/workflows/ports.js';

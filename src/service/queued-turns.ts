@@ -2,7 +2,7 @@
  * The worker side of the turn queue (./turn-queue.ts): a job says "this conversation has messages waiting";
  * its holder waits for the conversation to go quiet (the coalescing window, bounded by `maxWaitMs`), takes
  * every pending message in the customer's order and runs ONE turn for them — the same turn the in-process
- * dispatcher runs (src/conversations/dispatcher.ts), with the same run-id binding: a batch a dead worker left
+ * dispatcher runs (src/service/dispatcher.ts), with the same run-id binding: a batch a dead worker left
  * `processing` carries its run id, and the new holder resumes that run with exactly those messages first.
  *
  * A periodic sweep (one process at a time, under a named lease) enqueues every conversation that still has
@@ -11,7 +11,7 @@
  * costs nothing when all is well.
  */
 import { randomUUID } from 'node:crypto';
-import { TurnDeferredError, type ConversationProcessor } from '../conversations/dispatcher.js';
+import { TurnDeferredError, type ConversationProcessor } from './dispatcher.js';
 import type { InboxRecord, ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
 import type { Logger } from '../logging.js';

@@ -12,7 +12,7 @@ import { formatAgentAlert } from '../workflows/human-handoff/messages.js';
 import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
 import { readConversationState } from '../workflows/session-state.js';
 import { consoleConversationLink } from '../workflows/shared/links.js';
-import type { ConversationRecord } from './store/types.js';
+import type { ConversationRecord } from '../conversations/store/types.js';
 
 export interface RealertPortDeps {
   storage: Storage;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { takeProcessIdentity } from '../../../src/processing/process-identity.js';
+import { takeProcessIdentity } from '../../../src/service/process-identity.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -13,7 +13,7 @@ afterEach(() => {
 /** Another process takes the data directory's identity and prints its owner; `exit` decides whether it stays. */
 async function otherProcess(dataDir: string, stay: boolean): Promise<{ owner: string; kill(): Promise<void> }> {
   const script = `
-    const { takeProcessIdentity } = await import(${JSON.stringify(new URL('../../../src/processing/process-identity.ts', import.meta.url).href)});
+    const { takeProcessIdentity } = await import(${JSON.stringify(new URL('../../../src/service/process-identity.ts', import.meta.url).href)});
     console.log(takeProcessIdentity(${JSON.stringify(dataDir)}).owner);
     ${stay ? 'setInterval(() => {}, 1000);' : ''}`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

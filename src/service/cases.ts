@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Storage } from '../engine/storage/types.js';
 import type { TypificationRecord } from '../workflows/session-state.js';
 import { allocateProtocolNumber } from '../workflows/shared/protocol.js';
-import type { CaseRecord } from './store/case-types.js';
-import type { ServiceStore } from './store/types.js';
+import type { CaseRecord } from '../conversations/store/case-types.js';
+import type { ServiceStore } from '../conversations/store/types.js';
 
 export class NoCaseError extends Error {
   readonly code = 'NO_OPEN_CASE';

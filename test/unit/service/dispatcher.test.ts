@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConversationDispatcher, TurnDeferredError } from '../../../src/conversations/dispatcher.js';
+import { ConversationDispatcher, TurnDeferredError } from '../../../src/service/dispatcher.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import type { InboxItem, InboxRecord } from '../../../src/conversations/store/types.js';
 

@@ -8,8 +8,8 @@ import type { InboxItem, InboxRecord } from '../../../src/conversations/store/ty
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import { MemoryStorage } from '../../../src/engine/index.js';
 import { silentLogger } from '../../../src/logging.js';
-import { QueuedTurns } from '../../../src/processing/queued-turns.js';
-import type { TurnQueue } from '../../../src/processing/turn-queue.js';
+import { QueuedTurns } from '../../../src/service/queued-turns.js';
+import type { TurnQueue } from '../../../src/service/turn-queue.js';
 
 const KEY = 'meta:100000000000002:5511987650000';
 const message = (messageId: string, text: string, sentAt: number): InboxItem => ({

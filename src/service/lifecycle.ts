@@ -14,7 +14,7 @@
 import {
   ConversationChangedError, ConversationNotFoundError, type ConversationExpectation, type ConversationPatch, type ConversationRecord,
   type HandoffStatus, type ServiceStore, type Urgency,
-} from './store/types.js';
+} from '../conversations/store/types.js';
 
 export class InvalidTransitionError extends Error {
   readonly code = 'INVALID_HANDOFF_TRANSITION';

@@ -19,8 +19,8 @@ import type { Taxonomy } from '../taxonomy/index.js';
 import { OUTBOX_TOPICS } from '../workflows/ports.js';
 import { NoCaseError, type CaseService } from './cases.js';
 import { ConversationClaimedError, type Claimant, type ConversationLifecycle } from './lifecycle.js';
-import type { AuditAction, AuditEntry, CaseRecord, CaseTypification, TypificationPath } from './store/case-types.js';
-import { ConversationNotFoundError, type ConversationRecord, type InboxItem, type ServiceStore } from './store/types.js';
+import type { AuditAction, AuditEntry, CaseRecord, CaseTypification, TypificationPath } from '../conversations/store/case-types.js';
+import { ConversationNotFoundError, type ConversationRecord, type InboxItem, type ServiceStore } from '../conversations/store/types.js';
 
 /** Texts told to the customer (Config['cases']['texts']): `{agent}`, `{protocol}` placeholders. */
 export interface AgentActionTexts {

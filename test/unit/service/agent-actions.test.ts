@@ -4,9 +4,9 @@
  * and the bot's idle close of cases (the scheduled job).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AgentActions } from '../../../src/conversations/agent-actions.js';
-import { CaseService } from '../../../src/conversations/cases.js';
-import { ConversationLifecycle } from '../../../src/conversations/lifecycle.js';
+import { AgentActions } from '../../../src/service/agent-actions.js';
+import { CaseService } from '../../../src/service/cases.js';
+import { ConversationLifecycle } from '../../../src/service/lifecycle.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import { caseIdleCloseJob } from '../../../src/cron/jobs/case-idle-close.js';
 import { idleReleaseJob } from '../../../src/cron/jobs/idle-release.js';

@@ -5,8 +5,8 @@
  * Concurrent webhooks share commits (store/group-commit.ts), each answered after its own rows are committed.
  */
 import type { AcceptedBatch } from '../webhooks/types.js';
-import { InboxGroupCommit } from './store/group-commit.js';
-import type { InboxItem, ServiceStore } from './store/types.js';
+import { InboxGroupCommit } from '../conversations/store/group-commit.js';
+import type { InboxItem, ServiceStore } from '../conversations/store/types.js';
 
 // Postgres refuses U+0000 in text; no customer means it, so it is dropped rather than failing the whole batch.
 const clean = (text: string) => text.replaceAll('\u0000', '');

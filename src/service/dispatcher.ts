@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
-import type { InboxRecord, ServiceStore } from './store/types.js';
+import type { InboxRecord, ServiceStore } from '../conversations/store/types.js';
 
 /** Runs the workflows for a batch of one conversation's messages and marks the inbox rows when done. */
 export type ConversationProcessor = (conversationKey: string, items: InboxRecord[], runId: string) => Promise<void>;
@@ -50,7 +50,7 @@ export interface DispatcherOptions {
   maxConcurrent?: number;
   /**
    * A lower limit that changes over time, and a pause before each start, read before each start (the
-   * request thread's intake pressure, src/processing/intake-pressure.ts). Concurrency below 1 counts as 1.
+   * request thread's intake pressure, src/service/intake-pressure.ts). Concurrency below 1 counts as 1.
    */
   turnBudget?: () => { concurrency: number; pauseMs: number };
   /** First wait before a failing batch is tried again; it doubles per failure up to maxBackoffMs. @default 1000 */

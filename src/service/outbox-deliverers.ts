@@ -8,7 +8,7 @@ import type { OutboxMessage, OutboxRecord } from '../engine/storage/types.js';
 import { OUTBOX_TOPICS, type AgentAlert, type CustomerMessenger, type Notifier } from '../workflows/ports.js';
 import { parseConversationKey } from '../webhooks/conversation-key.js';
 import type { OutboxDeliverer } from './outbox-dispatcher.js';
-import type { OwnMessage } from './store/types.js';
+import type { OwnMessage } from '../conversations/store/types.js';
 import { OutboxPayloadError } from './outbox-errors.js';
 
 export { OUTBOX_TOPICS };

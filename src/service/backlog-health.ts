@@ -3,7 +3,7 @@
  * backlog that does not move (a message waiting for `stallMs` and no message finished for as long) means
  * customers are not being answered although the database and the HTTP side look healthy — `/readyz` says so.
  */
-import type { ServiceStore } from './store/types.js';
+import type { ServiceStore } from '../conversations/store/types.js';
 
 export interface BacklogCheckOptions {
   /** How long the oldest message may wait with nothing finished meanwhile. */

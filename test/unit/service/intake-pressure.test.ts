@@ -3,7 +3,7 @@
  * Ticks are driven by hand, so each case is one sequence of windows.
  */
 import { describe, expect, it } from 'vitest';
-import { IntakePressure, turnBudgetFrom } from '../../../src/processing/intake-pressure.js';
+import { IntakePressure, turnBudgetFrom } from '../../../src/service/intake-pressure.js';
 
 function window(pressure: IntakePressure, commitMs: number, commits = 50): void {
   for (let i = 0; i < commits; i++) pressure.record(commitMs);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConversationLifecycle, InvalidTransitionError } from '../../../src/conversations/lifecycle.js';
+import { ConversationLifecycle, InvalidTransitionError } from '../../../src/service/lifecycle.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import { ConversationNotFoundError } from '../../../src/conversations/store/types.js';
 

@@ -7,10 +7,10 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { SqliteWriteGate } from '../../../src/processing/sqlite-write-gate.js';
+import { SqliteWriteGate } from '../../../src/service/sqlite-write-gate.js';
 
 const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-const gateModule = new URL('../../../src/processing/sqlite-write-gate.ts', import.meta.url).href;
+const gateModule = new URL('../../../src/service/sqlite-write-gate.ts', import.meta.url).href;
 
 /** A worker that, like the processing thread before a write, gives way; it then reads `committed`. */
 function processingThread(gate: SharedArrayBuffer, committed: SharedArrayBuffer): { passed: Promise<number>; ready: Promise<void> } {

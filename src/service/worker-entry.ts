@@ -13,10 +13,10 @@ import { turnBudgetFrom } from './intake-pressure.js';
 import { giveWayTo } from './sqlite-write-gate.js';
 import { serializeError, type FromWorker, type ToWorker } from './messages.js';
 import type { RunObservation } from './port.js';
-import { createProcessing, type Processing } from './processing.js';
+import { createProcessing, type Processing } from './pipeline.js';
 
 const port = parentPort;
-if (!port) throw new Error('src/processing/worker-entry is a worker thread entry point: start it with new Worker(...)');
+if (!port) throw new Error('src/service/worker-entry is a worker thread entry point: start it with new Worker(...)');
 
 const { config, intakePressure, sqliteWriteGate } = workerData as { config: Config; intakePressure?: SharedArrayBuffer; sqliteWriteGate?: SharedArrayBuffer };
 const logger = createLogger({ level: config.logLevel }).child({ thread: 'processing' });

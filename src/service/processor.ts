@@ -35,10 +35,10 @@ import type { AgentDirectory } from './agent-directory.js';
 import type { CaseService } from './cases.js';
 import { TurnDeferredError } from './dispatcher.js';
 import type { ConversationLifecycle } from './lifecycle.js';
-import type { CaseRecord } from './store/case-types.js';
+import type { CaseRecord } from '../conversations/store/case-types.js';
 import { needsClarifyingGreeting } from '../agents/embedded/abstain.js';
 import { botPromptTexts, botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
-import type { ConversationRecord, InboxRecord, ServiceStore } from './store/types.js';
+import type { ConversationRecord, InboxRecord, ServiceStore } from '../conversations/store/types.js';
 
 export interface TurnProcessorDeps {
   storage: Storage;
