@@ -15,9 +15,9 @@ import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/li
 import { backlogCheck } from './service/backlog-health.js';
 import { createIntake } from './service/intake.js';
 import type { AgentDirectory as AgentPhones } from './service/agent-directory.js';
-import { AgentActions } from './service/agent-actions.js';
-import { CaseService } from './service/cases.js';
-import { ConversationLifecycle } from './service/lifecycle.js';
+import { buildCaseWork, type CaseWork } from './service/case-work.js';
+import type { ConversationLifecycle } from './service/lifecycle.js';
+import type { AgentActions } from './service/agent-actions.js';
 import type { TurnProcessorDeps } from './service/processor.js';
 import type { ServiceStore } from './conversations/store/types.js';
 import type { Storage } from './engine/index.js';
@@ -102,6 +102,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let whatsapp: InProcessWhatsApp | undefined;
   let closeOwnStores = async () => {};
   let pressure: IntakePressure | undefined;
+  let inlineCaseWork: CaseWork | undefined;
   if (threaded) {
     // The request thread opens (and migrates) the stores first, so a database that does not answer is
     // reported here as StorageUnavailableError (serve's waiting room) before a thread is started.
@@ -133,15 +134,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ...(overrides.agentDirectory ? { agentDirectory: overrides.agentDirectory } : {}),
     });
     ({ storage, serviceStore, whatsapp } = inline);
+    inlineCaseWork = inline.caseWork;
     processing = inline;
   }
 
-  const clock = overrides.now ?? Date.now;
-  const lifecycle = new ConversationLifecycle(serviceStore, clock);
-  const actions = new AgentActions({
-    storage, serviceStore, lifecycle, taxonomy: defaultTaxonomy(), texts: config.cases.texts, now: clock,
-    cases: new CaseService({ storage, store: serviceStore, now: clock }),
+  // Inline, the processing side's case work is this thread's too; beside a processing thread, this thread
+  // (console, admin API) changes conversations through its own, on its own connections.
+  const { lifecycle, actions } = inlineCaseWork ?? buildCaseWork({
+    storage, serviceStore, taxonomy: defaultTaxonomy(), texts: config.cases.texts,
     kickOutbox: () => processing.kickOutbox(),
+    ...(overrides.now ? { now: overrides.now } : {}),
   });
   const log = whatsapp?.log;
   const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {

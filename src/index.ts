@@ -9,7 +9,7 @@ export {
   createWorkflows, getWorkflow, createConversationTypificationWorkflow, createHumanHandoffWorkflow, WORKFLOW_IDS, UnknownWorkflowError,
 } from './workflows/registry.js';
 export type { WorkflowDeps, WorkflowModels } from './workflows/deps.js';
-export type { Notifier, CustomerMessenger, AgentAlert } from './workflows/ports.js';
+export type { Notifier, CustomerMessenger, AgentAlert } from './service/ports.js';
 export { loadWorkflowConfig } from './workflows/config.js';
 export { createApp, type App } from './app.js';
 export { loadConfig, ConfigError, type Config } from './config.js';

@@ -16,7 +16,7 @@ import type { Storage } from '../engine/storage/types.js';
 import type { Actor } from '../people/actor.js';
 import { actorLabel } from '../people/actor.js';
 import type { Taxonomy } from '../taxonomy/index.js';
-import { OUTBOX_TOPICS } from '../workflows/ports.js';
+import { effects, outboxKeys, threadMessageId, type Outbox } from './outbox.js';
 import { NoCaseError, type CaseService } from './cases.js';
 import { ConversationClaimedError, type Claimant, type ConversationLifecycle } from './lifecycle.js';
 import type { AuditAction, AuditEntry, CaseRecord, CaseTypification, TypificationPath } from '../conversations/store/case-types.js';
@@ -52,7 +52,9 @@ export class ForbiddenActionError extends Error {
 }
 
 export interface AgentActionsDeps {
-  storage: Pick<Storage, 'enqueueOutbox' | 'nextSequenceValue'>;
+  storage: Pick<Storage, 'nextSequenceValue'>;
+  /** What the customer is told (agents' replies, joined/released/resolved notices): the one outbox writer. */
+  outbox: Outbox;
   serviceStore: ServiceStore;
   lifecycle: ConversationLifecycle;
   cases: CaseService;
@@ -139,8 +141,8 @@ export class AgentActions {
     let conversation = await this.require(conversationKey);
     // A reply id (the console's form carries one; API clients may send one) makes a double submit — a
     // double click, a retried request — one message: the second finds the first in the thread and sends nothing.
-    const outboxKey = `agent-reply:${options.replyId ?? randomUUID()}`;
-    if (options.replyId && (await this.deps.serviceStore.recentMessages(conversationKey, 50)).some((item) => item.messageId === `out:${outboxKey}`)) {
+    const outboxKey = outboxKeys.agentReply(options.replyId ?? randomUUID());
+    if (options.replyId && (await this.deps.serviceStore.recentMessages(conversationKey, 50)).some((item) => item.messageId === threadMessageId(outboxKey))) {
       return { conversation, outboxKey };
     }
     const claimant = claimantOf(actor);
@@ -151,8 +153,8 @@ export class AgentActions {
     } else if (conversation.handoffStatus !== 'human') {
       conversation = await this.claim(conversationKey, actor);
     }
-    await this.deps.storage.enqueueOutbox([{ key: outboxKey, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey, text } }], this.now());
-    await this.deps.serviceStore.appendThread([this.threadItem(conversation, 'agent_message', `out:${outboxKey}`, text, claimant.name)], this.now());
+    await this.deps.outbox.write([effects.toCustomer(outboxKey, conversationKey, text)]);
+    await this.deps.serviceStore.appendThread([this.threadItem(conversation, 'agent_message', threadMessageId(outboxKey), text, claimant.name)], this.now());
     conversation = await this.deps.serviceStore.updateConversation(conversationKey, { lastAgentActivityAt: this.now() }, this.now());
     this.kick();
     const openCase = await this.deps.serviceStore.cases.openCaseOf(conversationKey);
@@ -200,7 +202,7 @@ export class AgentActions {
    */
   async idleReleased(before: ConversationRecord): Promise<void> {
     const handoff = before.handoffRef ?? before.protocolNumber ?? String(before.waitingSince ?? before.updatedAt);
-    await this.tellCustomer(before, 'released', this.texts.releasedToBot, `released-idle:${handoff}`);
+    await this.tellCustomer(before, 'released', this.texts.releasedToBot, outboxKeys.agentActionNotice('released-idle', handoff));
     await this.note(before, 'Conversa devolvida ao assistente automático por inatividade');
     const openCase = await this.deps.serviceStore.cases.openCaseOf(before.conversationKey);
     await this.deps.serviceStore.cases.recordAudit({
@@ -240,9 +242,9 @@ export class AgentActions {
   }
 
   private async tellCustomer(conversation: ConversationRecord, what: string, text: string, fixedKey?: string): Promise<void> {
-    const key = fixedKey ?? `${what}:${randomUUID()}`;
-    await this.deps.storage.enqueueOutbox([{ key, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: conversation.conversationKey, text } }], this.now());
-    await this.deps.serviceStore.appendThread([this.threadItem(conversation, 'bot_reply', `out:${key}`, text)], this.now());
+    const key = fixedKey ?? outboxKeys.agentActionNotice(what, randomUUID());
+    await this.deps.outbox.write([effects.toCustomer(key, conversation.conversationKey, text)]);
+    await this.deps.serviceStore.appendThread([this.threadItem(conversation, 'bot_reply', threadMessageId(key), text)], this.now());
     this.kick();
   }
 

@@ -1,45 +1,16 @@
 /**
- * The WhatsApp topics of the outbox and their deliverers: what a step enqueues (`agentAlertOutboxMessage`,
- * `customerMessageOutboxMessage`) and how the dispatcher delivers it (through the Notifier / CustomerMessenger
- * ports, i.e. the MCP client). The row key is the idempotency key all the way down to the MCP server.
+ * How the outbox dispatcher delivers each WhatsApp topic: through the Notifier / CustomerMessenger ports, i.e.
+ * the MCP client. The rows were written by ./outbox.ts (topics, payload schemas, keys); the row key is the
+ * idempotency key all the way down to the MCP server.
  */
-import { z } from 'zod';
-import type { OutboxMessage, OutboxRecord } from '../engine/storage/types.js';
-import { OUTBOX_TOPICS, type AgentAlert, type CustomerMessenger, type Notifier } from '../workflows/ports.js';
+import type { z } from 'zod';
+import type { OutboxRecord } from '../engine/index.js';
+import { agentAlertPayloadSchema, customerMessagePayloadSchema, OUTBOX_TOPICS } from './outbox.js';
+import type { CustomerMessenger, Notifier } from './ports.js';
 import { parseConversationKey } from '../webhooks/conversation-key.js';
 import type { OutboxDeliverer } from './outbox-dispatcher.js';
 import type { OwnMessage } from '../conversations/store/types.js';
 import { OutboxPayloadError } from './outbox-errors.js';
-
-export { OUTBOX_TOPICS };
-
-export const agentAlertPayloadSchema = z.object({
-  protocolNumber: z.string().min(1),
-  conversationKey: z.string().min(1),
-  urgency: z.enum(['low', 'medium', 'high', 'critical']),
-  reason: z.string(),
-  text: z.string().min(1),
-  realert: z.number().int().min(0).optional(),
-  link: z.string().optional(),
-  recipients: z.array(z.string().min(1)).min(1).optional(),
-});
-
-export const customerMessagePayloadSchema = z.object({
-  conversationKey: z.string().min(1),
-  text: z.string().min(1),
-});
-
-export type CustomerMessagePayload = z.infer<typeof customerMessagePayloadSchema>;
-
-/** The outbox row a step writes to alert the agents. `key`: run id + step path (+ re-alert number). */
-export function agentAlertOutboxMessage(key: string, alert: AgentAlert): OutboxMessage {
-  return { key, topic: OUTBOX_TOPICS.agentAlert, payload: agentAlertPayloadSchema.parse(alert) };
-}
-
-/** The outbox row a step writes to answer the customer. */
-export function customerMessageOutboxMessage(key: string, payload: CustomerMessagePayload): OutboxMessage {
-  return { key, topic: OUTBOX_TOPICS.customerMessage, payload: customerMessagePayloadSchema.parse(payload) };
-}
 
 export function agentAlertDeliverer(notifier: Notifier): OutboxDeliverer {
   return {

@@ -12,9 +12,8 @@ import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
 import { ConversationDispatcher } from './dispatcher.js';
 import type { AgentDirectory } from './agent-directory.js';
-import { AgentActions } from './agent-actions.js';
-import { CaseService } from './cases.js';
-import { ConversationLifecycle } from './lifecycle.js';
+import { buildCaseWork, type CaseWork } from './case-work.js';
+import type { ConversationLifecycle } from './lifecycle.js';
 import { whatsAppDeliverers } from './outbox-deliverers.js';
 import { OutboxDispatcher, type OutboxDeliverer } from './outbox-dispatcher.js';
 import { createTurnProcessor, type TurnProcessorDeps } from './processor.js';
@@ -70,6 +69,8 @@ export interface Processing extends ProcessingPort {
   readonly storage: Storage;
   readonly serviceStore: ServiceStore;
   readonly lifecycle: ConversationLifecycle;
+  /** Lifecycle, cases, the outbox writer and the agents' actions of this side. */
+  readonly caseWork: CaseWork;
   readonly engine: Engine;
   readonly workflows: AdminWorkflowsPort;
   readonly workflowSet: WorkflowSet;
@@ -213,17 +214,14 @@ export async function createProcessing(config: Config, options: ProcessingOption
     available: () => mcpAvailability.available,
   });
   kickOutbox = () => outbox.kick();
-  const lifecycle = new ConversationLifecycle(serviceStore, now);
-  const cases = new CaseService({ storage, store: serviceStore, now });
-  const actions = new AgentActions({
-    storage, serviceStore, lifecycle, cases, taxonomy: deps.taxonomy, texts: config.cases.texts, now, kickOutbox: () => outbox.kick(),
-  });
+  const caseWork = buildCaseWork({ storage, serviceStore, taxonomy: deps.taxonomy, texts: config.cases.texts, now, kickOutbox: () => outbox.kick() });
+  const { lifecycle, cases, actions } = caseWork;
   // Who holds a conversation decides where its customer's messages are forwarded (the agent's own phone). The
   // people table is read here too, so the processing thread and a separate worker know the agents' phones.
   const people = options.agentDirectory || options.inMemory ? undefined : await openPeopleStore(config);
   const agents = options.agentDirectory ?? (people ? agentDirectory(people) : undefined);
   const processTurn = createTurnProcessor({
-    storage, serviceStore, lifecycle, cases, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
+    storage, serviceStore, outbox: caseWork.outbox, lifecycle, cases, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
     onRunFinished: observe,
     ...(agents ? { agentDirectory: agents } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
@@ -252,7 +250,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
     jobs: createDefaultJobs({
       storage, serviceStore, lifecycle,
       realert: createRealertPort({
-        storage, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(), now,
+        storage, outbox: caseWork.outbox, taxonomy: deps.taxonomy, handoffConfig: deps.config.handoff, kick: () => outbox.kick(),
         ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       }),
       cases,
@@ -310,7 +308,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
 
   return {
     mode: 'inline',
-    storage, serviceStore, lifecycle, engine, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
+    storage, serviceStore, lifecycle, caseWork, engine, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
     ...(queue ? { queue } : {}),
     ...(queuedTurns ? { queuedTurns } : {}),
     modelProvider: models.classifier.provider,

@@ -27,7 +27,7 @@ import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import type { TypificationOutcome } from '../workflows/conversation-typification/steps.js';
 import type { HandoffOutcome } from '../workflows/human-handoff/steps.js';
-import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
+import { effects, isHandoffAck, outboxKeys, threadMessageId, type Outbox } from './outbox.js';
 import type { WorkflowSet } from '../workflows/registry.js';
 import { readConversationState } from '../workflows/session-state.js';
 import { consoleConversationLink } from '../workflows/shared/links.js';
@@ -42,6 +42,8 @@ import type { ConversationRecord, InboxRecord, ServiceStore } from '../conversat
 
 export interface TurnProcessorDeps {
   storage: Storage;
+  /** Where the turn's replies and forwarded messages are written (the one outbox writer). */
+  outbox: Outbox;
   serviceStore: ServiceStore;
   lifecycle: ConversationLifecycle;
   /** Cases: one protocol per customer problem, runs and typifications recorded on it. */
@@ -122,12 +124,12 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
   /** History first, then the outbox: a replayed turn that finds the reply in the history answers the same way. */
   async function reply(conversation: ConversationRecord, key: string, text: string, runId?: string): Promise<void> {
     await recordBotReply(conversation, key, text);
-    await deps.storage.enqueueOutbox([{ key, topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: conversation.conversationKey, text }, ...(runId ? { runId } : {}) }], now());
+    await deps.outbox.write([effects.toCustomer(key, conversation.conversationKey, text)], runId ? { runId } : {});
   }
 
   /** This turn already decided to answer (before a crash): its reply is in the history. */
   async function alreadyAnswered(conversationKey: string, replyKey: string): Promise<boolean> {
-    return (await deps.serviceStore.recentMessages(conversationKey, 20)).some((item) => item.messageId === `out:${replyKey}`);
+    return (await deps.serviceStore.recentMessages(conversationKey, 20)).some((item) => item.messageId === threadMessageId(replyKey));
   }
 
   /**
@@ -136,7 +138,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
    */
   async function recordBotReply(conversation: ConversationRecord, key: string, text: string): Promise<void> {
     await deps.serviceStore.recordProcessed(
-      [{ provider: conversation.provider, messageId: `out:${key}`, conversationKey: conversation.conversationKey, kind: 'bot_reply', customer: conversation.customer, text, sentAt: now() }],
+      [{ provider: conversation.provider, messageId: threadMessageId(key), conversationKey: conversation.conversationKey, kind: 'bot_reply', customer: conversation.customer, text, sentAt: now() }],
       now(),
     );
   }
@@ -147,20 +149,15 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       ? await deps.agentDirectory?.phoneOf(conversation.assignedAgent)
       : undefined;
     const link = consoleConversationLink(deps.publicUrl, conversation.conversationKey);
-    const messages = items.map((item): { key: string; topic: string; payload: AgentAlert } => ({
-      key: `forward:${item.provider}:${item.messageId}`,
-      topic: OUTBOX_TOPICS.agentAlert,
-      payload: {
-        protocolNumber: conversation.protocolNumber ?? 'sem protocolo',
-        conversationKey: conversation.conversationKey,
-        urgency: conversation.urgency ?? 'medium',
-        reason: 'customer_message',
-        link,
-        ...(agentPhone ? { recipients: [agentPhone] } : {}),
-        text: `${forwardedMessageText(conversation.protocolNumber, conversation.name, item.kind === 'text_only_notice' ? '(mensagem que não é texto)' : item.text)}\nAbrir: ${link}`,
-      },
-    }));
-    await deps.storage.enqueueOutbox(messages, now());
+    await deps.outbox.write(items.map((item) => effects.toAgents(outboxKeys.forward(item.provider, item.messageId), {
+      protocolNumber: conversation.protocolNumber ?? 'sem protocolo',
+      conversationKey: conversation.conversationKey,
+      urgency: conversation.urgency ?? 'medium',
+      reason: 'customer_message',
+      link,
+      ...(agentPhone ? { recipients: [agentPhone] } : {}),
+      text: `${forwardedMessageText(conversation.protocolNumber, conversation.name, item.kind === 'text_only_notice' ? '(mensagem que não é texto)' : item.text)}\nAbrir: ${link}`,
+    })));
   }
 
   /**
@@ -174,7 +171,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     const recent = (await deps.serviceStore.recentMessages(conversationKey, 12)).filter((item) => !ids.has(item.id) && item.sentAt >= first - contextWindowMs);
     let episodeStart = 0;
     recent.forEach((item, index) => {
-      if (item.status === 'forwarded' || (item.kind === 'bot_reply' && item.messageId.startsWith('out:handoff-ack:'))) episodeStart = index + 1;
+      if (item.status === 'forwarded' || (item.kind === 'bot_reply' && isHandoffAck(item.messageId))) episodeStart = index + 1;
     });
     const context = recent.slice(episodeStart).filter((item) => (item.kind === 'text' || item.kind === 'bot_reply') && item.status === 'done');
     return [...context, ...batch].map((item) => ({ role: item.kind === 'bot_reply' ? ('bot' as const) : ('customer' as const), text: item.text }));
@@ -219,7 +216,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     // Opening the chat is not a message: greeted when the bot answers, otherwise nothing to tell anyone.
     done.push(...welcomes.map((i) => i.id));
     if (welcomes.length > 0 && texts.length + notices.length === 0 && conversation.handoffStatus === 'bot') {
-      await reply(conversation, `welcome:${welcomes[0]!.provider}:${welcomes[0]!.messageId}`, WELCOME_GREETING);
+      await reply(conversation, outboxKeys.welcome(welcomes[0]!.provider, welcomes[0]!.messageId), WELCOME_GREETING);
     }
 
     // A turn replayed after a crash whose runs exist carries on with them, even if its own handoff already
@@ -230,7 +227,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       await forwardToAgents(conversation, [...texts, ...notices]);
       forwarded.push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
     } else if (texts.length === 0 && notices.length > 0) {
-      await reply(conversation, `notice:${notices[0]!.provider}:${notices[0]!.messageId}`, TEXT_ONLY_NOTICE);
+      await reply(conversation, outboxKeys.textOnlyNotice(notices[0]!.provider, notices[0]!.messageId), TEXT_ONLY_NOTICE);
       done.push(...notices.map((i) => i.id));
     } else if (texts.length > 0 && openCase) {
       const disposition = await runWorkflows(conversation, texts, runId, openCase);
@@ -286,20 +283,20 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       const ref = handoff.handoffRef ?? handoffRef;
       await deps.lifecycle.handoffCreated(key, { protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason ?? 'atendimento', handoffRef: ref });
       await deps.cases.handedOff(openCase, ref);
-      if (handoff.customerMessage) await recordBotReply(conversation, `handoff-ack:${ref}`, handoff.customerMessage);
+      if (handoff.customerMessage) await recordBotReply(conversation, outboxKeys.handoffAck(ref), handoff.customerMessage);
       logger.info({ conversationKey: key, protocolNumber: handoff.protocolNumber, urgency: handoff.urgency, reason: handoff.reason }, 'conversation handed to a human');
       return 'done';
     }
     // The status was read when the turn began; an agent may have claimed the conversation since (the models
     // take seconds). Read it again right before answering: a claimed conversation gets no bot answer.
     const current = await deps.serviceStore.getConversation(key);
-    if (current && current.handoffStatus !== 'bot' && !(await alreadyAnswered(key, `${runId}/reply`))) {
+    if (current && current.handoffStatus !== 'bot' && !(await alreadyAnswered(key, outboxKeys.botReply(runId)))) {
       await forwardToAgents(current, texts);
       logger.info({ conversationKey: key, runId }, 'conversation taken by a person during the turn; the bot stays silent');
       return 'forwarded';
     }
     const answer = greeting ? greetingReply(earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
-    await reply(conversation, `${runId}/reply`, answer.text, runId);
+    await reply(conversation, outboxKeys.botReply(runId), answer.text, runId);
     // A self-service answer starts the idle clock: silence after it closes the case (CASE_IDLE_CLOSE_HOURS).
     if (answer.kind === 'answer') await deps.cases.selfServiceAnswered(openCase.id);
     logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');

@@ -9,23 +9,24 @@ import type { Taxonomy } from '../taxonomy/index.js';
 import type { HandoffConfig } from '../workflows/config.js';
 import { pathLabel } from '../workflows/conversation-typification/report.js';
 import { formatAgentAlert } from '../workflows/human-handoff/messages.js';
-import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
+import type { AgentAlert } from './ports.js';
+import { effects, outboxKeys, type Outbox } from './outbox.js';
 import { readConversationState } from '../workflows/session-state.js';
 import { consoleConversationLink } from '../workflows/shared/links.js';
 import type { ConversationRecord } from '../conversations/store/types.js';
 
 export interface RealertPortDeps {
-  storage: Storage;
+  /** The conversation's session state (the escalation summary, the typification). */
+  storage: Pick<Storage, 'getSession'>;
+  outbox: Outbox;
   taxonomy: Taxonomy;
   handoffConfig: HandoffConfig;
   /** PUBLIC_URL, for the console link. */
   publicUrl?: string;
   kick?: () => void;
-  now?: () => number;
 }
 
 export function createRealertPort(deps: RealertPortDeps) {
-  const now = deps.now ?? Date.now;
   return async function realert(conversation: ConversationRecord, realertNumber: number): Promise<void> {
     const protocol = conversation.protocolNumber ?? 'sem protocolo';
     const state = readConversationState((await deps.storage.getSession(conversation.conversationKey))?.state);
@@ -54,7 +55,7 @@ export function createRealertPort(deps: RealertPortDeps) {
       ),
     };
     // Per handoff (a case handed over twice counts its re-alerts twice); the first handoff's ref is the protocol.
-    await deps.storage.enqueueOutbox([{ key: `realert:${conversation.handoffRef ?? protocol}:${realertNumber}`, topic: OUTBOX_TOPICS.agentAlert, payload: alert }], now());
+    await deps.outbox.write([effects.toAgents(outboxKeys.realert(conversation.handoffRef ?? protocol, realertNumber), alert)]);
     deps.kick?.();
   };
 }

@@ -7,7 +7,7 @@ import type { Model } from '../agents/model.js';
 import type { Storage } from '../engine/index.js';
 import type { Taxonomy } from '../taxonomy/index.js';
 import type { HandoffConfig, TypificationConfig } from './config.js';
-import type { Urgency } from './ports.js';
+import type { Urgency } from '../service/ports.js';
 
 /** The SLA limits (minutes per urgency) when none are given: the SLA_*_MINUTES defaults. */
 export const DEFAULT_SLA_MINUTES: Readonly<Record<Urgency, number>> = { critical: 5, high: 15, medium: 60, low: 240 };

@@ -3,7 +3,7 @@
  * One typed view over the engine's free-form `workflowSessionState`, shared by the workflows (writers) and
  * the admin API (reader), so a key is never spelled two ways.
  */
-import type { Urgency } from './ports.js';
+import type { Urgency } from '../service/ports.js';
 
 export interface TypificationPathIds {
   businessUnit: string;

@@ -10,8 +10,7 @@ import express, { Router } from 'express';
 import { silentLogger } from '../../logging.js';
 import { requireAdminActor, requireAdminRole } from '../auth.js';
 import { HttpConfigError, jsonErrorHandler, jsonNotFound } from '../errors.js';
-import { AgentActions } from '../../service/agent-actions.js';
-import { CaseService } from '../../service/cases.js';
+import { buildCaseWork } from '../../service/case-work.js';
 import { defaultTaxonomy } from '../../taxonomy/index.js';
 import { DEFAULT_SLA_MINUTES } from '../../workflows/deps.js';
 import { tokenActor } from './actor.js';
@@ -32,12 +31,11 @@ export function createAdminRouter(ports: AdminPorts): Router {
 
   const now = ports.now ?? Date.now;
   const taxonomy = ports.taxonomy ?? defaultTaxonomy();
-  const actions = ports.actions ?? new AgentActions({
-    storage: ports.storage, serviceStore: ports.serviceStore, lifecycle: ports.lifecycle, taxonomy, now,
-    cases: new CaseService({ storage: ports.storage, store: ports.serviceStore, now }),
+  const actions = ports.actions ?? buildCaseWork({
+    storage: ports.storage, serviceStore: ports.serviceStore, taxonomy, now,
     ...(ports.texts ? { texts: ports.texts } : {}),
     ...(ports.kickOutbox ? { kickOutbox: ports.kickOutbox } : {}),
-  });
+  }).actions;
 
   // Authentication first: an unauthenticated request gets 401/403 before its body is even read. It leaves
   // who is calling in res.locals.actor (ADMIN_TOKEN, or a user's API token).

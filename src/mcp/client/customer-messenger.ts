@@ -4,7 +4,7 @@
  * forms the webhooks produce — a bare number or JID, optionally behind `meta:` or `evolution:<instance>:` —
  * and the service can pass its own resolver.
  */
-import type { CustomerMessenger } from '../../workflows/ports.js';
+import type { CustomerMessenger } from '../../service/ports.js';
 import { WhatsAppSendError } from '../errors.js';
 import type { TextMessageSender } from './notifier.js';
 

@@ -4,7 +4,7 @@
  * agents it had not reached yet and never messages anyone twice.
  */
 import { createHash } from 'node:crypto';
-import type { AgentAlert, NotificationReceipt, Notifier } from '../../workflows/ports.js';
+import type { AgentAlert, NotificationReceipt, Notifier } from '../../service/ports.js';
 import { NotificationDeliveryError, WhatsAppConfigError } from '../errors.js';
 import { parseRecipient } from '../senders/recipient.js';
 import type { SendTextInput, SendTextResult } from '../server/text-message-service.js';

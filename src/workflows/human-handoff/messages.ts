@@ -3,7 +3,7 @@
  * the message that tells the customer the protocol number and the expected wait.
  */
 import type { HandoffConfig } from '../config.js';
-import type { Urgency } from '../ports.js';
+import type { Urgency } from '../../service/ports.js';
 
 export const REASON_LABELS: Record<string, string> = {
   explicit_request: 'cliente pediu atendimento humano',

@@ -8,8 +8,8 @@ import { analyzeEscalation, type EscalationAnalysis } from '../../agents/classif
 import type { StepExecutor, StepInput } from '../../engine/index.js';
 import { maskPhone } from '../../privacy.js';
 import type { WorkflowDeps } from '../deps.js';
-import type { AgentAlert, Urgency } from '../ports.js';
-import { OUTBOX_TOPICS } from '../ports.js';
+import type { AgentAlert, Urgency } from '../../service/ports.js';
+import { effects, outboxKeys, stageEffects } from '../../service/outbox.js';
 import type { ConversationSessionState, EscalationRecord, HandoffRecord } from '../session-state.js';
 import { appendBounded } from '../session-state.js';
 import { pathLabel } from '../conversation-typification/report.js';
@@ -208,7 +208,7 @@ export function whatsappNotificationStep(deps: WorkflowDeps): StepExecutor {
     const alert = alertFor(deps, input, runState(input));
     // Keyed on the handoff (the protocol for a case's first): a rerun of this run reuses it, so the agents
     // are not alerted twice; a case handed over again is a new handoff and alerts again.
-    const key = input.outbox.enqueue(OUTBOX_TOPICS.agentAlert, alert, { key: `alert:${handoffRefOf(input, runState(input))}:0` });
+    const [key] = stageEffects(input.outbox, [effects.toAgents(outboxKeys.alert(handoffRefOf(input, runState(input))), alert)]);
     return { queued: true, outboxKey: key, protocolNumber: alert.protocolNumber, urgency: alert.urgency };
   };
 }
@@ -251,11 +251,7 @@ export function handoffCompletionStep(deps: WorkflowDeps): StepExecutor {
     const decision = decisionOf(run);
     const text = formatCustomerHandoffMessage(deps.config.handoff, run.protocolNumber!, decision.urgency, deps.slaMinutes ?? DEFAULT_SLA_MINUTES);
     const handoffRef = handoffRefOf(input, run);
-    input.outbox.enqueue(
-      OUTBOX_TOPICS.customerMessage,
-      { conversationKey: turnContext(input).conversationKey ?? input.sessionId, text },
-      { key: `handoff-ack:${handoffRef}` },
-    );
+    stageEffects(input.outbox, [effects.toCustomer(outboxKeys.handoffAck(handoffRef), turnContext(input).conversationKey ?? input.sessionId, text)]);
     const outcome: HandoffOutcome = { ...outcomeOf(decision), protocolNumber: run.protocolNumber!, handoffRef, customerMessage: text };
     return outcome;
   };

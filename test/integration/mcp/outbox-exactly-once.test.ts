@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OUTBOX_TOPICS, agentAlertOutboxMessage, customerMessageOutboxMessage, whatsAppDeliverers } from '../../../src/service/outbox-deliverers.js';
+import { whatsAppDeliverers } from '../../../src/service/outbox-deliverers.js';
+import { OUTBOX_TOPICS, effects, outboxMessageOf } from '../../../src/service/outbox.js';
 import { OutboxDispatcher } from '../../../src/service/outbox-dispatcher.js';
 import type { OutboxDeliverer } from '../../../src/service/outbox-dispatcher.js';
 import { MemoryStorage } from '../../../src/engine/storage/memory.js';
@@ -85,10 +86,10 @@ describe.each(storages)('exactly-once WhatsApp delivery through the outbox (%s s
     for (let i = 1; i <= count; i++) {
       const conversationKey = `meta:55119000001${String(i).padStart(2, '0')}`;
       await storage.enqueueOutbox([
-        { ...agentAlertOutboxMessage(`run-${i}/handoff/notify`, {
+        { ...outboxMessageOf(effects.toAgents(`run-${i}/handoff/notify`, {
           protocolNumber: `2026000${i}`, conversationKey, urgency: 'high', reason: 'pediu atendente', text: `Novo atendimento: protocolo 2026000${i}`,
-        }), runId: `run-${i}` },
-        { ...customerMessageOutboxMessage(`run-${i}/handoff/ack`, { conversationKey, text: `Seu protocolo é 2026000${i}. Um atendente já vai falar com você.` }), runId: `run-${i}` },
+        })), runId: `run-${i}` },
+        { ...outboxMessageOf(effects.toCustomer(`run-${i}/handoff/ack`, conversationKey, `Seu protocolo é 2026000${i}. Um atendente já vai falar com você.`)), runId: `run-${i}` },
       ], clock.now());
     }
   }
@@ -157,7 +158,7 @@ describe.each(storages)('exactly-once WhatsApp delivery through the outbox (%s s
   });
 
   it('a number Meta refuses makes the row dead, visible to admins, and retriable once fixed', async () => {
-    await storage.enqueueOutbox([customerMessageOutboxMessage('run-9/reply', { conversationKey: 'meta:5511900000199', text: 'Olá' })], clock.now());
+    await storage.enqueueOutbox([outboxMessageOf(effects.toCustomer('run-9/reply', 'meta:5511900000199', 'Olá'))], clock.now());
     meta.inject({ kind: 'status', status: 400, body: graphError(131030, 'Recipient phone number not in allowed list') });
     const dispatcher = new OutboxDispatcher({ storage, deliverers, clock });
     expect(await dispatcher.drain()).toEqual({ delivered: 0, retried: 0, dead: 1 });

@@ -9,7 +9,7 @@ import { MemoryStorage, PostgresStorage, type RunResult, type Storage } from '..
 import { WhatsAppMcpError } from '../../../src/mcp/errors.js';
 import type { TypificationOutcome } from '../../../src/workflows/conversation-typification/steps.js';
 import type { HandoffOutcome } from '../../../src/workflows/human-handoff/steps.js';
-import type { AgentAlert, Notifier } from '../../../src/workflows/ports.js';
+import type { AgentAlert, Notifier } from '../../../src/service/ports.js';
 import { createWorkflows } from '../../../src/workflows/registry.js';
 import { ManualClock } from '../../helpers/mcp-clock.js';
 import { freshSchema, type TestSchema } from '../../helpers/postgres.js';

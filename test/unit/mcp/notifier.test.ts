@@ -5,7 +5,7 @@ import { McpNotifier, recipientKey } from '../../../src/mcp/client/notifier.js';
 import type { TextMessageSender } from '../../../src/mcp/client/notifier.js';
 import { NotificationDeliveryError, WhatsAppConfigError, WhatsAppMcpError } from '../../../src/mcp/errors.js';
 import type { SendTextInput, SendTextResult } from '../../../src/mcp/server/text-message-service.js';
-import type { AgentAlert } from '../../../src/workflows/ports.js';
+import type { AgentAlert } from '../../../src/service/ports.js';
 
 /** Sends succeed once per idempotency key (like the server), except for numbers in `failing`. */
 class RecordingSender implements TextMessageSender {

@@ -6,10 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxDispatcher } from '../../../src/service/outbox-dispatcher.js';
 import type { OutboxDeliverer } from '../../../src/service/outbox-dispatcher.js';
-import { OUTBOX_TOPICS, customerMessageOutboxMessage, whatsAppDeliverers } from '../../../src/service/outbox-deliverers.js';
+import { whatsAppDeliverers } from '../../../src/service/outbox-deliverers.js';
+import { OUTBOX_TOPICS, effects, outboxMessageOf } from '../../../src/service/outbox.js';
 import { MemoryStorage } from '../../../src/engine/storage/memory.js';
 import type { OutboxRecord } from '../../../src/engine/storage/types.js';
-import type { AgentAlert, CustomerMessenger, Notifier } from '../../../src/workflows/ports.js';
+import type { AgentAlert, CustomerMessenger, Notifier } from '../../../src/service/ports.js';
 import { ManualClock } from '../../helpers/mcp-clock.js';
 
 class Failure extends Error {
@@ -41,7 +42,7 @@ async function setup(deliverer: OutboxDeliverer, options: { maxAttempts?: number
     backoff: { baseMs: 1000, maxMs: 60_000 }, owner: 'test-owner', ...options,
   });
   const enqueue = (key: string, conversationKey = 'c1', text = `texto ${key}`) =>
-    storage.enqueueOutbox([customerMessageOutboxMessage(key, { conversationKey, text })], clock.now());
+    storage.enqueueOutbox([outboxMessageOf(effects.toCustomer(key, conversationKey, text))], clock.now());
   return { storage, clock, dispatcher, enqueue };
 }
 
@@ -164,7 +165,7 @@ describe('OutboxDispatcher', () => {
     const hanging: OutboxDeliverer = { deliver: () => new Promise(() => {}) };
     const first = new OutboxDispatcher({ storage: firstStorage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: hanging }, owner: 'first' });
     const second = new OutboxDispatcher({ storage, clock, deliverers: { [OUTBOX_TOPICS.customerMessage]: recordingDeliverer() }, owner: 'second' });
-    await storage.enqueueOutbox([customerMessageOutboxMessage('slow', { conversationKey: 'c', text: 'oi' })], clock.now());
+    await storage.enqueueOutbox([outboxMessageOf(effects.toCustomer('slow', 'c', 'oi'))], clock.now());
     void first.drain(); // never finishes: its delivery hangs
     await flush();
     for (let second_ = 0; second_ < 60; second_ += 5) {
@@ -206,7 +207,7 @@ describe('OutboxDispatcher', () => {
     });
     dispatcher.start();
     await dispatcher.drain(); // the first, immediate poll found nothing
-    await storage.enqueueOutbox([customerMessageOutboxMessage('now', { conversationKey: 'c', text: 'oi' })], Date.now());
+    await storage.enqueueOutbox([outboxMessageOf(effects.toCustomer('now', 'c', 'oi'))], Date.now());
     dispatcher.kick();
     expect((await arrived).key).toBe('now');
     await dispatcher.stop();
@@ -222,7 +223,7 @@ describe('OutboxDispatcher', () => {
       storage,
       deliverers: { [OUTBOX_TOPICS.customerMessage]: { deliver: async () => { entered(); await gate; return { messageId: 'wamid.slow' }; } } },
     });
-    await storage.enqueueOutbox([customerMessageOutboxMessage('slow', { conversationKey: 'c', text: 'oi' })], Date.now());
+    await storage.enqueueOutbox([outboxMessageOf(effects.toCustomer('slow', 'c', 'oi'))], Date.now());
     dispatcher.start();
     await inDelivery;
     let stopped = false;
@@ -245,7 +246,7 @@ describe('OutboxDispatcher', () => {
     const alert: AgentAlert = { protocolNumber: '2026000123', conversationKey: 'c', urgency: 'high', reason: 'cliente pediu humano', text: 'Novo atendimento' };
     await storage.enqueueOutbox([
       { key: 'run/alert', topic: OUTBOX_TOPICS.agentAlert, payload: alert },
-      customerMessageOutboxMessage('run/reply', { conversationKey: 'c', text: 'Seu protocolo é 2026000123' }),
+      outboxMessageOf(effects.toCustomer('run/reply', 'c', 'Seu protocolo é 2026000123')),
       { key: 'run/broken', topic: OUTBOX_TOPICS.customerMessage, payload: { conversationKey: 'c' } },
     ], clock.now());
     expect(await dispatcher.drain()).toEqual({ delivered: 2, retried: 0, dead: 1 });

@@ -4,8 +4,9 @@
  * and the bot's idle close of cases (the scheduled job).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AgentActions } from '../../../src/service/agent-actions.js';
-import { CaseService } from '../../../src/service/cases.js';
+import type { AgentActions } from '../../../src/service/agent-actions.js';
+import { buildCaseWork } from '../../../src/service/case-work.js';
+import type { CaseService } from '../../../src/service/cases.js';
 import { ConversationLifecycle } from '../../../src/service/lifecycle.js';
 import { MemoryServiceStore } from '../../../src/conversations/store/memory.js';
 import { caseIdleCloseJob } from '../../../src/cron/jobs/case-idle-close.js';
@@ -32,8 +33,7 @@ beforeEach(async () => {
   storage = new MemoryStorage();
   store = new MemoryServiceStore();
   const clock = () => now;
-  cases = new CaseService({ storage, store, now: clock });
-  actions = new AgentActions({ storage, serviceStore: store, lifecycle: new ConversationLifecycle(store, clock), cases, taxonomy: defaultTaxonomy(), now: clock });
+  ({ cases, actions } = buildCaseWork({ storage, serviceStore: store, taxonomy: defaultTaxonomy(), now: clock }));
   await store.insertInbox([{ provider: 'meta', messageId: 'wamid.1', conversationKey: KEY, kind: 'text', customer: '5511900000501', text: 'meu cartão foi clonado', sentAt: now }], now);
   await store.updateConversation(KEY, { handoffStatus: 'waiting_human', protocolNumber: '20261207000001', urgency: 'high', reason: 'security_concern' }, now);
 });

@@ -1,20 +1,10 @@
 /**
- * Ports the workflows depend on, implemented elsewhere (dependency inversion keeps the workflows testable
- * with recording fakes). The MCP issue implements `Notifier` on the WhatsApp MCP client.
+ * The ports of the message path: what the workflows and the outbox need from the outside world, implemented
+ * elsewhere (the WhatsApp MCP client implements `Notifier` and `CustomerMessenger`). Declarations only, so that
+ * workflows and src/mcp can depend on them without depending on the pipeline that wires them.
  */
 
 export type Urgency = 'low' | 'medium' | 'high' | 'critical';
-
-/**
- * Outbox topics the workflows write (in the same commit as the step that decided them) and the app's
- * outbox dispatcher delivers through the ports below: exactly-once alerts and replies.
- */
-export const OUTBOX_TOPICS = {
-  /** Payload: AgentAlert. */
-  agentAlert: 'agent_alert',
-  /** Payload: { conversationKey, text }. */
-  customerMessage: 'customer_message',
-} as const;
 
 /** What agents receive when a conversation needs a person (and again on SLA re-alerts). */
 export interface AgentAlert {
