@@ -124,6 +124,21 @@ export class SessionStateValueError extends ZapflowError {
   }
 }
 
+/**
+ * The session state loaded for a run does not match the workflow's `sessionStateSchema` (a hand-edited row, a
+ * workflow whose state changed shape without a migration). The run does not start on state its steps would
+ * misread; the message says which workflow and session, the cause has the schema's own report.
+ */
+export class SessionStateSchemaError extends ZapflowError {
+  constructor(readonly workflowName: string, readonly sessionId: string, cause: unknown) {
+    super(
+      'SESSION_STATE_INVALID',
+      `Workflow "${workflowName}": the session state of "${sessionId}" does not match its sessionStateSchema: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
 /** One attempt of a step ran longer than its `timeoutMs`; the attempt's signal was aborted with this error. */
 export class StepTimeoutError extends ZapflowError {
   constructor(

@@ -29,11 +29,12 @@ export { PauseRun } from './pause.js';
 export { Engine } from './engine.js';
 export type { EngineOptions, RecoveryReport, RecoveredRun } from './engine.js';
 export { systemClock } from './clock.js';
+export { stepRef } from './step-ref.js';
 export { EVENT_TYPES } from './events.js';
 export type { WorkflowEvent, WorkflowEventMap, WorkflowEventOf, WorkflowEventType } from './events.js';
 export type { WorkflowStream } from './runner/event-stream.js';
 export type { PurgeRequest } from './run-options.js';
 export type {
-  Clock, Durability, RetryBackoff, RunMetrics, RunOptions, RunResult, SessionState, StepAgent, StepExecutor,
-  StepInput, StepOutbox, StepTeam, WorkflowHistoryEntry, WorkflowHistoryOption,
+  Clock, Durability, RetryBackoff, RunMetrics, RunOptions, RunResult, SessionState, SessionStateSchema, StepAgent, StepExecutor,
+  StepInput, StepOutbox, StepRef, StepTeam, WorkflowHistoryEntry, WorkflowHistoryOption,
 } from './types.js';

@@ -32,8 +32,26 @@ export interface StepOutbox {
   enqueue(topic: string, payload: unknown, options?: { key?: string }): string;
 }
 
-/** What every step (function, agent, team, evaluator) receives. */
-export interface StepInput {
+/**
+ * A typed reference to a step's content: `const report = stepRef<Report>('report_generation')` names the step
+ * once, and `input.getStepContent(report)` is a `Report | undefined`, without a string spelled twice and a cast.
+ */
+export interface StepRef<Content> {
+  readonly stepName: string;
+  /** Type only: never set. */
+  readonly content?: Content;
+}
+
+/**
+ * Checks a workflow's session state where it is loaded (`WorkflowOptions.sessionStateSchema`): a zod schema
+ * fits. `parse` returns the state the run works on, or throws to fail the run loudly.
+ */
+export interface SessionStateSchema<State extends SessionState = SessionState> {
+  parse(value: unknown): State;
+}
+
+/** What every step (function, agent, team, evaluator) receives. `State`: the workflow's session state. */
+export interface StepInput<State extends SessionState = SessionState> {
   /** The run's input message. */
   readonly message: unknown;
   /** Content of the step that ran just before (undefined for the first step). */
@@ -42,6 +60,7 @@ export interface StepInput {
   readonly previousStepOutputs: Readonly<Record<string, StepOutput>>;
   /** Content of an earlier step by name; for a Parallel, a record of branch name → content. */
   getStepContent(stepName: string): unknown;
+  getStepContent<Content>(step: StepRef<Content>): Content | undefined;
   readonly additionalData: Readonly<Record<string, unknown>>;
   readonly media: readonly unknown[];
   /**
@@ -55,7 +74,7 @@ export interface StepInput {
    * An `undefined` object property is left out (reads back the same); setting a top-level key to `undefined`
    * deletes it.
    */
-  workflowSessionState: SessionState;
+  workflowSessionState: State;
   /** Earlier runs of this session (only with `addWorkflowHistory` on the workflow or the step; else empty). */
   readonly workflowHistory: readonly WorkflowHistoryEntry[];
   readonly runId: string;
@@ -81,8 +100,14 @@ export interface StepInput {
   pause(reason: string, options?: { resumeKey?: string }): never;
 }
 
-/** A function step: returns a StepOutput, or any value (which becomes the output's content). */
-export type StepExecutor = (input: StepInput) => unknown;
+/**
+ * A function step: returns a StepOutput, or any value (which becomes the output's content). `State` is the
+ * session state its workflow declares; a step typed for it fits any Step (the workflow's schema checked the
+ * state when the run loaded it), so its parameter is declared method-style (bivariant) on purpose.
+ */
+export type StepExecutor<State extends SessionState = SessionState> = {
+  run(input: StepInput<State>): unknown;
+}['run'];
 
 /**
  * The agent seam. Real agents (src/agents) implement it; the engine only calls `run`. The input string is the

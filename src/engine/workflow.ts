@@ -22,9 +22,9 @@ import { validateRunOptions, purgeBefore } from './run-options.js';
 import type { PurgeRequest } from './run-options.js';
 import { MemoryStorage } from './storage/memory.js';
 import type { PurgeCounts, RunFilter, RunRecord, Storage } from './storage/types.js';
-import type { Clock, Durability, RunOptions, RunResult, SessionState, WorkflowHistoryOption } from './types.js';
+import type { Clock, Durability, RunOptions, RunResult, SessionState, SessionStateSchema, WorkflowHistoryOption } from './types.js';
 
-export interface WorkflowOptions {
+export interface WorkflowOptions<State extends SessionState = SessionState> {
   name: string;
   description?: string;
   steps: StepLike[];
@@ -33,7 +33,13 @@ export interface WorkflowOptions {
   /** Session for runs that name none. Without it, each such run gets a new session of its own. */
   sessionId?: string;
   /** The state a new session starts with (the guide's initial workflow_session_state). @default {} */
-  sessionState?: SessionState;
+  sessionState?: State;
+  /**
+   * The shape of this workflow's session state (a zod schema fits): checked where a run loads it, so steps
+   * typed `StepExecutor<State>` read what they declare. A state that does not match fails the run with
+   * SessionStateSchemaError before any step runs. @default none (free-form state)
+   */
+  sessionStateSchema?: SessionStateSchema<State>;
   /** 'sync': every step committed before the next (resumable); 'exit': one write at the end. @default 'sync' */
   durability?: Durability;
   /** Write the run's events to storage (they are always in the run result). @default false */
@@ -71,7 +77,7 @@ export interface StreamOptions extends RunOptions {
 export const ATTACH_RUNTIME: unique symbol = Symbol('zapflow.attach-runtime');
 export const RESUME_CLAIMED: unique symbol = Symbol('zapflow.resume-claimed');
 
-export class Workflow implements WorkflowLike {
+export class Workflow<State extends SessionState = SessionState> implements WorkflowLike {
   readonly name: string;
   readonly description: string | undefined;
   readonly steps: readonly StepNode[];
@@ -80,10 +86,10 @@ export class Workflow implements WorkflowLike {
   /** The storage given at construction (an Engine refuses a different one). */
   readonly configuredStorage: Storage | undefined;
   private readonly definition: RunDefinition;
-  private readonly options: WorkflowOptions;
+  private readonly options: WorkflowOptions<State>;
   private runtime: Runtime | undefined;
 
-  constructor(options: WorkflowOptions) {
+  constructor(options: WorkflowOptions<State>) {
     if (typeof options !== 'object' || options === null) throw new InvalidDefinitionError(undefined, 'new Workflow(options) needs { name, steps }.');
     this.name = assertStepName(options.name, 'new Workflow()');
     this.description = options.description;
@@ -113,6 +119,7 @@ export class Workflow implements WorkflowLike {
       workflowHistoryRuns,
       historyRunsToLoad: Math.max(workflowHistoryRuns, maxHistoryRuns(this.steps)),
       initialSessionState: options.sessionState,
+      sessionStateSchema: options.sessionStateSchema,
     };
     this[WORKFLOW_DEFINITION] = { name: this.name, steps: this.steps, historyRuns: workflowHistoryRuns };
   }

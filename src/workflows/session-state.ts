@@ -1,71 +1,91 @@
 /**
- * What the workflows keep in a conversation's session state (sessionId = conversation key), across messages.
- * One typed view over the engine's free-form `workflowSessionState`, shared by the workflows (writers) and
- * the admin API (reader), so a key is never spelled two ways.
+ * What the workflows keep in a conversation's session state (sessionId = conversation key), across messages,
+ * declared once as zod schemas. The workflows give their schema to the engine (`sessionStateSchema`), which
+ * checks the state where a run loads it, so a step reads `input.workflowSessionState` as the type declared
+ * here, without a cast; the admin API and the console read the same view (`readConversationState`), so a key is
+ * never spelled two ways.
+ *
+ * Objects are loose (`z.looseObject`): a key this version does not know — written by a newer version during a
+ * rolling deploy, or a scratch key being retired — is kept, never stripped from the stored state.
  */
-import type { Urgency } from '../service/ports.js';
+import { z } from 'zod';
 
-export interface TypificationPathIds {
-  businessUnit: string;
-  product: string;
-  motive: string;
-  submotive: string;
-}
+const urgencySchema = z.enum(['low', 'medium', 'high', 'critical']);
+const confidenceChoice = z.looseObject({ id: z.string(), confidence: z.number() });
 
-export interface TypificationRecord {
-  path: TypificationPathIds;
+// A path is exactly its four levels (readers list them with Object.values): no other keys are kept.
+export const typificationPathIdsSchema = z.object({
+  businessUnit: z.string(),
+  product: z.string(),
+  motive: z.string(),
+  submotive: z.string(),
+});
+export type TypificationPathIds = z.infer<typeof typificationPathIdsSchema>;
+
+export const typificationRecordSchema = z.looseObject({
+  path: typificationPathIdsSchema,
   /** Confidence of the whole path (product of levels, or the validator's). */
-  confidence: number;
-  levelConfidences: { businessUnit: number; product: number; motive: number; submotive: number };
+  confidence: z.number(),
+  levelConfidences: z.looseObject({ businessUnit: z.number(), product: z.number(), motive: z.number(), submotive: z.number() }),
   /** Which branch of the confidence Router ran. */
-  route: 'high' | 'medium' | 'low';
-  protocolNumber?: string;
-  runId: string;
-  at: number;
-}
+  route: z.enum(['high', 'medium', 'low']),
+  protocolNumber: z.string().optional(),
+  runId: z.string(),
+  at: z.number(),
+});
+export type TypificationRecord = z.infer<typeof typificationRecordSchema>;
 
-export type EscalationReason =
-  | 'explicit_request' | 'frustration_detected' | 'complex_issue' | 'high_value' | 'security_concern'
-  | 'multiple_attempts' | 'system_limitation';
+export const ESCALATION_REASONS = [
+  'explicit_request', 'frustration_detected', 'complex_issue', 'high_value', 'security_concern', 'multiple_attempts', 'system_limitation',
+] as const;
+export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 
-export type Emotion = 'neutral' | 'satisfied' | 'confused' | 'frustrated' | 'angry' | 'urgent';
+export const EMOTIONS = ['neutral', 'satisfied', 'confused', 'frustrated', 'angry', 'urgent'] as const;
+export type Emotion = (typeof EMOTIONS)[number];
 
-export interface EscalationRecord {
-  shouldEscalate: boolean;
-  reason: EscalationReason | null;
-  urgency: Urgency;
-  emotion: Emotion;
-  summary: string;
-  runId: string;
-  at: number;
-}
+export const escalationRecordSchema = z.looseObject({
+  shouldEscalate: z.boolean(),
+  reason: z.enum(ESCALATION_REASONS).nullable(),
+  urgency: urgencySchema,
+  emotion: z.enum(EMOTIONS),
+  summary: z.string(),
+  runId: z.string(),
+  at: z.number(),
+});
+export type EscalationRecord = z.infer<typeof escalationRecordSchema>;
 
-export interface HandoffRecord {
-  status: 'waiting_human' | 'human' | 'closed';
-  protocolNumber: string;
-  reason: string;
-  urgency: Urgency;
-  runId: string;
-  createdAt: number;
-}
+export const handoffRecordSchema = z.looseObject({
+  status: z.enum(['waiting_human', 'human', 'closed']),
+  protocolNumber: z.string(),
+  reason: z.string(),
+  urgency: urgencySchema,
+  runId: z.string(),
+  createdAt: z.number(),
+});
+export type HandoffRecord = z.infer<typeof handoffRecordSchema>;
 
-/** The conversation's state as the workflows keep it. Every field is optional: a new conversation has none. */
-export interface ConversationSessionState {
+/** The conversation's state as both workflows keep it. Every field is optional: a new conversation has none. */
+export const conversationStateSchema = z.looseObject({
   /** Latest typification and the earlier ones (newest last, bounded). */
-  typification?: TypificationRecord;
-  typificationHistory?: TypificationRecord[];
+  typification: typificationRecordSchema.optional(),
+  typificationHistory: z.array(typificationRecordSchema).optional(),
   /** Latest escalation analysis and the earlier ones (newest last, bounded). */
-  escalation?: EscalationRecord;
-  escalationHistory?: EscalationRecord[];
+  escalation: escalationRecordSchema.optional(),
+  escalationHistory: z.array(escalationRecordSchema).optional(),
   /** The open (or last) handoff. */
-  handoff?: HandoffRecord;
+  handoff: handoffRecordSchema.optional(),
   /** How many times the customer came to us (one per processed batch of messages). */
-  contacts?: number;
+  contacts: z.number().optional(),
   /** Every protocol number given in this conversation, oldest first. */
-  protocolNumbers?: string[];
+  protocolNumbers: z.array(z.string()).optional(),
   /** Level choices of the run in progress (written by each classification step, read by the next). */
-  classification?: Partial<Record<keyof TypificationPathIds, { id: string; confidence: number }>>;
-}
+  classification: z.looseObject({
+    businessUnit: confidenceChoice.optional(), product: confidenceChoice.optional(), motive: confidenceChoice.optional(), submotive: confidenceChoice.optional(),
+  }).optional(),
+  /** Consecutive turns typified with low confidence (the handoff escalates on the second). */
+  lowConfidenceStreak: z.number().optional(),
+});
+export type ConversationSessionState = z.infer<typeof conversationStateSchema>;
 
 /** History lists keep the last N entries: enough context for agents, bounded for storage. */
 export const HISTORY_LIMIT = 20;
@@ -74,6 +94,18 @@ export function appendBounded<T>(list: T[] | undefined, item: T, limit = HISTORY
   return [...(list ?? []), item].slice(-limit);
 }
 
+/**
+ * The conversation's state for readers (admin API, console, re-alerts). A state that does not match the
+ * schema (written by hand, or by a future version with another shape) reads as the fields that do: each
+ * top-level field is checked on its own, so one odd field never hides the rest.
+ */
 export function readConversationState(state: Record<string, unknown> | undefined): ConversationSessionState {
-  return (state ?? {}) as ConversationSessionState;
+  const whole = conversationStateSchema.safeParse(state ?? {});
+  if (whole.success) return whole.data;
+  const fields: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(conversationStateSchema.shape)) {
+    const parsed = field.safeParse(state?.[key]);
+    if (parsed.success && parsed.data !== undefined) fields[key] = parsed.data;
+  }
+  return conversationStateSchema.parse(fields);
 }

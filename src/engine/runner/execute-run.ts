@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StepNode } from '../definition.js';
-import { RunAlreadyActiveError, RunCancelledError, StaleSessionStateError } from '../errors.js';
+import { RunAlreadyActiveError, RunCancelledError, SessionStateSchemaError, StaleSessionStateError } from '../errors.js';
 import type { WorkflowEvent, WorkflowEventMap } from '../events.js';
 import { PauseRun } from '../pause.js';
 import type { StepOutput } from '../step-output.js';
 import type { RunFinish, RunInputRecord, RunRecord, StepResultRecord, Storage } from '../storage/types.js';
-import type { Durability, RunResult, SessionState, WorkflowHistoryEntry } from '../types.js';
+import type { Durability, RunResult, SessionState, SessionStateSchema, WorkflowHistoryEntry } from '../types.js';
 import { serializeError } from './errors-json.js';
 import { OutputRegistry } from './outputs.js';
 import { RunContext } from './run-context.js';
@@ -33,6 +33,8 @@ export interface RunDefinition {
   readonly historyRunsToLoad: number;
   /** State of a session that does not exist yet (the guide's initial workflow_session_state). */
   readonly initialSessionState: SessionState | undefined;
+  /** Checks the state a run loads (WorkflowOptions.sessionStateSchema). */
+  readonly sessionStateSchema: SessionStateSchema | undefined;
 }
 
 export interface RunPlan {
@@ -96,7 +98,7 @@ async function executeRun(def: RunDefinition, runtime: Runtime, plan: RunPlan, a
 
     const { storage, clock } = runtime;
     const session = await storage.getSession(plan.sessionId);
-    const state: SessionState = plan.existing?.initialState ?? plan.initialState ?? session?.state ?? initialState(def);
+    const state = checkedState(def, plan.sessionId, plan.existing?.initialState ?? plan.initialState ?? session?.state ?? initialState(def));
     const history = def.historyRunsToLoad > 0 ? await loadHistory(storage, def.name, plan.sessionId, def.historyRunsToLoad) : NO_HISTORY;
     const firstEventSeq = plan.existing !== undefined && def.storeEvents ? await nextEventSeq(storage, plan.runId) : 0;
     if (plan.existing === undefined) await storage.createRun(newRunRecord(def, runtime, plan, state));
@@ -238,6 +240,16 @@ function newRunRecord(def: RunDefinition, runtime: Runtime, plan: RunPlan, state
   if (plan.parentRunId !== undefined) record.parentRunId = plan.parentRunId;
   if (plan.rerunFromStep !== undefined) record.rerunFromStep = plan.rerunFromStep;
   return record;
+}
+
+/** The loaded state as the workflow's schema reads it: its steps then rely on the types it declares. */
+function checkedState(def: RunDefinition, sessionId: string, state: SessionState): SessionState {
+  if (def.sessionStateSchema === undefined) return state;
+  try {
+    return def.sessionStateSchema.parse(state);
+  } catch (error) {
+    throw new SessionStateSchemaError(def.name, sessionId, error);
+  }
 }
 
 function initialState(def: RunDefinition): SessionState {

@@ -4,7 +4,7 @@
  */
 import { PauseRun } from '../pause.js';
 import type { StepOutput } from '../step-output.js';
-import type { SessionState, StepInput, StepOutbox, WorkflowHistoryEntry } from '../types.js';
+import type { SessionState, StepInput, StepOutbox, StepRef, WorkflowHistoryEntry } from '../types.js';
 import type { OutboxRow } from './run-context.js';
 import type { Scope } from './scope.js';
 
@@ -63,8 +63,10 @@ export class RunStepInput implements StepInput {
     return this.scope.outputs.toRecord();
   }
 
-  getStepContent(stepName: string): unknown {
-    return this.scope.outputs.get(stepName)?.content;
+  getStepContent(stepName: string): unknown;
+  getStepContent<Content>(step: StepRef<Content>): Content | undefined;
+  getStepContent(step: string | StepRef<unknown>): unknown {
+    return this.scope.outputs.get(typeof step === 'string' ? step : step.stepName)?.content;
   }
 
   get additionalData(): Readonly<Record<string, unknown>> {

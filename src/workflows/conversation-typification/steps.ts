@@ -5,50 +5,23 @@
  */
 import { classifyConversation, classifyLevel, validatePath } from '../../agents/classification.js';
 import { hasTopic } from '../../agents/embedded/abstain.js';
-import type { StepExecutor, StepInput } from '../../engine/index.js';
-import { StepOutput } from '../../engine/index.js';
+import { stepRef, StepOutput, type StepExecutor } from '../../engine/index.js';
 import type { TaxonomyLevel } from '../../taxonomy/index.js';
 import type { WorkflowDeps } from '../deps.js';
-import { allocateProtocolNumber } from '../shared/protocol.js';
+import { PROTOCOL_GENERATION } from '../shared/protocol-step.js';
 import { conversationOf, customerTexts, turnContext } from '../shared/turn.js';
-import type { ConversationSessionState, TypificationPathIds, TypificationRecord } from '../session-state.js';
+import type { TypificationPathIds, TypificationRecord } from '../session-state.js';
+import { runState, type ClassificationFailure, type ConfidenceRoute, type TypificationInput, type TypificationRunState, type TypificationState } from './state.js';
 import { appendBounded } from '../session-state.js';
 import { buildTypificationReport } from './report.js';
+import type { HandoffOutcome } from '../human-handoff/steps.js';
 
-export type ConfidenceRoute = 'high' | 'medium' | 'low';
+export type { ClassificationFailure, ConfidenceRoute, TypificationRunState } from './state.js';
+export { runState } from './state.js';
 
-/** Why this run could not produce a trustworthy path (then a human takes over). */
-export type ClassificationFailure = 'model_failure' | 'invalid_classification';
-
-/**
- * Per-run scratch kept in session state under `typificationRun`, keyed by the ROOT run id: a rerun reuses the
- * original's early steps (and their state changes), so it must find the scratch those steps wrote.
- */
-export interface TypificationRunState {
-  runId: string;
-  levels: Partial<Record<TaxonomyLevel, { id: string; confidence: number }>>;
-  route?: ConfidenceRoute;
-  validatedPath?: TypificationPathIds;
-  validationNote?: string;
-  failure?: ClassificationFailure;
-  protocolNumber?: string;
-  /** The conversation's contact counter was incremented for this run (once, whatever the retries). */
-  contactCounted?: boolean;
-}
-
-type State = ConversationSessionState & {
-  typificationRun?: TypificationRunState;
-  /** Consecutive turns typified with low confidence (the handoff escalates on the second). */
-  lowConfidenceStreak?: number;
-};
+type State = TypificationState;
 
 const LEVELS: readonly TaxonomyLevel[] = ['businessUnit', 'product', 'motive', 'submotive'];
-
-export function runState(input: StepInput): TypificationRunState {
-  const state = input.workflowSessionState as State;
-  if (state.typificationRun?.runId !== input.rootRunId) state.typificationRun = { runId: input.rootRunId, levels: {} };
-  return state.typificationRun;
-}
 
 function chosenPath(run: TypificationRunState): string[] {
   const path: string[] = [];
@@ -71,12 +44,12 @@ export function pathConfidence(run: TypificationRunState): number {
 }
 
 /** `business_unit_classification`, `product_classification`, … one per level. */
-export function classificationStep(deps: WorkflowDeps, level: TaxonomyLevel): StepExecutor {
+export function classificationStep(deps: WorkflowDeps, level: TaxonomyLevel): StepExecutor<State> {
   const index = LEVELS.indexOf(level);
   return async (input) => {
     const run = runState(input);
     if (!run.contactCounted) {
-      const state = input.workflowSessionState as State;
+      const state = input.workflowSessionState;
       state.contacts = (state.contacts ?? 0) + 1;
       run.contactCounted = true;
     }
@@ -90,7 +63,7 @@ export function classificationStep(deps: WorkflowDeps, level: TaxonomyLevel): St
       modelId: deps.config.typification.models.classifier,
     });
     run.levels[level] = { id: choice.id, confidence: choice.confidence };
-    (input.workflowSessionState as State).classification = { ...run.levels };
+    input.workflowSessionState.classification = { ...run.levels };
     return { level, id: choice.id, label: deps.taxonomy.label(choice.id), confidence: choice.confidence, modelId: choice.modelId };
   };
 }
@@ -99,7 +72,7 @@ export function classificationStep(deps: WorkflowDeps, level: TaxonomyLevel): St
  * The confidence Router's evaluator: high → finalize, medium → validation agent, low → human. Pure (the
  * engine records the decision and reuses it on resume); each route's first step records the route.
  */
-export function confidenceRoute(deps: WorkflowDeps): (input: StepInput) => ConfidenceRoute {
+export function confidenceRoute(deps: WorkflowDeps): (input: TypificationInput) => ConfidenceRoute {
   const { high, medium } = deps.config.typification.confidence;
   return (input) => {
     const run = runState(input);
@@ -110,20 +83,20 @@ export function confidenceRoute(deps: WorkflowDeps): (input: StepInput) => Confi
 }
 
 /** High route: the path stands as classified. */
-export function acceptPathStep(): StepExecutor {
+export function acceptPathStep(): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
     run.route = 'high';
-    (input.workflowSessionState as State).lowConfidenceStreak = 0;
+    input.workflowSessionState.lowConfidenceStreak = 0;
     return { accepted: true, confidence: pathConfidence(run) };
   };
 }
 
 /** Low route, before the nested handoff: count consecutive low-confidence turns (the handoff reads it). */
-export function lowConfidenceStep(): StepExecutor {
+export function lowConfidenceStep(): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
-    const state = input.workflowSessionState as State;
+    const state = input.workflowSessionState;
     run.route = 'low';
     if (chosenPath(run).length < LEVELS.length) run.failure = 'model_failure';
     // A greeting ("oi", "?") has no topic to be unsure about: it must not bring the customer closer to a
@@ -134,11 +107,11 @@ export function lowConfidenceStep(): StepExecutor {
 }
 
 /** Medium confidence: a validation agent re-checks the path and may correct it (to another valid path). */
-export function pathValidationStep(deps: WorkflowDeps): StepExecutor {
+export function pathValidationStep(deps: WorkflowDeps): StepExecutor<State> {
   return async (input) => {
     const run = runState(input);
     run.route = 'medium';
-    (input.workflowSessionState as State).lowConfidenceStreak = 0;
+    input.workflowSessionState.lowConfidenceStreak = 0;
     const path = chosenPath(run);
     deps.taxonomy.assertValidPath(path);
     const result = await validatePath(deps.models.classifier, deps.taxonomy, conversationOf(input), path, {
@@ -155,7 +128,7 @@ export function pathValidationStep(deps: WorkflowDeps): StepExecutor {
  * `validation`: the full path must be a valid taxonomy path. An invalid or missing one is classified again
  * once (all four levels); if that fails too, the run records a failure and a human takes over.
  */
-export function validationStep(deps: WorkflowDeps): StepExecutor {
+export function validationStep(deps: WorkflowDeps): StepExecutor<State> {
   return async (input) => {
     const run = runState(input);
     const candidate = run.validatedPath ? Object.values(run.validatedPath) : chosenPath(run);
@@ -176,27 +149,14 @@ export function validationStep(deps: WorkflowDeps): StepExecutor {
   };
 }
 
-export function needsHumanAfterValidation(input: StepInput): boolean {
+export function needsHumanAfterValidation(input: TypificationInput): boolean {
   const run = runState(input);
   // The low-confidence route already ran the handoff; don't hand over twice in one run.
   return run.failure !== undefined && run.route !== 'low';
 }
 
-/**
- * `protocol_generation`: the case's protocol when the service gives one (one per case, whatever the number
- * of turns); otherwise (a run started by hand) one per run, idempotent on the run id.
- */
-export function protocolStep(deps: WorkflowDeps): StepExecutor {
-  return async (input) => {
-    const protocolNumber = turnContext(input).protocolNumber ?? (await allocateProtocolNumber(deps.storage, input.rootRunId, new Date((deps.now ?? Date.now)())));
-    const state = input.workflowSessionState as State;
-    state.protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), protocolNumber])];
-    return { protocolNumber };
-  };
-}
-
 /** `report_generation`: the pt-BR report agents read. */
-export function reportStep(deps: WorkflowDeps): StepExecutor {
+export function reportStep(deps: WorkflowDeps): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
     const path = run.validatedPath ? Object.values(run.validatedPath) : chosenPath(run);
@@ -220,20 +180,26 @@ export interface TypificationOutcome {
   report: string;
   failure?: ClassificationFailure;
   /** Set when the run handed the conversation to the handoff workflow (low confidence or failure). */
-  handoff?: unknown;
+  handoff?: HandoffOutcome;
 }
 
+export const REPORT_GENERATION = stepRef<string>('report_generation');
+/** The nested human-handoff runs of the low-confidence route and of an invalid path. */
+export const LOW_CONFIDENCE_HANDOFF = stepRef<HandoffOutcome>('low_confidence_handoff');
+export const INVALID_PATH_HANDOFF = stepRef<HandoffOutcome>('invalid_path_handoff');
+
 /** The run's result: recorded in the session (latest typification + history) and returned as content. */
-export function typificationResultStep(deps: WorkflowDeps): StepExecutor {
+export function typificationResultStep(deps: WorkflowDeps): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
-    const state = input.workflowSessionState as State;
-    const final = input.getStepContent('final_processing') as { protocol_generation?: { protocolNumber: string }; report_generation?: string };
+    const state = input.workflowSessionState;
+    const protocol = input.getStepContent(PROTOCOL_GENERATION);
+    const report = input.getStepContent(REPORT_GENERATION);
     // No topic yet: no path is recorded for the case (a forced leaf would mislead the agents' view).
     const topic = hasTopic(conversationOf(input));
     const path = run.failure === undefined && topic ? (run.validatedPath ?? pathIds(chosenPath(run)) ?? null) : null;
     const confidence = pathConfidence(run);
-    const protocolNumber = final.protocol_generation?.protocolNumber ?? '';
+    const protocolNumber = protocol?.protocolNumber ?? '';
     if (path) {
       const record: TypificationRecord = {
         path,
@@ -252,13 +218,13 @@ export function typificationResultStep(deps: WorkflowDeps): StepExecutor {
       state.typification = record;
       state.typificationHistory = appendBounded(state.typificationHistory, record);
     }
-    const handoff = input.getStepContent('low_confidence_handoff') ?? input.getStepContent('invalid_path_handoff');
+    const handoff = input.getStepContent(LOW_CONFIDENCE_HANDOFF) ?? input.getStepContent(INVALID_PATH_HANDOFF);
     const outcome: TypificationOutcome = {
       path,
       confidence,
       route: run.route ?? 'low',
       protocolNumber,
-      report: final.report_generation ?? '',
+      report: report ?? '',
       ...(run.failure ? { failure: run.failure } : {}),
       ...(handoff !== undefined ? { handoff } : {}),
     };

@@ -6,14 +6,17 @@
  */
 import { Condition, Parallel, Router, Step, Workflow } from '../../engine/index.js';
 import type { WorkflowDeps } from '../deps.js';
+import type { HandoffState } from '../human-handoff/state.js';
 import {
   acceptPathStep, classificationStep, confidenceRoute, lowConfidenceStep, needsHumanAfterValidation, pathValidationStep,
-  protocolStep, reportStep, typificationResultStep, validationStep,
+  reportStep, typificationResultStep, validationStep,
 } from './steps.js';
+import { typificationStateSchema, type TypificationState } from './state.js';
+import { protocolGenerationStep } from '../shared/protocol-step.js';
 
 export const CONVERSATION_TYPIFICATION = 'conversation-typification';
 
-export function createConversationTypificationWorkflow(deps: WorkflowDeps, handoff: Workflow): Workflow {
+export function createConversationTypificationWorkflow(deps: WorkflowDeps, handoff: Workflow<HandoffState>): Workflow<TypificationState> {
   const { retries } = deps.config.typification;
   // A level whose model keeps failing is skipped after its retries; the Router then sends the
   // conversation to a human instead of failing the customer's turn.
@@ -23,6 +26,7 @@ export function createConversationTypificationWorkflow(deps: WorkflowDeps, hando
     name: CONVERSATION_TYPIFICATION,
     description: 'Classifies a conversation along the 4-level taxonomy, validates the path, issues a protocol number and a report.',
     storage: deps.storage,
+    sessionStateSchema: typificationStateSchema,
     // Admins read them in GET /admin/runs/:id; they ride along with each step's commit (no extra write).
     storeEvents: true,
     steps: [
@@ -46,7 +50,7 @@ export function createConversationTypificationWorkflow(deps: WorkflowDeps, hando
         steps: [new Step({ name: 'invalid_path_handoff', workflow: handoff })],
       }),
       new Parallel(
-        new Step({ name: 'protocol_generation', executor: protocolStep(deps), maxRetries: 3 }),
+        new Step({ name: 'protocol_generation', executor: protocolGenerationStep(deps), maxRetries: 3 }),
         new Step({ name: 'report_generation', executor: reportStep(deps) }),
         { name: 'final_processing' },
       ),

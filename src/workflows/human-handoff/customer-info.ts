@@ -4,18 +4,9 @@
  * alert travels over WhatsApp and lands in agents' phones.
  */
 import { maskCnpj, maskCpf, maskPhone } from '../../privacy.js';
+import type { CustomerInfo } from './state.js';
 
-export interface CustomerInfo {
-  name?: string;
-  /** Masked, e.g. 55119****0001. */
-  phone?: string;
-  /** Masked CPF/CNPJ: only the last digits are shown. */
-  documents: string[];
-  /** Masked e-mail addresses the customer mentioned. */
-  emails: string[];
-  /** Hints like "conta final 4321", "cartão final 1234". */
-  accountHints: string[];
-}
+export type { CustomerInfo } from './state.js';
 
 const CPF = /\b(\d{3})\.?(\d{3})\.?(\d{3})-?(\d{2})\b/g;
 const CNPJ = /\b(\d{2})\.?(\d{3})\.?(\d{3})\/?(\d{4})-?(\d{2})\b/g;

@@ -5,62 +5,25 @@
  * delays them instead of losing them.
  */
 import { analyzeEscalation, type EscalationAnalysis } from '../../agents/classification.js';
-import type { StepExecutor, StepInput } from '../../engine/index.js';
+import { stepRef, type StepExecutor } from '../../engine/index.js';
 import { maskPhone } from '../../privacy.js';
 import type { WorkflowDeps } from '../deps.js';
 import type { AgentAlert, Urgency } from '../../service/ports.js';
 import { effects, outboxKeys, stageEffects } from '../../service/outbox.js';
-import type { ConversationSessionState, EscalationRecord, HandoffRecord } from '../session-state.js';
+import type { EscalationRecord, HandoffRecord } from '../session-state.js';
+import { runState, type ForcedReason, type HandoffDecision, type HandoffInput, type HandoffRunState, type HandoffState } from './state.js';
 import { appendBounded } from '../session-state.js';
 import { pathLabel } from '../conversation-typification/report.js';
 import { DEFAULT_SLA_MINUTES } from '../deps.js';
 import { consoleConversationLink } from '../shared/links.js';
-import { allocateProtocolNumber } from '../shared/protocol.js';
+import { protocolOf } from '../shared/protocol-step.js';
 import { conversationOf, customerTexts, turnContext } from '../shared/turn.js';
-import { collectCustomerInfo, type CustomerInfo } from './customer-info.js';
+import { collectCustomerInfo } from './customer-info.js';
 import { formatAgentAlert, formatCustomerHandoffMessage } from './messages.js';
 
-/** Why a handoff happened when the model did not (or could not) say so itself. */
-export type ForcedReason = 'model_failure' | 'low_confidence' | 'invalid_classification';
+export type { CustomerInfo, ForcedReason, HandoffDecision, IssueDetails } from './state.js';
 
-export interface HandoffDecision {
-  escalate: boolean;
-  reason: string | null;
-  urgency: Urgency;
-  emotion: string;
-  summary: string;
-  /** Set when the decision was not the model's (its answer failed, or typification could not decide twice). */
-  forced?: ForcedReason;
-}
-
-export interface IssueDetails {
-  title: string;
-  description: string;
-  typificationPath: string | null;
-  earlierContacts: number;
-}
-
-/** Per-run scratch under `handoffRun`. */
-interface HandoffRunState {
-  runId: string;
-  decision?: HandoffDecision;
-  customer?: CustomerInfo;
-  issue?: IssueDetails;
-  protocolNumber?: string;
-}
-
-type State = ConversationSessionState & {
-  handoffRun?: HandoffRunState;
-  lowConfidenceStreak?: number;
-  typificationRun?: { runId: string; failure?: string };
-};
-
-function runState(input: StepInput): HandoffRunState {
-  const state = input.workflowSessionState as State;
-  // Keyed by the root run, like typification's scratch: a rerun finds what its reused steps wrote.
-  if (state.handoffRun?.runId !== input.rootRunId) state.handoffRun = { runId: input.rootRunId };
-  return state.handoffRun;
-}
+type State = HandoffState;
 
 /** Typification could not decide: its model failed, or this is the second vague message in a row. */
 function forcedReason(state: State, runId: string): ForcedReason | undefined {
@@ -71,10 +34,10 @@ function forcedReason(state: State, runId: string): ForcedReason | undefined {
   return undefined;
 }
 
-export function escalationAnalysisStep(deps: WorkflowDeps): StepExecutor {
+export function escalationAnalysisStep(deps: WorkflowDeps): StepExecutor<State> {
   return async (input) => {
     const run = runState(input);
-    const state = input.workflowSessionState as State;
+    const state = input.workflowSessionState;
     const analysis: EscalationAnalysis = await analyzeEscalation(deps.models.escalation, conversationOf(input), {
       signal: input.signal,
       modelId: deps.config.handoff.models.escalation,
@@ -107,7 +70,7 @@ export function escalationAnalysisStep(deps: WorkflowDeps): StepExecutor {
  * The Condition: escalate when the analysis says so. When the analysis itself failed after its retries
  * (skipped step, no decision), a person must look: a model answering nonsense is never the last word.
  */
-export function shouldHandOff(input: StepInput): boolean {
+export function shouldHandOff(input: HandoffInput): boolean {
   return decisionOf(runState(input)).escalate;
 }
 
@@ -125,7 +88,7 @@ function decisionOf(run: HandoffRunState): HandoffDecision {
   return run.decision ?? ANALYSIS_FAILED;
 }
 
-export function customerInfoStep(): StepExecutor {
+export function customerInfoStep(): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
     const context = turnContext(input);
@@ -137,10 +100,10 @@ export function customerInfoStep(): StepExecutor {
   };
 }
 
-export function issueDetailsStep(deps: WorkflowDeps): StepExecutor {
+export function issueDetailsStep(deps: WorkflowDeps): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
-    const state = input.workflowSessionState as State;
+    const state = input.workflowSessionState;
     const decision = decisionOf(run);
     const typification = state.typification;
     const typificationPath = typification ? pathLabel(deps.taxonomy, Object.values(typification.path)) : null;
@@ -156,39 +119,30 @@ export function issueDetailsStep(deps: WorkflowDeps): StepExecutor {
 }
 
 /** Turns before this one: typification counts each turn, so this turn is excluded when it already ran. */
-function earlierContacts(input: StepInput, state: State): number {
+function earlierContacts(input: HandoffInput, state: State): number {
   const typifiedThisTurn = state.typificationRun?.runId === input.rootRunId || turnContext(input).protocolNumber !== undefined;
   return Math.max(0, (state.contacts ?? 0) - (typifiedThisTurn ? 1 : 0));
 }
 
-export function protocolStep(deps: WorkflowDeps): StepExecutor {
-  return async (input) => {
-    const run = runState(input);
-    const state = input.workflowSessionState as State;
-    run.protocolNumber = turnContext(input).protocolNumber ?? (await allocateProtocolNumber(deps.storage, input.rootRunId, new Date((deps.now ?? Date.now)())));
-    state.protocolNumbers = [...new Set([...(state.protocolNumbers ?? []), run.protocolNumber])];
-    return { protocolNumber: run.protocolNumber };
-  };
-}
-
 /** The handoff's id within its case (from the service), else the protocol: the keys of its outside effects. */
-function handoffRefOf(input: StepInput, run: HandoffRunState): string {
-  return turnContext(input).handoffRef ?? run.protocolNumber!;
+function handoffRefOf(input: HandoffInput): string {
+  return turnContext(input).handoffRef ?? protocolOf(input);
 }
 
-function alertFor(deps: WorkflowDeps, input: StepInput, run: HandoffRunState): AgentAlert {
+function alertFor(deps: WorkflowDeps, input: HandoffInput, run: HandoffRunState): AgentAlert {
+  const protocolNumber = protocolOf(input);
   const decision = decisionOf(run);
   const conversationKey = turnContext(input).conversationKey ?? input.sessionId;
   const customer = run.customer;
   const who = [customer?.name, customer?.phone ?? (customer ? undefined : maskPhone(conversationKey))].filter(Boolean).join(' · ') || 'cliente';
   const extras = [...(customer?.documents ?? []), ...(customer?.accountHints ?? [])];
   return {
-    protocolNumber: run.protocolNumber!,
+    protocolNumber,
     conversationKey,
     urgency: decision.urgency,
     reason: decision.reason ?? 'atendimento',
     text: formatAgentAlert(deps.config.handoff, {
-      protocol: run.protocolNumber!,
+      protocol: protocolNumber,
       urgency: decision.urgency,
       reason: decision.reason ?? 'atendimento',
       summary: decision.summary,
@@ -203,24 +157,24 @@ function alertFor(deps: WorkflowDeps, input: StepInput, run: HandoffRunState): A
 }
 
 /** `whatsapp_notification`: the agents' alert, written to the outbox with this step's commit. */
-export function whatsappNotificationStep(deps: WorkflowDeps): StepExecutor {
+export function whatsappNotificationStep(deps: WorkflowDeps): StepExecutor<State> {
   return (input) => {
     const alert = alertFor(deps, input, runState(input));
     // Keyed on the handoff (the protocol for a case's first): a rerun of this run reuses it, so the agents
     // are not alerted twice; a case handed over again is a new handoff and alerts again.
-    const [key] = stageEffects(input.outbox, [effects.toAgents(outboxKeys.alert(handoffRefOf(input, runState(input))), alert)]);
+    const [key] = stageEffects(input.outbox, [effects.toAgents(outboxKeys.alert(handoffRefOf(input)), alert)]);
     return { queued: true, outboxKey: key, protocolNumber: alert.protocolNumber, urgency: alert.urgency };
   };
 }
 
 /** `ticket_record`: the handoff as the conversation's record (admins, later turns, SLA jobs read it). */
-export function ticketRecordStep(deps: WorkflowDeps): StepExecutor {
+export function ticketRecordStep(deps: WorkflowDeps): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
-    const state = input.workflowSessionState as State;
+    const state = input.workflowSessionState;
     const handoff: HandoffRecord = {
       status: 'waiting_human',
-      protocolNumber: run.protocolNumber!,
+      protocolNumber: protocolOf(input),
       reason: decisionOf(run).reason ?? 'atendimento',
       urgency: decisionOf(run).urgency,
       runId: input.runId,
@@ -245,14 +199,14 @@ export interface HandoffOutcome {
 }
 
 /** `handoff_completion`: tells the customer the protocol number and the expected wait. */
-export function handoffCompletionStep(deps: WorkflowDeps): StepExecutor {
+export function handoffCompletionStep(deps: WorkflowDeps): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
     const decision = decisionOf(run);
-    const text = formatCustomerHandoffMessage(deps.config.handoff, run.protocolNumber!, decision.urgency, deps.slaMinutes ?? DEFAULT_SLA_MINUTES);
-    const handoffRef = handoffRefOf(input, run);
+    const text = formatCustomerHandoffMessage(deps.config.handoff, protocolOf(input), decision.urgency, deps.slaMinutes ?? DEFAULT_SLA_MINUTES);
+    const handoffRef = handoffRefOf(input);
     stageEffects(input.outbox, [effects.toCustomer(outboxKeys.handoffAck(handoffRef), turnContext(input).conversationKey ?? input.sessionId, text)]);
-    const outcome: HandoffOutcome = { ...outcomeOf(decision), protocolNumber: run.protocolNumber!, handoffRef, customerMessage: text };
+    const outcome: HandoffOutcome = { ...outcomeOf(decision), protocolNumber: protocolOf(input), handoffRef, customerMessage: text };
     return outcome;
   };
 }
@@ -268,12 +222,14 @@ function outcomeOf(decision: HandoffDecision): HandoffOutcome {
   };
 }
 
+const HANDOFF_COMPLETION = stepRef<HandoffOutcome>('handoff_completion');
+
 /** The run's content in both cases (escalated or not), and the per-run scratch cleared. */
-export function handoffOutcomeStep(): StepExecutor {
+export function handoffOutcomeStep(): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
-    const state = input.workflowSessionState as State;
-    const completion = input.getStepContent('handoff_completion') as HandoffOutcome | undefined;
+    const state = input.workflowSessionState;
+    const completion = input.getStepContent(HANDOFF_COMPLETION);
     delete state.handoffRun;
     return completion ?? outcomeOf(decisionOf(run));
   };
