@@ -9,7 +9,7 @@ import { stepRef, StepOutput, type StepExecutor } from '../../engine/index.js';
 import type { TaxonomyLevel } from '../../taxonomy/index.js';
 import type { WorkflowDeps } from '../deps.js';
 import { PROTOCOL_GENERATION } from '../shared/protocol-step.js';
-import { conversationOf, customerTexts, turnContext } from '../shared/turn.js';
+import { conversationOf, customerTexts } from '../shared/turn.js';
 import type { TypificationPathIds, TypificationRecord } from '../session-state.js';
 import { runState, type ClassificationFailure, type ConfidenceRoute, type TypificationInput, type TypificationRunState, type TypificationState } from './state.js';
 import { appendBounded } from '../session-state.js';
