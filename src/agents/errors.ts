@@ -3,7 +3,7 @@
  * `cause` kept, and `retryable`: whether sending the same request again later can help. The workflows read
  * `retryable` to choose between retrying a step and handing the conversation to a human.
  */
-import { ZapflowError } from '../engine/errors.js';
+import { ZapflowError } from '../engine/index.js';
 
 export interface ModelErrorDetails {
   /** Whether the same request, sent again later, can succeed. */

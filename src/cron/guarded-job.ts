@@ -7,7 +7,7 @@
  * It also keeps the per-job figures admins and `/readyz` read. A run's failure is logged and counted here
  * and never escapes: a broken job must not take the process down.
  */
-import type { Storage } from '../engine/storage/types.js';
+import type { Storage } from '../engine/index.js';
 import { scrubString, type Logger } from '../logging.js';
 import { CronLeaseLostError } from './errors.js';
 import type { JobDefinition, JobRunReport, JobSkipReason, JobStatus, JobSummary } from './types.js';

@@ -43,13 +43,7 @@ export function webhookProviderOf(req: Request): WebhookProvider | undefined {
   return undefined;
 }
 
-/**
- * Step paths carry loop iteration numbers (`research_loop/#2/deep_research`); as a label each iteration
- * would be a new time series, so the number is dropped.
- */
-export function stepLabel(stepPath: string): string {
-  return stepPath.replace(/\/#\d+(?=\/|$)/g, '/#');
-}
+export { stepLabel } from '../service/run-observation.js';
 
 export interface OutboxCounts {
   /** Rows waiting to be delivered (pending, or delivering). */

@@ -5,9 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { openSqlite } from '../engine/storage/sqlite-open.js';
-import { ownedPool, PG_RAW_TYPES } from '../engine/storage/pg-types.js';
-import { connectWithRetry } from '../engine/storage/postgres-migrate.js';
+import { openSqlite } from '../engine/storage-kit.js';
+import { ownedPool, PG_RAW_TYPES } from '../engine/storage-kit.js';
+import { connectWithRetry } from '../engine/storage-kit.js';
 import { migrateServicePostgres, migrateServiceSqlite } from '../conversations/store/migrate.js';
 
 export type SqlRow = Record<string, unknown>;

@@ -12,7 +12,7 @@
  * delivers them with retries, exactly once, in the conversation's order.
  */
 import { randomUUID } from 'node:crypto';
-import type { Storage } from '../engine/storage/types.js';
+import type { Storage } from '../engine/index.js';
 import type { Actor } from '../people/actor.js';
 import { actorLabel } from '../people/actor.js';
 import type { Taxonomy } from '../taxonomy/index.js';

@@ -8,7 +8,7 @@
  * after resolution opens a new case that references the previous protocol.
  */
 import { randomUUID } from 'node:crypto';
-import type { Storage } from '../engine/storage/types.js';
+import type { Storage } from '../engine/index.js';
 import type { TypificationRecord } from '../workflows/session-state.js';
 import { allocateProtocolNumber } from '../workflows/shared/protocol.js';
 import type { CaseRecord } from '../conversations/store/case-types.js';

@@ -17,9 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { systemClock } from '../engine/clock.js';
-import type { OutboxRecord, Storage } from '../engine/storage/types.js';
-import type { Clock } from '../engine/types.js';
+import { systemClock } from '../engine/index.js';
+import type { OutboxRecord, Storage } from '../engine/index.js';
+import type { Clock } from '../engine/index.js';
 import { backoffDelay } from './outbox-backoff.js';
 import type { BackoffOptions } from './outbox-backoff.js';
 

@@ -25,8 +25,7 @@ import { SqliteServiceStore } from '../conversations/store/sqlite.js';
 import type { ServiceStore } from '../conversations/store/types.js';
 import { createDefaultJobs, createScheduler, type Scheduler } from '../cron/index.js';
 import { Engine, MemoryStorage, PostgresStorage, SqliteStorage, UnknownStepError, type RunResult, type Storage } from '../engine/index.js';
-import type { AdminWorkflowsPort } from '../http/admin/ports.js';
-import { stepLabel } from '../http/metrics.js';
+import { observationOf } from './run-observation.js';
 import type { Logger } from '../logging.js';
 import { McpCustomerMessenger, McpNotifier, WhatsAppMcpClient, bundledWhatsAppServer, createInProcessWhatsApp, createSender, SqliteSentMessageLog } from '../mcp/index.js';
 import type { McpServerTarget, InProcessWhatsApp, WhatsAppSenderConfig } from '../mcp/index.js';
@@ -36,7 +35,7 @@ import type { WorkflowDeps } from '../workflows/deps.js';
 import { createWorkflows, isWorkflowId, UnknownWorkflowError, WORKFLOW_IDS, type WorkflowSet } from '../workflows/registry.js';
 import type { TurnBudget } from './intake-pressure.js';
 import { MCP_OUTAGE_ERROR, McpAvailability } from './mcp-availability.js';
-import type { ProcessingPort, RunObservation } from './port.js';
+import type { AdminWorkflowsPort, ProcessingPort, RunObservation } from './port.js';
 import { takeProcessIdentity } from './process-identity.js';
 import { agentDirectory, openPeopleStore } from '../people/index.js';
 import { QueuedTurns } from './queued-turns.js';
@@ -84,20 +83,6 @@ export interface Processing extends ProcessingPort {
   readonly scheduler: Scheduler;
   /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
   readonly whatsapp?: InProcessWhatsApp;
-}
-
-/** Step durations of a finished run, from its StepStarted/StepCompleted events. */
-export function observationOf(workflowName: string, result: RunResult): RunObservation {
-  const started = new Map<string, number>();
-  const steps: RunObservation['steps'] = [];
-  for (const event of result.events) {
-    if (event.type === 'StepStarted' && event.stepPath) started.set(event.stepPath, event.time);
-    const at = event.stepPath === undefined ? undefined : started.get(event.stepPath);
-    if (event.type === 'StepCompleted' && event.stepPath && at !== undefined) {
-      steps.push({ step: stepLabel(event.stepPath), seconds: (event.time - at) / 1000 });
-    }
-  }
-  return { workflow: workflowName, status: result.status, steps };
 }
 
 export interface OpenStoresOptions {

@@ -5,13 +5,21 @@
  * only verifies, stores and acks webhooks while conversation turns use the second core (bench/README.md,
  * "Webhooks").
  */
-import type { AdminWorkflowsPort } from '../http/admin/ports.js';
 
-/** A finished run, as the metrics record it (computed where the run ran, recorded where /metrics is served). */
-export interface RunObservation {
-  workflow: string;
-  status: string;
-  steps: Array<{ step: string; seconds: number }>;
+export type { RunObservation } from './run-observation.js';
+
+/** Starting and rerunning workflows (the service's workflow registry behind the engine): admins' API and console. */
+export interface AdminWorkflowsPort {
+  /** Ids of the registered workflows (`conversation-typification`, `human-handoff`, …). */
+  ids(): string[];
+  /** Starts a run of `workflowId` for the conversation and returns its id without waiting for it to finish. */
+  start(workflowId: string, input: { conversationKey: string; message: string }): Promise<{ runId: string }>;
+  /**
+   * Reruns a run (from its first step, or from `fromStep`, reusing the earlier steps' records) and returns
+   * the new run's id without waiting. Throws the engine's UnknownStepError (code `UNKNOWN_STEP`) for a
+   * step the workflow does not have.
+   */
+  rerun(runId: string, options: { fromStep?: string }): Promise<{ runId: string }>;
 }
 
 export interface ProcessingPort {

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
-import type { AdminWorkflowsPort } from '../http/admin/ports.js';
+import type { AdminWorkflowsPort } from './port.js';
 import type { Logger } from '../logging.js';
 import { WORKFLOW_IDS } from '../workflows/registry.js';
 import { CALL_TIMEOUTS_MS, ProcessingCallTimeoutError, ProcessingThreadError, type CallMethod, type FromWorker, type ToWorker } from './messages.js';

@@ -1,5 +1,5 @@
 /** Errors of the embedded model's training data and cache, each with a stable `code`. */
-import { ZapflowError } from '../../engine/errors.js';
+import { ZapflowError } from '../../engine/index.js';
 
 /** The labeled training set is missing or has a bad line. */
 export class TrainingDataError extends ZapflowError {

@@ -16,7 +16,7 @@ import { EmbeddedModel } from '../../agents/embedded/embedded-model.js';
 import { labelProblem } from '../../agents/embedded/model-versions.js';
 import { classifyLine, createModel, evaluate, formatReport, jsonlLines, progressBar, type EvaluationReport, type OutputRecord } from '../../agents/eval/index.js';
 import type { Model } from '../../agents/model.js';
-import { ZapflowError } from '../../engine/errors.js';
+import { ZapflowError } from '../../engine/index.js';
 import { defaultTaxonomy, type Taxonomy } from '../../taxonomy/index.js';
 import { parseModelChoice } from './classify.js';
 

@@ -4,7 +4,7 @@
  * store's connection so SQLite writes take its write lock like every other write.
  */
 import { randomUUID } from 'node:crypto';
-import { compact, decodeJson, encodeJson } from '../../engine/storage/serialize.js';
+import { compact, decodeJson, encodeJson } from '../../engine/storage-kit.js';
 import type {
   AuditEntry, AuditEntryInput, AuditFilter, CasePatch, CaseRecord, CaseRun, CaseStore, CaseTypification, CorrectionInput,
   CorrectionRecord,

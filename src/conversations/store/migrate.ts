@@ -6,9 +6,9 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { StorageSchemaError } from '../../engine/errors.js';
-import { loadMigrationsFrom, pendingMigrations, renderMigration } from '../../engine/storage/migrate.js';
-import type { Migration } from '../../engine/storage/migrate.js';
+import { StorageSchemaError } from '../../engine/index.js';
+import { loadMigrationsFrom, pendingMigrations, renderMigration } from '../../engine/storage-kit.js';
+import type { Migration } from '../../engine/storage-kit.js';
 
 /** The service migrations shipped with this code, in version order. */
 export function loadServiceMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {

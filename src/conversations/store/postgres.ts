@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { StorageUnavailableError } from '../../engine/errors.js';
-import { checkOut, ownedPool, PG_RAW_TYPES } from '../../engine/storage/pg-types.js';
-import { connectWithRetry } from '../../engine/storage/postgres-migrate.js';
-import { assertIdentifier } from '../../engine/storage/serialize.js';
+import { StorageUnavailableError } from '../../engine/index.js';
+import { checkOut, ownedPool, PG_RAW_TYPES } from '../../engine/storage-kit.js';
+import { connectWithRetry } from '../../engine/storage-kit.js';
+import { assertIdentifier } from '../../engine/storage-kit.js';
 import { numberedPlaceholders, SqlCaseStore } from './case-sql.js';
 import { migrateServicePostgres } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';

@@ -3,7 +3,7 @@
  * integers, `raw` as JSON text. Absent optional fields are SQL NULL and come back as missing keys, so records
  * compare equal to the in-memory store's.
  */
-import { compact, decodeJson, encodeJson } from '../../engine/storage/serialize.js';
+import { compact, decodeJson, encodeJson } from '../../engine/storage-kit.js';
 import { checkPatch } from './shared.js';
 import type {
   ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxKind, InboxRecord, InboxStatus, Urgency,

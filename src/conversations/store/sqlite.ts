@@ -5,9 +5,9 @@
  * inbox insert and its conversation rows commit together or not at all.
  */
 import type Database from 'better-sqlite3';
-import { assertIdentifier, encodeJson } from '../../engine/storage/serialize.js';
-import { openSqlite } from '../../engine/storage/sqlite-open.js';
-import { SqliteConnection } from '../../engine/storage/sqlite-statements.js';
+import { assertIdentifier, encodeJson } from '../../engine/storage-kit.js';
+import { openSqlite } from '../../engine/storage-kit.js';
+import { SqliteConnection } from '../../engine/storage-kit.js';
 import { SqlCaseStore } from './case-sql.js';
 import { migrateServiceSqlite } from './migrate.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';

@@ -8,7 +8,7 @@
  */
 import type { ConversationLifecycle } from '../../service/lifecycle.js';
 import type { ConversationRecord, ServiceStore } from '../../conversations/store/types.js';
-import type { Storage } from '../../engine/storage/types.js';
+import type { Storage } from '../../engine/index.js';
 import type { JobDefinition, JobTiming } from '../types.js';
 import type { CaseService } from '../../service/cases.js';
 import { CASE_IDLE_CLOSE_JOB, caseIdleCloseJob } from './case-idle-close.js';

@@ -6,7 +6,7 @@
  * Only counts are logged: what was deleted is personal data by definition.
  */
 import type { ServiceStore } from '../../conversations/store/types.js';
-import type { Storage } from '../../engine/storage/types.js';
+import type { Storage } from '../../engine/index.js';
 import { CronJobConfigError } from '../errors.js';
 import type { JobDefinition, JobTiming } from '../types.js';
 import { defineJob } from './timing.js';

@@ -17,7 +17,7 @@ import type { Router } from 'express';
 import type { AgentActions } from '../../service/agent-actions.js';
 import { ConversationNotFoundError } from '../../conversations/store/types.js';
 import type { ServiceStore } from '../../conversations/store/types.js';
-import type { Storage } from '../../engine/storage/types.js';
+import type { Storage } from '../../engine/index.js';
 import type { Taxonomy } from '../../taxonomy/index.js';
 import { readConversationState } from '../../workflows/session-state.js';
 import { actorOf } from './actor.js';

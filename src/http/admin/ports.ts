@@ -9,22 +9,11 @@ import type { ConversationLifecycle } from '../../service/lifecycle.js';
 import type { Urgency } from '../../conversations/store/types.js';
 import type { Taxonomy } from '../../taxonomy/index.js';
 import type { ServiceStore } from '../../conversations/store/types.js';
-import type { Storage } from '../../engine/storage/types.js';
+import type { Storage } from '../../engine/index.js';
 import type { Logger } from '../../logging.js';
+import type { AdminWorkflowsPort } from '../../service/port.js';
 
-/** Starting and rerunning workflows (the service's workflow registry behind the engine). */
-export interface AdminWorkflowsPort {
-  /** Ids of the registered workflows (`conversation-typification`, `human-handoff`, …). */
-  ids(): string[];
-  /** Starts a run of `workflowId` for the conversation and returns its id without waiting for it to finish. */
-  start(workflowId: string, input: { conversationKey: string; message: string }): Promise<{ runId: string }>;
-  /**
-   * Reruns a run (from its first step, or from `fromStep`, reusing the earlier steps' records) and returns
-   * the new run's id without waiting. Throws the engine's UnknownStepError (code `UNKNOWN_STEP`) for a
-   * step the workflow does not have.
-   */
-  rerun(runId: string, options: { fromStep?: string }): Promise<{ runId: string }>;
-}
+export type { AdminWorkflowsPort } from '../../service/port.js';
 
 export interface AdminPorts {
   /** ADMIN_TOKEN: every /admin route needs `Authorization: Bearer <adminToken>` (or a user's API token). At least 16 characters. */

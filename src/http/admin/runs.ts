@@ -9,7 +9,7 @@
  * Runs are shown as stored: this is the operators' debugging view of the engine (session state included).
  */
 import type { Router } from 'express';
-import { RunNotFoundError } from '../../engine/errors.js';
+import { RunNotFoundError } from '../../engine/index.js';
 import { HttpError } from '../errors.js';
 import type { AgentActions } from '../../service/agent-actions.js';
 import { actorOf } from './actor.js';

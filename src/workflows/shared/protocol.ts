@@ -6,7 +6,7 @@
  * One per run: the sequence value is allocated with the run id as idempotency key, so a retried or resumed
  * step gets the same number back instead of burning a second one.
  */
-import type { Storage } from '../../engine/storage/types.js';
+import type { Storage } from '../../engine/index.js';
 
 // Building an Intl formatter costs more than formatting with it: one per process.
 const SAO_PAULO_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Sao_Paulo', year: 'numeric', month: '2-digit', day: '2-digit' });
