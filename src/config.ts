@@ -24,6 +24,9 @@ export class ConfigError extends Error {
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+/** The SLA limits (minutes per urgency) when SLA_*_MINUTES are not set: the wait told to customers and the agents' deadline. */
+export const DEFAULT_SLA_MINUTES: Readonly<Record<'critical' | 'high' | 'medium' | 'low', number>> = { critical: 5, high: 15, medium: 60, low: 240 };
+
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
 const bool = (fallback: boolean) =>
@@ -106,10 +109,10 @@ const envSchema = z.object({
   IGNORE_GROUPS: bool(true),
   IGNORE_REACTIONS: bool(true),
 
-  SLA_CRITICAL_MINUTES: int(5, 1),
-  SLA_HIGH_MINUTES: int(15, 1),
-  SLA_MEDIUM_MINUTES: int(60, 1),
-  SLA_LOW_MINUTES: int(240, 1),
+  SLA_CRITICAL_MINUTES: int(DEFAULT_SLA_MINUTES.critical, 1),
+  SLA_HIGH_MINUTES: int(DEFAULT_SLA_MINUTES.high, 1),
+  SLA_MEDIUM_MINUTES: int(DEFAULT_SLA_MINUTES.medium, 1),
+  SLA_LOW_MINUTES: int(DEFAULT_SLA_MINUTES.low, 1),
   SLA_RAISE_URGENCY_AFTER: int(2, 1, 100),
   RETENTION_DAYS: int(90, 1, 3650),
 

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Actor } from './actor.js';
 import { actorLabel } from './actor.js';
 import type { SqlRow, SqlRunner } from './sql.js';
+import { PeopleError } from './errors.js';
+export { PeopleError };
 
 export type Role = 'agent' | 'admin';
 
@@ -33,13 +35,6 @@ export interface AuditEntry {
   conversationKey?: string;
   /** Small JSON detail (run ids, the corrected path); never message text. */
   detail?: Record<string, unknown>;
-}
-
-export class PeopleError extends Error {
-  constructor(readonly code: 'USERNAME_TAKEN' | 'USER_NOT_FOUND' | 'INVALID_ACCOUNT', message: string) {
-    super(message);
-    this.name = 'PeopleError';
-  }
 }
 
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,31}$/;

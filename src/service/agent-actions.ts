@@ -21,6 +21,8 @@ import { NoCaseError, type CaseService } from './cases.js';
 import { ConversationClaimedError, type Claimant, type ConversationLifecycle } from './lifecycle.js';
 import type { AuditAction, AuditEntry, CaseRecord, CaseTypification, TypificationPath } from '../conversations/store/case-types.js';
 import { ConversationNotFoundError, type ConversationRecord, type InboxItem, type ServiceStore } from '../conversations/store/types.js';
+import { InvalidTypificationError, ForbiddenActionError } from './errors.js';
+export { InvalidTypificationError, ForbiddenActionError };
 
 /** Texts told to the customer (Config['cases']['texts']): `{agent}`, `{protocol}` placeholders. */
 export interface AgentActionTexts {
@@ -34,22 +36,6 @@ export const DEFAULT_AGENT_ACTION_TEXTS: AgentActionTexts = {
   releasedToBot: 'Seu atendimento com a nossa equipe foi encerrado por aqui. Se precisar de mais alguma coisa, é só escrever que o assistente automático te ajuda.',
   resolved: 'Seu atendimento (protocolo {protocol}) foi concluído. Obrigado pelo contato! Se precisar de algo mais, é só escrever.',
 };
-
-export class InvalidTypificationError extends Error {
-  readonly code = 'INVALID_TYPIFICATION';
-  constructor(readonly path: string[]) {
-    super(`"${path.join(' › ')}" is not a path of the taxonomy: pick business unit › product › motive › submotive, each a child of the one before.`);
-    this.name = 'InvalidTypificationError';
-  }
-}
-
-export class ForbiddenActionError extends Error {
-  readonly code = 'FORBIDDEN_ACTION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ForbiddenActionError';
-  }
-}
 
 export interface AgentActionsDeps {
   storage: Pick<Storage, 'nextSequenceValue'>;

@@ -13,14 +13,8 @@ import type { TypificationRecord } from '../workflows/session-state.js';
 import { allocateProtocolNumber } from '../workflows/shared/protocol.js';
 import type { CaseRecord } from '../conversations/store/case-types.js';
 import type { ServiceStore } from '../conversations/store/types.js';
-
-export class NoCaseError extends Error {
-  readonly code = 'NO_OPEN_CASE';
-  constructor(readonly conversationKey: string) {
-    super(`Conversation "${conversationKey}" has no open case: it is resolved already (a new customer message opens the next one).`);
-    this.name = 'NoCaseError';
-  }
-}
+import { NoCaseError } from './errors.js';
+export { NoCaseError };
 
 export interface CaseServiceDeps {
   storage: Pick<Storage, 'nextSequenceValue'>;

@@ -22,22 +22,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import type { InboxRecord, ServiceStore } from '../conversations/store/types.js';
+import { TurnDeferredError } from './errors.js';
+export { TurnDeferredError };
 
 /** Runs the workflows for a batch of one conversation's messages and marks the inbox rows when done. */
 export type ConversationProcessor = (conversationKey: string, items: InboxRecord[], runId: string) => Promise<void>;
-
-/**
- * Thrown by a processor whose batch cannot run yet — its run is still executing (the engine's recovery is
- * resuming it): the conversation is tried again after `retryAfterMs` without holding a turn slot meanwhile,
- * so other conversations never queue behind it. Not a failure: no backoff, no error log.
- */
-export class TurnDeferredError extends Error {
-  readonly code = 'TURN_DEFERRED';
-  constructor(readonly conversationKey: string, readonly retryAfterMs: number, detail: string) {
-    super(`The turn of conversation "${conversationKey}" waits: ${detail}`);
-    this.name = 'TurnDeferredError';
-  }
-}
 
 export interface DispatcherOptions {
   store: ServiceStore;

@@ -15,25 +15,8 @@ import {
   ConversationChangedError, ConversationNotFoundError, type ConversationExpectation, type ConversationPatch, type ConversationRecord,
   type HandoffStatus, type ServiceStore, type Urgency,
 } from '../conversations/store/types.js';
-
-export class InvalidTransitionError extends Error {
-  readonly code = 'INVALID_HANDOFF_TRANSITION';
-  constructor(readonly conversationKey: string, readonly from: HandoffStatus, readonly action: string) {
-    super(`Conversation "${conversationKey}" is ${from}: cannot ${action}.`);
-    this.name = 'InvalidTransitionError';
-  }
-}
-
-/** A second agent tried to claim a conversation another agent holds (an admin may reassign explicitly). */
-export class ConversationClaimedError extends Error {
-  readonly code = 'CONVERSATION_CLAIMED';
-  readonly heldBy: { id: string; name: string };
-  constructor(readonly conversationKey: string, holder: { id: string; name: string }) {
-    super(`Conversation "${conversationKey}" is held by ${holder.name}. Ask them to release it, or an admin can reassign it with { "reassign": true }.`);
-    this.name = 'ConversationClaimedError';
-    this.heldBy = holder;
-  }
-}
+import { InvalidTransitionError, ConversationClaimedError } from './errors.js';
+export { InvalidTransitionError, ConversationClaimedError };
 
 /** Who claims: an id that stays the same across their sessions (user id, `ADMIN_TOKEN`) and a display name. */
 export interface Claimant {

@@ -10,7 +10,7 @@ import type { CustomerMessenger, Notifier } from './ports.js';
 import { parseConversationKey } from '../webhooks/conversation-key.js';
 import type { OutboxDeliverer } from './outbox-dispatcher.js';
 import type { OwnMessage } from '../conversations/store/types.js';
-import { OutboxPayloadError } from './outbox-errors.js';
+import { OutboxPayloadError } from './errors.js';
 
 export function agentAlertDeliverer(notifier: Notifier): OutboxDeliverer {
   return {

@@ -251,7 +251,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const workflows: AdminWorkflowsPort = {
     ids: () => [...WORKFLOW_IDS],
     async start(workflowId, input) {
-      if (!isWorkflowId(workflowId)) throw new UnknownWorkflowError(workflowId);
+      if (!isWorkflowId(workflowId)) throw new UnknownWorkflowError(workflowId, WORKFLOW_IDS);
       const handle = workflowSet[workflowId].start({
         sessionId: input.conversationKey,
         message: input.message,
@@ -269,7 +269,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
     async rerun(runId, rerunOptions) {
       const original = await storage.getRun(runId);
       const workflowName = original?.workflowName ?? '';
-      if (!isWorkflowId(workflowName)) throw new UnknownWorkflowError(workflowName);
+      if (!isWorkflowId(workflowName)) throw new UnknownWorkflowError(workflowName, WORKFLOW_IDS);
       const workflow = workflowSet[workflowName];
       const names = workflow.steps.map((step) => step.name);
       if (rerunOptions.fromStep !== undefined && !names.includes(rerunOptions.fromStep)) {

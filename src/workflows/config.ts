@@ -7,8 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from '../package-root.js';
+import { WorkflowConfigError } from './errors.js';
+export { WorkflowConfigError };
 
 const retries = z.number().int().min(0).max(10);
+const retiredStorageKey = z
+  .unknown()
+  .refine(() => false, { message: 'no longer read from the workflow config: the table prefix is ZAPFLOW_TABLE_PREFIX; remove "storage"' })
+  .optional();
 
 export const typificationConfigSchema = z
   .object({
@@ -28,7 +34,8 @@ export const typificationConfigSchema = z
       })
       .strict()
       .refine((c) => c.medium <= c.high, { message: 'medium must be ≤ high', path: ['medium'] }),
-    storage: z.object({ tablePrefix: z.string().regex(/^[a-z][a-z0-9_]*$/) }).strict(),
+    /** The table prefix is ZAPFLOW_TABLE_PREFIX (one source): an old file that still names one is told so. */
+    storage: retiredStorageKey,
     report: z.object({ lastCustomerMessages: z.number().int().min(1).max(20) }).strict(),
   })
   .strict();
@@ -37,7 +44,7 @@ export const handoffConfigSchema = z
   .object({
     models: z.object({ escalation: z.string().min(1) }).strict(),
     retries: z.object({ analysis: retries, collection: retries, notification: retries }).strict(),
-    storage: z.object({ tablePrefix: z.string().regex(/^[a-z][a-z0-9_]*$/) }).strict(),
+    storage: retiredStorageKey,
     alert: z
       .object({
         /** Template of the agents' alert. Placeholders: {protocol} {urgency} {reason} {summary} {customer} {path} {contacts} {link}. */
@@ -61,14 +68,6 @@ const schemas = {
 
 export type WorkflowId = keyof typeof schemas;
 export type WorkflowConfigs = { 'conversation-typification': TypificationConfig; 'human-handoff': HandoffConfig };
-
-export class WorkflowConfigError extends Error {
-  readonly code = 'WORKFLOW_CONFIG_INVALID';
-  constructor(readonly file: string, readonly problems: string[]) {
-    super(`Workflow config ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'WorkflowConfigError';
-  }
-}
 
 /** The project's config/workflows folder (from src/ under tsx and from dist/src/ when built). */
 export function defaultWorkflowConfigDir(): string {

@@ -9,9 +9,6 @@ import type { Taxonomy } from '../taxonomy/index.js';
 import type { HandoffConfig, TypificationConfig } from './config.js';
 import type { Urgency } from '../service/ports.js';
 
-/** The SLA limits (minutes per urgency) when none are given: the SLA_*_MINUTES defaults. */
-export const DEFAULT_SLA_MINUTES: Readonly<Record<Urgency, number>> = { critical: 5, high: 15, medium: 60, low: 240 };
-
 export interface WorkflowModels {
   /** Answers the four classification levels and the medium-confidence validation. */
   classifier: Model;
@@ -30,7 +27,7 @@ export interface WorkflowDeps {
   publicUrl?: string;
   /**
    * SLA limits per urgency in minutes (`Config['sla'].minutes`): the wait told to the customer is the
-   * limit the SLA job holds the agents to, not a second number. @default DEFAULT_SLA_MINUTES
+   * limit the SLA job holds the agents to, not a second number.
    */
-  slaMinutes?: Readonly<Record<Urgency, number>>;
+  slaMinutes: Readonly<Record<Urgency, number>>;
 }

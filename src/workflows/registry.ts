@@ -6,17 +6,11 @@ import type { Workflow } from '../engine/index.js';
 import { createConversationTypificationWorkflow, CONVERSATION_TYPIFICATION } from './conversation-typification/workflow.js';
 import type { WorkflowDeps } from './deps.js';
 import { createHumanHandoffWorkflow, HUMAN_HANDOFF } from './human-handoff/workflow.js';
+import { UnknownWorkflowError } from './errors.js';
+export { UnknownWorkflowError };
 
 export const WORKFLOW_IDS = [CONVERSATION_TYPIFICATION, HUMAN_HANDOFF] as const;
 export type WorkflowId = (typeof WORKFLOW_IDS)[number];
-
-export class UnknownWorkflowError extends Error {
-  readonly code = 'UNKNOWN_WORKFLOW';
-  constructor(readonly workflowId: string) {
-    super(`Unknown workflow "${workflowId}". Known workflows: ${WORKFLOW_IDS.join(', ')}.`);
-    this.name = 'UnknownWorkflowError';
-  }
-}
 
 export type WorkflowSet = Record<WorkflowId, Workflow>;
 
@@ -27,7 +21,7 @@ export const WORKFLOW_REGISTRY: { [K in WorkflowId]: (deps: WorkflowDeps) => Wor
 
 /** One workflow by id; an unknown id is an error listing the known ones. */
 export function getWorkflow(workflowId: string, deps: WorkflowDeps): Workflow {
-  if (!isWorkflowId(workflowId)) throw new UnknownWorkflowError(workflowId);
+  if (!isWorkflowId(workflowId)) throw new UnknownWorkflowError(workflowId, WORKFLOW_IDS);
   return WORKFLOW_REGISTRY[workflowId](deps);
 }
 

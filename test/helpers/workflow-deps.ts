@@ -3,6 +3,7 @@
  * storage of the caller's choice. Plus `ScriptedConfidenceModel`, which wraps a real model and overrides
  * the confidence (or the answer) of chosen calls, to drive the confidence Router's three branches.
  */
+import { DEFAULT_SLA_MINUTES } from '../../src/config.js';
 import { EmbeddedModel } from '../../src/agents/embedded/index.js';
 import type { Model, ModelRequest, ModelResponse } from '../../src/agents/model.js';
 import type { Storage } from '../../src/engine/index.js';
@@ -24,6 +25,7 @@ export function workflowDeps(storage: Storage, models?: Partial<WorkflowDeps['mo
     models: { classifier: models?.classifier ?? model, escalation: models?.escalation ?? model },
     taxonomy: defaultTaxonomy(),
     config: { typification: loadWorkflowConfig('conversation-typification'), handoff: loadWorkflowConfig('human-handoff') },
+    slaMinutes: DEFAULT_SLA_MINUTES,
   };
 }
 

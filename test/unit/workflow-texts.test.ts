@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadWorkflowConfig, WorkflowConfigError } from '../../src/workflows/config.js';
+import { confidenceLabel } from '../../src/workflows/conversation-typification/report.js';
 import { collectCustomerInfo } from '../../src/workflows/human-handoff/customer-info.js';
 import { formatAgentAlert, formatCustomerHandoffMessage } from '../../src/workflows/human-handoff/messages.js';
 import { brazilDay, formatProtocolNumber, PROTOCOL_PATTERN } from '../../src/workflows/shared/protocol.js';
@@ -22,7 +23,6 @@ describe('workflow config files', () => {
         models: { classifier: 'x', validator: 'y' },
         retries: { classification: -1, validation: 1 },
         confidence: { high: 0.4, medium: 0.6 },
-        storage: { tablePrefix: 'zapflow_' },
         report: { lastCustomerMessages: 3 },
         extra: true,
       }),
@@ -41,10 +41,27 @@ describe('workflow config files', () => {
     expect(message).toMatch(/extra/);
   });
 
+  it('an older file that still names a table prefix is told where the prefix lives now', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zapflow-config-'));
+    const shipped = loadWorkflowConfig('human-handoff');
+    writeFileSync(join(dir, 'human-handoff.json'), JSON.stringify({ ...shipped, storage: { tablePrefix: 'zapflow_' } }));
+    expect(() => loadWorkflowConfig('human-handoff', dir)).toThrowError(/storage: no longer read from the workflow config: the table prefix is ZAPFLOW_TABLE_PREFIX/);
+  });
+
   it('a file that is not JSON says so', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zapflow-config-'));
     writeFileSync(join(dir, 'human-handoff.json'), '{ "models": ');
     expect(() => loadWorkflowConfig('human-handoff', dir)).toThrowError(/human-handoff\.json is invalid:\n {2}- not valid JSON/);
+  });
+});
+
+describe('the report\'s confidence label', () => {
+  it('follows the confidence Router\'s thresholds, so "alta" means the path was accepted as classified', () => {
+    const thresholds = loadWorkflowConfig('conversation-typification').confidence;
+    expect(confidenceLabel(thresholds.high, thresholds)).toBe('alta');
+    expect(confidenceLabel((thresholds.high + thresholds.medium) / 2, thresholds)).toBe('média');
+    expect(confidenceLabel(thresholds.medium - 0.01, thresholds)).toBe('baixa');
+    expect(confidenceLabel(0.6, { high: 0.9, medium: 0.7 })).toBe('baixa');
   });
 });
 

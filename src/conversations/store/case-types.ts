@@ -11,6 +11,8 @@
  * writing at once both land, and nothing the customer was told is ever removed.
  */
 import type { ConversationRecord } from './types.js';
+import { CaseNotFoundError } from './errors.js';
+export { CaseNotFoundError };
 
 export type CaseStatus = 'open' | 'resolved';
 /** How a case ended: an agent pressed Resolve, or the bot closed it after a self-service answer and silence. */
@@ -161,14 +163,6 @@ export interface CaseStore {
    * substring) or a protocol number of any of its cases; newest activity first.
    */
   searchConversations(query: string, limit: number): Promise<string[]>;
-}
-
-export class CaseNotFoundError extends Error {
-  readonly code = 'CASE_NOT_FOUND';
-  constructor(readonly caseId: string) {
-    super(`Case "${caseId}" does not exist.`);
-    this.name = 'CaseNotFoundError';
-  }
 }
 
 /** What a search query means: digits (a phone or a protocol) or words (a name). */

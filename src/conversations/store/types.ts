@@ -5,6 +5,8 @@
  */
 
 import type { CaseStore } from './case-types.js';
+import { ConversationNotFoundError, ConversationChangedError } from './errors.js';
+export { ConversationNotFoundError, ConversationChangedError };
 
 export type HandoffStatus = 'bot' | 'waiting_human' | 'human';
 export type Urgency = 'low' | 'medium' | 'high' | 'critical';
@@ -169,18 +171,3 @@ export interface ServiceStore {
   purge(before: number): Promise<{ inbox: number; conversations: number }>;
 }
 
-export class ConversationNotFoundError extends Error {
-  readonly code = 'CONVERSATION_NOT_FOUND';
-  constructor(readonly conversationKey: string) {
-    super(`Conversation "${conversationKey}" does not exist: no message was ever received for it.`);
-    this.name = 'ConversationNotFoundError';
-  }
-}
-
-export class ConversationChangedError extends Error {
-  readonly code = 'CONVERSATION_CHANGED';
-  constructor(readonly conversationKey: string, readonly expected: ConversationExpectation) {
-    super(`Conversation "${conversationKey}" changed since it was read (expected ${JSON.stringify(expected)}): read it again and decide again.`);
-    this.name = 'ConversationChangedError';
-  }
-}

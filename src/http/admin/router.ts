@@ -12,7 +12,7 @@ import { requireAdminActor, requireAdminRole } from '../auth.js';
 import { HttpConfigError, jsonErrorHandler, jsonNotFound } from '../errors.js';
 import { buildCaseWork } from '../../service/case-work.js';
 import { defaultTaxonomy } from '../../taxonomy/index.js';
-import { DEFAULT_SLA_MINUTES } from '../../workflows/deps.js';
+import { DEFAULT_SLA_MINUTES } from '../../config.js';
 import { tokenActor } from './actor.js';
 import { mountAuditRoutes } from './audit.js';
 import { mountConversationRoutes } from './conversations.js';

@@ -11,15 +11,23 @@ export interface TypificationReportInput {
   /** Confidence per level, in path order. */
   levelConfidences: readonly number[];
   route: 'high' | 'medium' | 'low';
+  /** The confidence Router's thresholds (config confidence.high / .medium): the label says what the route did. */
+  thresholds: ConfidenceThresholds;
   protocolNumber?: string;
   customerMessages: readonly string[];
   lastCustomerMessages: number;
   validationNote?: string;
 }
 
-export function confidenceLabel(confidence: number): string {
-  if (confidence >= 0.8) return 'alta';
-  if (confidence >= 0.5) return 'média';
+export interface ConfidenceThresholds {
+  high: number;
+  medium: number;
+}
+
+/** "alta" where the Router accepts the path, "média" where it has it validated, "baixa" where a person looks. */
+export function confidenceLabel(confidence: number, thresholds: ConfidenceThresholds): string {
+  if (confidence >= thresholds.high) return 'alta';
+  if (confidence >= thresholds.medium) return 'média';
   return 'baixa';
 }
 
@@ -31,7 +39,7 @@ export function buildTypificationReport(taxonomy: Taxonomy, input: TypificationR
   const percent = (value: number) => `${Math.round(value * 100)}%`;
   const lines = [
     `Tipificação: ${pathLabel(taxonomy, input.path)}`,
-    `Confiança: ${confidenceLabel(input.confidence)} (${percent(input.confidence)}; por nível: ${input.levelConfidences.map(percent).join(' / ')})`,
+    `Confiança: ${confidenceLabel(input.confidence, input.thresholds)} (${percent(input.confidence)}; por nível: ${input.levelConfidences.map(percent).join(' / ')})`,
   ];
   if (input.protocolNumber) lines.push(`Protocolo: ${input.protocolNumber}`);
   const leaf = input.path[3];

@@ -165,6 +165,7 @@ export function reportStep(deps: WorkflowDeps): StepExecutor<State> {
       confidence: pathConfidence(run),
       levelConfidences: LEVELS.map((level) => run.levels[level]?.confidence ?? 0),
       route: run.route ?? 'low',
+      thresholds: deps.config.typification.confidence,
       customerMessages: customerTexts(conversationOf(input)),
       lastCustomerMessages: deps.config.typification.report.lastCustomerMessages,
       ...(run.validationNote ? { validationNote: run.validationNote } : {}),

@@ -14,7 +14,6 @@ import type { EscalationRecord, HandoffRecord } from '../session-state.js';
 import { runState, type ForcedReason, type HandoffDecision, type HandoffInput, type HandoffRunState, type HandoffState } from './state.js';
 import { appendBounded } from '../session-state.js';
 import { pathLabel } from '../conversation-typification/report.js';
-import { DEFAULT_SLA_MINUTES } from '../deps.js';
 import { consoleConversationLink } from '../shared/links.js';
 import { protocolOf } from '../shared/protocol-step.js';
 import { conversationOf, customerTexts, turnContext } from '../shared/turn.js';
@@ -203,7 +202,7 @@ export function handoffCompletionStep(deps: WorkflowDeps): StepExecutor<State> {
   return (input) => {
     const run = runState(input);
     const decision = decisionOf(run);
-    const text = formatCustomerHandoffMessage(deps.config.handoff, protocolOf(input), decision.urgency, deps.slaMinutes ?? DEFAULT_SLA_MINUTES);
+    const text = formatCustomerHandoffMessage(deps.config.handoff, protocolOf(input), decision.urgency, deps.slaMinutes);
     const handoffRef = handoffRefOf(input);
     stageEffects(input.outbox, [effects.toCustomer(outboxKeys.handoffAck(handoffRef), turnContext(input).conversationKey ?? input.sessionId, text)]);
     const outcome: HandoffOutcome = { ...outcomeOf(decision), protocolNumber: protocolOf(input), handoffRef, customerMessage: text };

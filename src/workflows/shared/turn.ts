@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import type { ConversationMessage } from '../../agents/model.js';
 import type { StepInput } from '../../engine/index.js';
+import { InvalidTurnError } from '../errors.js';
+export { InvalidTurnError };
 
 export const turnMessageSchema = z.union([
   z.string().min(1),
@@ -23,14 +25,6 @@ export interface TurnContext {
   protocolNumber?: string;
   /** Which handoff of the case this would be (keys its alert and acknowledgement); default the protocol. */
   handoffRef?: string;
-}
-
-export class InvalidTurnError extends Error {
-  readonly code = 'INVALID_TURN';
-  constructor(detail: string) {
-    super(`The run's message must be a non-empty text or { messages: [{ role, text }] }: ${detail}`);
-    this.name = 'InvalidTurnError';
-  }
 }
 
 export function conversationOf(input: StepInput): ConversationMessage[] {
