@@ -13,7 +13,7 @@
  */
 import {
   ConversationChangedError, ConversationNotFoundError, type ConversationExpectation, type ConversationPatch, type ConversationRecord,
-  type HandoffStatus, type ServiceStore, type Urgency,
+  type ServiceStore, type Urgency,
 } from '../conversations/store/types.js';
 import { InvalidTransitionError, ConversationClaimedError } from './errors.js';
 export { InvalidTransitionError, ConversationClaimedError };
