@@ -15,7 +15,9 @@ import type { Config } from '../config.js';
 import type { AdminWorkflowsPort } from './port.js';
 import type { Logger } from '../logging.js';
 import { WORKFLOW_IDS } from '../workflows/registry.js';
-import { CALL_TIMEOUTS_MS, ProcessingCallTimeoutError, ProcessingThreadError, type CallMethod, type FromWorker, type ToWorker } from './messages.js';
+import {
+  CALL_TIMEOUTS_MS, fromWorkerSchema, parseCallResult, ProcessingCallTimeoutError, ProcessingThreadError, type CallArgs, type CallMethod, type CallResult, type ToWorker,
+} from './messages.js';
 import type { ProcessingPort, RunObservation } from './port.js';
 
 export interface ProcessingThreadOptions {
@@ -38,7 +40,8 @@ export interface ProcessingThreadOptions {
 
 interface PendingCall {
   method: CallMethod;
-  resolve: (value: unknown) => void;
+  /** Checks the reply's value against the method's declared result, then settles the call. */
+  settle: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -77,7 +80,7 @@ export class ProcessingThread implements ProcessingPort {
       },
       eval: isEval,
     });
-    this.worker.on('message', (message: FromWorker) => this.receive(message));
+    this.worker.on('message', (message: unknown) => this.receive(message));
     this.worker.on('error', (error) => {
       this.exitedWith = error;
       options.logger.fatal({ err: error }, 'processing thread failed');
@@ -97,16 +100,16 @@ export class ProcessingThread implements ProcessingPort {
         resolve();
       });
     });
-    const known = [...WORKFLOW_IDS] as string[];
+    const known: string[] = [...WORKFLOW_IDS];
     this.workflows = {
       ids: () => known,
-      start: (workflowId, input) => this.call('workflowStart', [workflowId, input]) as Promise<{ runId: string }>,
-      rerun: (runId, rerunOptions) => this.call('workflowRerun', [runId, rerunOptions]) as Promise<{ runId: string }>,
+      start: (workflowId, input) => this.call('workflowStart', [workflowId, input]),
+      rerun: (runId, rerunOptions) => this.call('workflowRerun', [runId, rerunOptions]),
     };
   }
 
   async start(): Promise<void> {
-    const started = (await this.call('start', [])) as { modelProvider: string };
+    const started = await this.call('start', []);
     this.modelProvider = started.modelProvider;
   }
 
@@ -158,7 +161,7 @@ export class ProcessingThread implements ProcessingPort {
     if (this.exitedWith === undefined) this.worker.postMessage(message);
   }
 
-  private call(method: CallMethod, args: unknown[]): Promise<unknown> {
+  private call<M extends CallMethod>(method: M, args: CallArgs<M>): Promise<CallResult<M>> {
     if (this.exitedWith) return Promise.reject(this.exitedWith);
     const id = this.nextCallId++;
     const timeoutMs = this.options.callTimeoutsMs?.[method] ?? CALL_TIMEOUTS_MS[method];
@@ -169,12 +172,25 @@ export class ProcessingThread implements ProcessingPort {
         reject(new ProcessingCallTimeoutError(method, timeoutMs));
       }, timeoutMs);
       timer.unref();
-      this.calls.set(id, { method, resolve, reject, timer });
+      const settle = (value: unknown) => {
+        try {
+          resolve(parseCallResult(method, value));
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      this.calls.set(id, { method, settle, reject, timer });
       this.worker.postMessage({ type: 'call', id, method, args } satisfies ToWorker);
     });
   }
 
-  private receive(message: FromWorker): void {
+  private receive(raw: unknown): void {
+    const parsed = fromWorkerSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.options.logger.error({ issues: parsed.error.issues }, 'the processing thread sent a message this version does not understand; ignored');
+      return;
+    }
+    const message = parsed.data;
     if (message.type === 'runs') {
       for (const observation of message.observations) this.options.onRunObserved?.(observation);
       return;
@@ -183,7 +199,7 @@ export class ProcessingThread implements ProcessingPort {
     if (!call) return;
     clearTimeout(call.timer);
     this.calls.delete(message.id);
-    if (message.ok) call.resolve(message.value);
+    if (message.ok) call.settle(message.value);
     else call.reject(new ProcessingThreadError(message.error));
   }
 }

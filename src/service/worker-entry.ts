@@ -7,18 +7,17 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Config } from '../config.js';
 import { createLogger } from '../logging.js';
 import { turnBudgetFrom } from './intake-pressure.js';
 import { giveWayTo } from './sqlite-write-gate.js';
-import { serializeError, type FromWorker, type ToWorker } from './messages.js';
+import { parseCallArgs, serializeError, toWorkerSchema, workerDataSchema, type CallArgs, type CallMethod, type CallResult, type FromWorker } from './messages.js';
 import type { RunObservation } from './port.js';
 import { createProcessing, type Processing } from './pipeline.js';
 
 const port = parentPort;
 if (!port) throw new Error('src/service/worker-entry is a worker thread entry point: start it with new Worker(...)');
 
-const { config, intakePressure, sqliteWriteGate } = workerData as { config: Config; intakePressure?: SharedArrayBuffer; sqliteWriteGate?: SharedArrayBuffer };
+const { config, intakePressure, sqliteWriteGate } = workerDataSchema.parse(workerData);
 const logger = createLogger({ level: config.logLevel }).child({ thread: 'processing' });
 const send = (message: FromWorker) => port.postMessage(message);
 
@@ -66,30 +65,41 @@ const building = createProcessing(config, {
 // being an unhandled rejection.
 building.catch(() => undefined);
 
-async function call(method: string, args: unknown[]): Promise<unknown> {
+/** Each call of ./messages.ts, on the processing side. Arguments arrive checked against the method's declaration. */
+const handlers: { [M in CallMethod]: (p: Processing, args: CallArgs<M>) => Promise<CallResult<M>> } = {
+  async start(p) {
+    await p.start();
+    return { modelProvider: p.modelProvider };
+  },
+  async stop(p) {
+    await p.stop();
+    flushObservations();
+    return undefined;
+  },
+  async settle(p) {
+    await p.settle();
+    return undefined;
+  },
+  async pingMcp(p) {
+    await p.pingMcp();
+    return undefined;
+  },
+  workflowStart: (p, [workflowId, input]) => p.workflows.start(workflowId, input),
+  workflowRerun: (p, [runId, options]) => p.workflows.rerun(runId, options),
+};
+
+async function call<M extends CallMethod>(method: M, args: unknown): Promise<CallResult<M>> {
   const p = await building;
-  switch (method) {
-    case 'start':
-      await p.start();
-      return { modelProvider: p.modelProvider };
-    case 'stop':
-      await p.stop();
-      flushObservations();
-      return undefined;
-    case 'settle':
-      return p.settle();
-    case 'pingMcp':
-      return p.pingMcp();
-    case 'workflowStart':
-      return p.workflows.start(args[0] as string, args[1] as { conversationKey: string; message: string });
-    case 'workflowRerun':
-      return p.workflows.rerun(args[0] as string, args[1] as { fromStep?: string });
-    default:
-      throw new Error(`unknown processing call "${method}"`);
-  }
+  return handlers[method](p, parseCallArgs(method, args));
 }
 
-port.on('message', (message: ToWorker) => {
+port.on('message', (raw: unknown) => {
+  const parsed = toWorkerSchema.safeParse(raw);
+  if (!parsed.success) {
+    logger.error({ issues: parsed.error.issues }, 'the request thread sent a message this version does not understand; ignored');
+    return;
+  }
+  const message = parsed.data;
   switch (message.type) {
     case 'notify':
       processing?.notify(message.keys);
