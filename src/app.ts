@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { consoleCases } from './console/cases.js';
 import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
 import { backlogCheck } from './conversations/backlog-health.js';
+import { ChatwootStatusSync } from './chatwoot/status-sync.js';
 import { createIntake } from './conversations/intake.js';
 import type { AgentDirectory as AgentPhones } from './conversations/agent-directory.js';
 import { AgentActions } from './conversations/agent-actions.js';
@@ -144,11 +145,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     kickOutbox: () => processing.kickOutbox(),
   });
   const log = whatsapp?.log;
+  // Behind Chatwoot, its conversation statuses decide who answers (src/chatwoot/status-sync.ts).
+  const chatwootSync = config.chatwoot
+    ? new ChatwootStatusSync({ serviceStore, lifecycle, cases: new CaseService({ storage, store: serviceStore, now: clock }), now: clock, logger })
+    : undefined;
   const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {
     // Beside a processing thread, every SQLite commit competes with it for the write lock: take it once per
     // event-loop turn for all the webhooks of that turn.
     gatherPerLoopTurn: threaded && config.storage.kind === 'sqlite',
     ...(overrides.now ? { now: overrides.now } : {}),
+    ...(chatwootSync ? { afterStore: (batch) => chatwootSync.apply(batch.conversationStatuses ?? []) } : {}),
     // Delivery receipts update the in-process MCP server's log, so `get_message_status` reports them.
     ...(log ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),
   });

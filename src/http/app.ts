@@ -67,7 +67,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
   const servesRequests = config.role !== 'worker';
 
-  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret)) {
+  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret || config.chatwoot)) {
     app.use(metrics.webhookMetricsMiddleware);
     app.use(
       createWebhookRouter({
@@ -75,6 +75,9 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
           ? { meta: { appSecret: config.webhooks.metaAppSecret, verifyToken: config.webhooks.metaVerifyToken } }
           : {}),
         ...(config.webhooks.evolutionSecret ? { evolution: { secret: config.webhooks.evolutionSecret } } : {}),
+        ...(config.chatwoot
+          ? { chatwoot: { token: config.chatwoot.webhookToken, ...(config.chatwoot.signingSecret ? { signingSecret: config.chatwoot.signingSecret } : {}) } }
+          : {}),
         accept: async (batch) => void (await deps.intake(batch)),
         // fromMe messages come in so that an agent answering from the business phone takes the conversation.
         ignore: { fromMe: false, groups: config.webhooks.ignoreGroups, reactions: config.webhooks.ignoreReactions },

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ClaudeModel, GuidedClaudeModel } from '../agents/claude/index.js';
+import { withChatwoot } from '../chatwoot/wiring.js';
 import { defaultTrainingSetFile, EmbeddedModel, readLabeledConversations } from '../agents/embedded/index.js';
 import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
@@ -205,7 +206,10 @@ export async function createProcessing(config: Config, options: ProcessingOption
   });
   const outbox = new OutboxDispatcher({
     storage,
-    deliverers: Object.fromEntries(Object.entries(deliverers).map(([topic, deliverer]) => [topic, watchedBy(mcpAvailability, deliverer)])),
+    // Behind Chatwoot, its conversations' rows go through Chatwoot's API (not watched as MCP deliveries).
+    deliverers: withChatwoot(config, Object.fromEntries(Object.entries(deliverers).map(([topic, deliverer]) => [topic, watchedBy(mcpAvailability, deliverer)])), {
+      storage, serviceStore, logger, now, kick: () => kickOutbox(),
+    }),
     owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,

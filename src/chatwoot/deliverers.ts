@@ -1,0 +1,216 @@
+/**
+ * The outbox behind Chatwoot: the same rows the workflows and the turn processor write (customer replies,
+ * agent alerts), delivered through Chatwoot's API for `chatwoot:` conversations, with the outbox's guarantees
+ * (claimed, retried with backoff while Chatwoot is down, dead only on a refusal retrying cannot fix).
+ *
+ * - `customer_message` → a bot message in the Chatwoot conversation.
+ * - `agent_alert` of a handoff → expanded, once, into four `chatwoot_action` rows: the private note with the
+ *   report, the labels, the priority, and last `toggle_status` to `open` (so agents find the note there when
+ *   the conversation reaches them). Each is its own row, retried on its own; their payloads are fixed when
+ *   the handoff is expanded, so a retry sends the very same note.
+ * - `agent_alert` rows that are not a handoff — customer messages forwarded while a person holds the
+ *   conversation, SLA re-alerts — are nothing to do here: agents see the thread in Chatwoot, and Chatwoot
+ *   runs its own SLAs. They are recorded delivered with `skipped`.
+ *
+ * Exactly once as far as zapflow can see: a message Chatwoot accepted is remembered under its row key (the
+ * sent-message table, `chatwoot` / `delivery:<key>`) before the row is marked delivered, so a row delivered
+ * again after a crash or a lost mark is not posted twice. Only an answer lost on the wire after Chatwoot
+ * committed the message can repeat it (Chatwoot's message API takes no idempotency key).
+ */
+import { z } from 'zod';
+import type { OutboxMessage, OutboxRecord, Storage } from '../engine/storage/types.js';
+import type { Logger } from '../logging.js';
+import type { Taxonomy } from '../taxonomy/index.js';
+import { OUTBOX_TOPICS, type AgentAlert } from '../workflows/ports.js';
+import { readConversationState } from '../workflows/session-state.js';
+import { parseConversationKey } from '../webhooks/conversation-key.js';
+import type { OutboxDeliverer } from '../conversations/outbox-dispatcher.js';
+import { OutboxPayloadError } from '../conversations/outbox-errors.js';
+import type { ServiceStore } from '../conversations/store/types.js';
+import { ChatwootApiError, type ChatwootApi, type ChatwootConversationRef } from './api.js';
+import { buildHandoffReport } from './handoff-report.js';
+
+/** The topic of the Chatwoot calls a handoff expands into. */
+export const CHATWOOT_ACTION_TOPIC = 'chatwoot_action';
+
+export const chatwootActionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('note'), conversationKey: z.string().min(1), text: z.string().min(1) }),
+  z.object({ action: z.literal('labels'), conversationKey: z.string().min(1), labels: z.array(z.string().min(1)) }),
+  z.object({ action: z.literal('priority'), conversationKey: z.string().min(1), priority: z.enum(['urgent', 'high', 'medium', 'low']) }),
+  z.object({ action: z.literal('open'), conversationKey: z.string().min(1) }),
+]);
+export type ChatwootAction = z.infer<typeof chatwootActionSchema>;
+
+const customerMessageSchema = z.object({ conversationKey: z.string().min(1), text: z.string().min(1) });
+const agentAlertSchema = z.object({
+  protocolNumber: z.string().min(1),
+  conversationKey: z.string().min(1),
+  urgency: z.enum(['low', 'medium', 'high', 'critical']),
+  reason: z.string(),
+  text: z.string().min(1),
+  realert: z.number().int().min(0).optional(),
+}).passthrough();
+
+export function isChatwootConversation(conversationKey: string): boolean {
+  return conversationKey.startsWith('chatwoot:');
+}
+
+export interface ChatwootDeliveryDeps {
+  api: ChatwootApi;
+  storage: Pick<Storage, 'enqueueOutbox' | 'getSession'>;
+  serviceStore: Pick<ServiceStore, 'recordOwnMessages' | 'isOwnMessage'>;
+  taxonomy: Taxonomy;
+  /** Deliver the expanded rows now rather than at the next poll. */
+  kick?: () => void;
+  now?: () => number;
+  logger?: Logger;
+}
+
+function refOf(conversationKey: string): ChatwootConversationRef {
+  const parts = parseConversationKey(conversationKey);
+  if (!parts || parts.provider !== 'chatwoot' || !/^\d+$/.test(parts.channel) || !/^\d+$/.test(parts.customer)) {
+    throw new OutboxPayloadError(CHATWOOT_ACTION_TOPIC, `"${conversationKey}" is not a Chatwoot conversation key (chatwoot:<account>:<conversation>)`);
+  }
+  return { account: parts.channel, conversation: parts.customer };
+}
+
+function parse<T>(row: OutboxRecord, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(row.payload);
+  if (!parsed.success) throw new OutboxPayloadError(row.topic, parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+export class ChatwootDelivery {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ChatwootDeliveryDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Posts a message as the bot, once per row key. The first attempt cannot have posted before (claims count
+   * attempts), so only a retry asks whether an earlier attempt already did.
+   */
+  async postOnce(row: OutboxRecord, conversationKey: string, content: string, isPrivate: boolean): Promise<unknown> {
+    const marker = `delivery:${row.key}`;
+    if (row.attempts > 1 && (await this.deps.serviceStore.isOwnMessage('chatwoot', marker))) return { alreadyPosted: true };
+    const { messageId } = await this.deps.api.createMessage(refOf(conversationKey), { content, private: isPrivate });
+    const sentAt = this.now();
+    await this.deps.serviceStore.recordOwnMessages([
+      { provider: 'chatwoot', messageId: marker, conversationKey, sentAt },
+      { provider: 'chatwoot', messageId, conversationKey, sentAt },
+    ]);
+    return { messageId };
+  }
+
+  customerMessage(): OutboxDeliverer {
+    return {
+      deliver: async (row) => {
+        const payload = parse(row, customerMessageSchema);
+        return this.postOnce(row, payload.conversationKey, payload.text, false);
+      },
+      orderingKey: (row) => conversationOf(row),
+    };
+  }
+
+  /** A handoff's alert becomes the Chatwoot actions; anything else an agent alert carries is Chatwoot's own business. */
+  agentAlert(): OutboxDeliverer {
+    return {
+      deliver: async (row) => {
+        const alert = parse(row, agentAlertSchema) as AgentAlert;
+        if ((alert.realert ?? 0) > 0) return { skipped: 'sla_realert_is_chatwoot_s' };
+        if (alert.reason === 'customer_message') return { skipped: 'agents_read_the_thread_in_chatwoot' };
+        const session = await this.deps.storage.getSession(alert.conversationKey);
+        const report = buildHandoffReport(this.deps.taxonomy, alert, readConversationState(session?.state));
+        const key = (action: string) => `${row.key}/chatwoot:${action}`;
+        const actions: OutboxMessage[] = [
+          { key: key('note'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'note', conversationKey: alert.conversationKey, text: report.note } },
+          ...(report.labels.length > 0
+            ? [{ key: key('labels'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'labels', conversationKey: alert.conversationKey, labels: report.labels } }]
+            : []),
+          { key: key('priority'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'priority', conversationKey: alert.conversationKey, priority: report.priority } },
+          { key: key('open'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'open', conversationKey: alert.conversationKey } },
+        ];
+        // A second insert of a key is a no-op: a retried expansion keeps the first payloads.
+        await this.deps.storage.enqueueOutbox(actions.map((action) => ({ ...action, ...(row.runId ? { runId: row.runId } : {}) })), this.now());
+        this.deps.kick?.();
+        return { expandedInto: actions.map((action) => action.key) };
+      },
+      orderingKey: (row) => conversationOf(row),
+    };
+  }
+
+  action(): OutboxDeliverer {
+    return {
+      deliver: async (row) => {
+        const action = parse(row, chatwootActionSchema);
+        const ref = refOf(action.conversationKey);
+        switch (action.action) {
+          case 'note':
+            return this.postOnce(row, action.conversationKey, action.text, true);
+          case 'labels':
+            return this.addLabels(ref, action.labels);
+          case 'priority':
+            try {
+              await this.deps.api.togglePriority(ref, action.priority);
+              return { priority: action.priority };
+            } catch (error) {
+              // Chatwoot before priorities (< 3.x) has no such action: the note still states the urgency.
+              if (error instanceof ChatwootApiError && error.httpStatus === 404) return this.skip('priority', 'this Chatwoot has no conversation priority (toggle_priority: 404)');
+              throw error;
+            }
+          case 'open':
+            return this.deps.api.toggleStatus(ref, 'open');
+        }
+      },
+      // A handoff's actions go in the order they were written: the note before the conversation opens.
+      orderingKey: (row) => conversationOf(row),
+    };
+  }
+
+  /** Adds to the labels the conversation has (Chatwoot's POST replaces the list: an agent's labels are kept). */
+  private async addLabels(ref: ChatwootConversationRef, labels: string[]): Promise<unknown> {
+    try {
+      const current = await this.deps.api.labels(ref);
+      const merged = [...new Set([...current, ...labels])];
+      if (merged.length !== current.length) await this.deps.api.setLabels(ref, merged);
+      return { labels: merged };
+    } catch (error) {
+      // Agent-bot tokens reach the labels endpoints only since chatwoot#14655: on older versions the note
+      // still lists the typification, and nothing is retried in vain.
+      if (error instanceof ChatwootApiError && error.botNotAllowed) return this.skip('labels', 'this Chatwoot does not let agent bots set labels (401/403)');
+      throw error;
+    }
+  }
+
+  private skip(action: string, why: string): { skipped: string } {
+    this.deps.logger?.warn({ action }, `chatwoot ${action} skipped: ${why}`);
+    return { skipped: why };
+  }
+}
+
+function conversationOf(row: OutboxRecord): string {
+  const key = (row.payload as { conversationKey?: unknown } | null)?.conversationKey;
+  return typeof key === 'string' ? key : row.key;
+}
+
+/**
+ * The dispatcher's deliverers with Chatwoot conversations routed to Chatwoot (the WhatsApp deliverers keep
+ * every other conversation), plus the `chatwoot_action` topic.
+ */
+export function routeChatwoot(deliverers: Record<string, OutboxDeliverer>, delivery: ChatwootDelivery): Record<string, OutboxDeliverer> {
+  const byTopic: Record<string, OutboxDeliverer> = {
+    [OUTBOX_TOPICS.customerMessage]: delivery.customerMessage(),
+    [OUTBOX_TOPICS.agentAlert]: delivery.agentAlert(),
+  };
+  const routed = Object.fromEntries(Object.entries(deliverers).map(([topic, whatsapp]) => {
+    const chatwoot = byTopic[topic];
+    if (!chatwoot) return [topic, whatsapp];
+    const deliverer: OutboxDeliverer = {
+      deliver: (row) => (isChatwootConversation(conversationOf(row)) ? chatwoot.deliver(row) : whatsapp.deliver(row)),
+      orderingKey: (row) => conversationOf(row),
+    };
+    return [topic, deliverer];
+  }));
+  return { ...routed, [CHATWOOT_ACTION_TOPIC]: delivery.action() };
+}
