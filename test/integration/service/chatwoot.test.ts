@@ -214,3 +214,30 @@ describe('behind a Chatwoot that signs its webhooks and keeps labels from bots (
     expect(dead).toEqual([]);
   });
 });
+
+describe('behind Chatwoot with the processing thread (as `zapflow serve` runs)', () => {
+  let fake: FakeChatwoot;
+  let service: TestService;
+  beforeAll(async () => {
+    fake = await startFakeChatwoot();
+    service = await startService(chatwootEnv(fake), { processing: 'thread' });
+    fake.connectBot(`${service.url}/webhooks/chatwoot/${WEBHOOK_TOKEN}`);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await fake?.stop();
+  });
+
+  it('the processing thread answers through Chatwoot and hands over there too', async () => {
+    const asking = fake.newConversation({ name: 'Bia Teste', phone: '+5511900000407' });
+    const escalating = fake.newConversation({ name: 'Davi Teste', phone: '+5511900000408' });
+    await fake.customerWrites(asking, 'como faço para cadastrar uma chave pix aleatória?');
+    await fake.customerWrites(escalating, FRAUD);
+    await waitUntil(() => fake.botMessages(asking).length === 1 && escalating.status === 'open' && fake.botMessages(escalating, { private: true }).length === 1, {
+      what: 'the answer in one conversation and the handoff in the other',
+    });
+    expect(answers.has(fake.botMessages(asking)[0]!.content!)).toBe(true);
+    expect(fake.botMessages(escalating, { private: false })[0]?.content).toMatch(/protocolo/i);
+    expect(fake.violations).toEqual([]);
+  });
+});
