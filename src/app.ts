@@ -175,7 +175,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const queueDepth = processing.queueDepth?.bind(processing);
   if (queueDepth) metrics.setTurnQueueDepth(queueDepth);
   metrics.setWhatsAppSender(config.sender.kind);
-  if (config.sender.kind === 'dry-run') {
+  // Behind Chatwoot alone nothing goes to WhatsApp directly: a dry-run sender there is no warning.
+  if (config.sender.kind === 'dry-run' && !config.chatwoot) {
     logger.warn(
       { sender: 'dry-run', requested: config.dryRunRequested },
       'WhatsApp dry-run: no Meta or Evolution credentials, so replies and agent alerts are recorded but never sent',

@@ -59,7 +59,11 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     checks: deps.ready,
     degradedOnly: ['mcp'],
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
-    details: { whatsappSender: config.sender.kind, ...(config.sender.kind === 'dry-run' && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }) },
+    details: {
+      whatsappSender: config.sender.kind,
+      ...(config.sender.kind === 'dry-run' && !config.chatwoot && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }),
+      ...(config.chatwoot && { chatwoot: 'agent bot: replies and handoffs go through Chatwoot\'s API' }),
+    },
   }));
   // Metrics name no customer, but tell anyone how busy the service is: with METRICS_TOKEN, only its bearer.
   if (config.http.metricsToken) app.get('/metrics', requireBearerToken({ token: config.http.metricsToken, realm: 'zapflow-metrics', setting: 'METRICS_TOKEN', logger }), metrics.metricsHandler);
