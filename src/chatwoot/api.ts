@@ -21,7 +21,7 @@
 export class ChatwootApiError extends Error {
   readonly code: string;
   constructor(
-    code: 'CHATWOOT_UNREACHABLE' | 'CHATWOOT_TIMEOUT' | 'CHATWOOT_UNAVAILABLE' | 'CHATWOOT_RATE_LIMITED' | 'CHATWOOT_REJECTED' | 'CHATWOOT_AUTH' | 'CHATWOOT_NOT_FOUND' | 'CHATWOOT_BAD_RESPONSE',
+    code: 'CHATWOOT_UNREACHABLE' | 'CHATWOOT_TIMEOUT' | 'CHATWOOT_UNAVAILABLE' | 'CHATWOOT_RATE_LIMITED' | 'CHATWOOT_REJECTED' | 'CHATWOOT_AUTH' | 'CHATWOOT_NOT_FOUND' | 'CHATWOOT_BAD_RESPONSE' | 'CHATWOOT_NOTE_PENDING',
     message: string,
     readonly retryable: boolean,
     readonly httpStatus?: number,

@@ -30,6 +30,9 @@ import type { ServiceStore } from '../conversations/store/types.js';
 import { ChatwootApiError, type ChatwootApi, type ChatwootConversationRef } from './api.js';
 import { buildHandoffReport } from './handoff-report.js';
 
+/** Attempts of the `open` action that wait for the handoff note before opening without it. */
+const NOTE_WAIT_ATTEMPTS = 3;
+
 /** The topic of the Chatwoot calls a handoff expands into. */
 export const CHATWOOT_ACTION_TOPIC = 'chatwoot_action';
 
@@ -37,7 +40,8 @@ export const chatwootActionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('note'), conversationKey: z.string().min(1), text: z.string().min(1) }),
   z.object({ action: z.literal('labels'), conversationKey: z.string().min(1), labels: z.array(z.string().min(1)) }),
   z.object({ action: z.literal('priority'), conversationKey: z.string().min(1), priority: z.enum(['urgent', 'high', 'medium', 'low']) }),
-  z.object({ action: z.literal('open'), conversationKey: z.string().min(1) }),
+  /** `afterNote`: the note's row key; the conversation opens once the note is posted (or after a few tries without it). */
+  z.object({ action: z.literal('open'), conversationKey: z.string().min(1), afterNote: z.string().min(1).optional() }),
 ]);
 export type ChatwootAction = z.infer<typeof chatwootActionSchema>;
 
@@ -129,7 +133,7 @@ export class ChatwootDelivery {
             ? [{ key: key('labels'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'labels', conversationKey: alert.conversationKey, labels: report.labels } }]
             : []),
           { key: key('priority'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'priority', conversationKey: alert.conversationKey, priority: report.priority } },
-          { key: key('open'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'open', conversationKey: alert.conversationKey } },
+          { key: key('open'), topic: CHATWOOT_ACTION_TOPIC, payload: { action: 'open', conversationKey: alert.conversationKey, afterNote: key('note') } },
         ];
         // A second insert of a key is a no-op: a retried expansion keeps the first payloads.
         await this.deps.storage.enqueueOutbox(actions.map((action) => ({ ...action, ...(row.runId ? { runId: row.runId } : {}) })), this.now());
@@ -160,12 +164,23 @@ export class ChatwootDelivery {
               throw error;
             }
           case 'open':
+            await this.noteFirst(row, action.afterNote);
             return this.deps.api.toggleStatus(ref, 'open');
         }
       },
       // A handoff's actions go in the order they were written: the note before the conversation opens.
       orderingKey: (row) => conversationOf(row),
     };
+  }
+
+  /**
+   * Agents should find the report when the conversation reaches them, so the opening waits for the note — a
+   * few attempts only: a note Chatwoot keeps refusing must never keep the customer from the agents.
+   */
+  private async noteFirst(row: OutboxRecord, noteKey: string | undefined): Promise<void> {
+    if (noteKey === undefined || row.attempts > NOTE_WAIT_ATTEMPTS) return;
+    if (await this.deps.serviceStore.isOwnMessage('chatwoot', `delivery:${noteKey}`)) return;
+    throw new ChatwootApiError('CHATWOOT_NOTE_PENDING', 'The handoff note is not posted yet; the conversation opens after it (or after a few more tries without it).', true);
   }
 
   /** Adds to the labels the conversation has (Chatwoot's POST replaces the list: an agent's labels are kept). */

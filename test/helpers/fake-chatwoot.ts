@@ -36,6 +36,8 @@ export interface FakeConversation {
   labels: string[];
   contact: { id: number; name: string; phone: string | null };
   messages: FakeMessage[];
+  /** Every status change, with how many private notes the conversation had then (agents see the note on opening?). */
+  statusChanges: Array<{ status: ChatwootStatus; privateNotes: number }>;
 }
 
 export interface FakeChatwootOptions {
@@ -158,7 +160,7 @@ export class FakeChatwoot {
   newConversation(contact: { name: string; phone: string | null }): FakeConversation {
     const conversation: FakeConversation = {
       accountId: FAKE_CHATWOOT.accountId, id: this.nextConversationId++, inboxId: FAKE_CHATWOOT.inboxId, status: 'pending',
-      priority: null, labels: [], contact: { id: this.nextContactId++, ...contact }, messages: [],
+      priority: null, labels: [], contact: { id: this.nextContactId++, ...contact }, messages: [], statusChanges: [],
     };
     this.conversations.set(String(conversation.id), conversation);
     return conversation;
@@ -205,6 +207,7 @@ export class FakeChatwoot {
   private async changeStatus(conversation: FakeConversation, status: ChatwootStatus): Promise<void> {
     if (conversation.status === status) return;
     conversation.status = status;
+    conversation.statusChanges.push({ status, privateNotes: conversation.messages.filter((m) => m.private).length });
     if (status === 'open' || status === 'resolved') {
       this.callback({ ...conversationWebhookData(conversation), event: status === 'open' ? 'conversation_opened' : 'conversation_resolved' });
     }

@@ -159,6 +159,21 @@ describe('behind Chatwoot (agent bot)', () => {
     expect(attempts).toHaveLength(3); // two refused with 503, the third posted
   });
 
+  it('a handoff while Chatwoot fails still arrives whole, once: note, labels, priority, then open', async () => {
+    const conversation = fake.newConversation({ name: 'Lia Teste', phone: '+5511900000409' });
+    fake.failNext = 5;
+    await fake.customerWrites(conversation, FRAUD);
+    await waitUntil(() => conversation.status === 'open' && conversation.labels.length > 0 && conversation.priority !== null, {
+      what: 'the handoff to reach Chatwoot after its failures', timeoutMs: 90_000,
+    });
+    await settle();
+    expect(fake.botMessages(conversation, { private: true })).toHaveLength(1);
+    expect(fake.botMessages(conversation, { private: false })).toHaveLength(1);
+    // The agents found the note when the conversation opened.
+    expect(conversation.statusChanges[0]).toEqual({ status: 'open', privateNotes: 1 });
+    expect(await service.app.storage.listOutbox({ status: 'dead' })).toEqual([]);
+  });
+
   it('a wrong webhook token gets 401 and nothing is stored; a body that is not an event gets 400', async () => {
     const conversation = fake.newConversation({ name: 'Intrusa', phone: '+5511900000405' });
     const { payload } = await (async () => {

@@ -54,4 +54,21 @@ describe('ChatwootDelivery', () => {
     await expect(unreachable.customerMessage().deliver(row('k3', 1, key))).rejects.toMatchObject({ code: 'CHATWOOT_UNREACHABLE', retryable: true });
     expect(fake.botMessages(conversation)).toEqual([]);
   });
+
+  it('the conversation opens after the handoff note, but never waits for it more than a few tries', async () => {
+    const conversation = fake.newConversation({ name: 'Maria Exemplo', phone: '+5511900000503' });
+    const key = `chatwoot:${conversation.accountId}:${conversation.id}`;
+    const storage = new MemoryStorage();
+    await storage.init();
+    const delivery = new ChatwootDelivery({ api: new ChatwootApi({ baseUrl: fake.baseUrl, botToken: FAKE_CHATWOOT.botToken }), storage, serviceStore: new MemoryServiceStore(), taxonomy: defaultTaxonomy() });
+    const open = (attempts: number): OutboxRecord => ({
+      id: 2, key: 'alert:P1:0/chatwoot:open', topic: 'chatwoot_action', payload: { action: 'open', conversationKey: key, afterNote: 'alert:P1:0/chatwoot:note' },
+      status: 'delivering', attempts, nextAttemptAt: 0, createdAt: 0, updatedAt: 0,
+    });
+    await expect(delivery.action().deliver(open(1))).rejects.toMatchObject({ code: 'CHATWOOT_NOTE_PENDING', retryable: true });
+    expect(conversation.status).toBe('pending');
+    await delivery.action().deliver(open(4));
+    expect(conversation.status).toBe('open');
+    await fake.idle();
+  });
 });
