@@ -30,6 +30,15 @@ import type { ServiceStore } from '../conversations/store/types.js';
 import { ChatwootApiError, type ChatwootApi, type ChatwootConversationRef } from './api.js';
 import { buildHandoffReport } from './handoff-report.js';
 
+/**
+ * Remembered once a handoff's `toggle_status` to open reached Chatwoot (keyed on the handoff's alert row,
+ * `alert:<handoffRef>:0`): a `pending` Chatwoot reports after that is an agent handing the conversation back,
+ * not our toggle still on its way (./status-sync.ts).
+ */
+export function handoffOpenedMarker(alertKey: string): string {
+  return `opened:${alertKey}`;
+}
+
 /** Attempts of the `open` action that wait for the handoff note before opening without it. */
 const NOTE_WAIT_ATTEMPTS = 3;
 
@@ -163,9 +172,13 @@ export class ChatwootDelivery {
               if (error instanceof ChatwootApiError && error.httpStatus === 404) return this.skip('priority', 'this Chatwoot has no conversation priority (toggle_priority: 404)');
               throw error;
             }
-          case 'open':
+          case 'open': {
             await this.noteFirst(row, action.afterNote);
-            return this.deps.api.toggleStatus(ref, 'open');
+            const opened = await this.deps.api.toggleStatus(ref, 'open');
+            const alertKey = row.key.replace(/\/chatwoot:open$/, '');
+            await this.deps.serviceStore.recordOwnMessages([{ provider: 'chatwoot', messageId: handoffOpenedMarker(alertKey), conversationKey: action.conversationKey, sentAt: this.now() }]);
+            return opened;
+          }
         }
       },
       // A handoff's actions go in the order they were written: the note before the conversation opens.

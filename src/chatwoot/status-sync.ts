@@ -10,18 +10,21 @@
  *   resolved           → back to the bot, and the case is resolved: the next message is a new problem.
  *
  * One exception: a conversation zapflow itself handed over (`waiting_human`) ignores `pending` until Chatwoot
- * has reported it open. The handoff's `toggle_status` goes through the outbox, so for a moment Chatwoot still
- * says `pending` about a conversation that is already on its way to the agents; believing it would let the
- * bot answer a customer who was just told a person is coming.
+ * has reported it open, or until the handoff's `toggle_status` is known to have reached Chatwoot. The toggle
+ * goes through the outbox, so for a moment Chatwoot still says `pending` about a conversation that is already
+ * on its way to the agents; believing it would let the bot answer a customer who was just told a person is
+ * coming. (Chatwoot does not redeliver a bot's events: if its `conversation_opened` was lost, the delivered
+ * toggle is what tells an agent's later `pending` apart.)
  */
 import type { CaseService } from '../conversations/cases.js';
 import { InvalidTransitionError, type ConversationLifecycle } from '../conversations/lifecycle.js';
 import type { ServiceStore } from '../conversations/store/types.js';
 import type { Logger } from '../logging.js';
 import type { ConversationStatus } from '../webhooks/types.js';
+import { handoffOpenedMarker } from './deliverers.js';
 
 export interface ChatwootStatusSyncDeps {
-  serviceStore: Pick<ServiceStore, 'getConversation' | 'cases'>;
+  serviceStore: Pick<ServiceStore, 'getConversation' | 'cases' | 'isOwnMessage'>;
   lifecycle: Pick<ConversationLifecycle, 'agentReplied' | 'release'>;
   cases: Pick<CaseService, 'resolve'>;
   now?: () => number;
@@ -56,7 +59,8 @@ export class ChatwootStatusSync {
       return;
     }
     if (update.status === 'pending') {
-      if (conversation.handoffStatus !== 'human') return;
+      if (conversation.handoffStatus === 'bot') return;
+      if (conversation.handoffStatus === 'waiting_human' && !(await this.handoffReachedChatwoot(conversation.handoffRef))) return;
       await this.release(conversationKey);
       this.deps.logger?.info(log, 'chatwoot: the conversation is back with the bot');
       return;
@@ -72,6 +76,12 @@ export class ChatwootStatusSync {
       });
     }
     this.deps.logger?.info(log, 'chatwoot: conversation resolved; its case is closed');
+  }
+
+  /** The handoff's `toggle_status` to open was delivered (its alert row is `alert:<handoffRef>:0`). */
+  private async handoffReachedChatwoot(handoffRef: string | undefined): Promise<boolean> {
+    if (handoffRef === undefined) return false;
+    return this.deps.serviceStore.isOwnMessage('chatwoot', handoffOpenedMarker(`alert:${handoffRef}:0`));
   }
 
   private async release(conversationKey: string): Promise<void> {

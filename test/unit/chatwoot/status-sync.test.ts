@@ -45,6 +45,14 @@ describe('ChatwootStatusSync', () => {
     expect(await handoff()).toBe('bot');
   });
 
+  it('once the handoff\'s toggle reached Chatwoot, a pending is the agent handing back, even if the opened event was lost', async () => {
+    const { sync, status, handoff, lifecycle, store } = await setup();
+    await lifecycle.handoffCreated(key, { protocolNumber: '20260310000003', urgency: 'medium', reason: 'complex_issue', handoffRef: '20260310000003' });
+    await store.recordOwnMessages([{ provider: 'chatwoot', messageId: 'opened:alert:20260310000003:0', conversationKey: key, sentAt: 0 }]);
+    await sync.apply([status('pending')]);
+    expect(await handoff()).toBe('bot');
+  });
+
   it('a person writing from Chatwoot takes the conversation; resolved closes the case and gives it back to the bot', async () => {
     const { sync, status, handoff, cases, store } = await setup();
     const opened = await cases.current(key);
