@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { consoleCases } from './console/cases.js';
 import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
 import { backlogCheck } from './service/backlog-health.js';
+import { ChatwootStatusSync } from './chatwoot/status-sync.js';
 import { createIntake } from './service/intake.js';
 import type { AgentDirectory as AgentPhones } from './service/agent-directory.js';
 import { buildCaseWork, type CaseWork } from './service/case-work.js';
@@ -140,17 +141,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   // Inline, the processing side's case work is this thread's too; beside a processing thread, this thread
   // (console, admin API) changes conversations through its own, on its own connections.
-  const { lifecycle, actions } = inlineCaseWork ?? buildCaseWork({
+  const { lifecycle, actions, cases: caseService } = inlineCaseWork ?? buildCaseWork({
     storage, serviceStore, taxonomy: defaultTaxonomy(), texts: config.cases.texts,
     kickOutbox: () => processing.kickOutbox(),
     ...(overrides.now ? { now: overrides.now } : {}),
   });
   const log = whatsapp?.log;
+  // Behind Chatwoot, its conversation statuses decide who answers (src/chatwoot/status-sync.ts).
+  const chatwootSync = config.chatwoot
+    ? new ChatwootStatusSync({ serviceStore, lifecycle, cases: caseService, ...(overrides.now ? { now: overrides.now } : {}), logger })
+    : undefined;
   const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {
     // Beside a processing thread, every SQLite commit competes with it for the write lock: take it once per
     // event-loop turn for all the webhooks of that turn.
     gatherPerLoopTurn: threaded && config.storage.kind === 'sqlite',
     ...(overrides.now ? { now: overrides.now } : {}),
+    ...(chatwootSync ? { afterStore: (batch) => chatwootSync.apply(batch.conversationStatuses ?? []) } : {}),
     // Delivery receipts update the in-process MCP server's log, so `get_message_status` reports them.
     ...(log ? { onStatusUpdates: async (updates) => void (await Promise.all(updates.map((u) => log.updateStatus(u.messageId, u.status, u.timestamp)))) } : {}),
   });
@@ -171,7 +177,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const queueDepth = processing.queueDepth?.bind(processing);
   if (queueDepth) metrics.setTurnQueueDepth(queueDepth);
   metrics.setWhatsAppSender(config.sender.kind);
-  if (config.sender.kind === 'dry-run') {
+  // Behind Chatwoot alone nothing goes to WhatsApp directly: a dry-run sender there is no warning.
+  if (config.sender.kind === 'dry-run' && !config.chatwoot) {
     logger.warn(
       { sender: 'dry-run', requested: config.dryRunRequested },
       'WhatsApp dry-run: no Meta or Evolution credentials, so replies and agent alerts are recorded but never sent',

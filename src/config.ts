@@ -71,6 +71,14 @@ const envSchema = z.object({
   EVOLUTION_INSTANCE: optionalString,
   EVOLUTION_WEBHOOK_SECRET: secret(8),
 
+  /** Chatwoot agent-bot mode: Chatwoot's base URL, the agent bot's access token, the secret in its Outgoing URL. */
+  CHATWOOT_URL: z.preprocess(emptyToUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://chatwoot.example.com' }).optional()),
+  CHATWOOT_BOT_TOKEN: z.preprocess(emptyToUndefined, z.string().regex(/^\S{8,256}$/, 'must be the agent bot\'s access token (no spaces)').optional()),
+  CHATWOOT_WEBHOOK_TOKEN: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16 to 128 letters, digits, _ or - (it is a path segment of the Outgoing URL)').optional()),
+  /** The agent bot's signing secret (Chatwoot ≥ 4.13): X-Chatwoot-Signature is then required. */
+  CHATWOOT_WEBHOOK_SECRET: secret(8),
+  CHATWOOT_TIMEOUT_MS: int(8000, 100, 120_000),
+
   AGENT_ALERT_NUMBERS: z.preprocess(
     (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : []),
     z.array(alertTarget),
@@ -153,6 +161,20 @@ export type SenderConfig =
   | { kind: 'evolution'; baseUrl: string; apiKey: string; instance: string }
   | { kind: 'dry-run' };
 
+/** Chatwoot agent-bot mode (all of CHATWOOT_URL, CHATWOOT_BOT_TOKEN, CHATWOOT_WEBHOOK_TOKEN set). */
+export interface ChatwootConfig {
+  /** Base URL without a trailing slash, e.g. `https://chatwoot.example.com`. */
+  baseUrl: string;
+  /** The agent bot's access token (`api_access_token` header). */
+  botToken: string;
+  /** The secret path segment of `/webhooks/chatwoot/:token`. */
+  webhookToken: string;
+  /** The agent bot's signing secret (Chatwoot ≥ 4.13), when set. */
+  signingSecret?: string;
+  /** Per-request timeout of the Chatwoot API. */
+  timeoutMs: number;
+}
+
 /** `all`: everything in one process (SQLite or Postgres). `web` and `worker`: scale-out on Postgres. */
 export type Role = 'all' | 'web' | 'worker';
 
@@ -176,6 +198,8 @@ export interface Config {
   sender: SenderConfig;
   webhooks: { metaAppSecret?: string; metaVerifyToken?: string; evolutionSecret?: string; ignoreGroups: boolean; ignoreReactions: boolean };
   agentAlertNumbers: string[];
+  /** Chatwoot agent-bot mode: set when Chatwoot owns the inbox and the agents (README "Running behind Chatwoot"). */
+  chatwoot?: ChatwootConfig;
   adminToken?: string;
   /** PUBLIC_URL without a trailing slash: console links in alerts; https makes the console cookie Secure. */
   publicUrl?: string;
@@ -253,6 +277,14 @@ function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool', r
   if (!allOrNone(['EVOLUTION_URL', 'EVOLUTION_API_KEY', 'EVOLUTION_INSTANCE'])) {
     problems.push('EVOLUTION_URL, EVOLUTION_API_KEY and EVOLUTION_INSTANCE: set all three to send through Evolution, or none');
   }
+  const chatwootNames = ['CHATWOOT_URL', 'CHATWOOT_BOT_TOKEN', 'CHATWOOT_WEBHOOK_TOKEN'];
+  const chatwoot = chatwootNames.every(has);
+  if (!allOrNone(chatwootNames)) {
+    problems.push(`CHATWOOT_URL, CHATWOOT_BOT_TOKEN and CHATWOOT_WEBHOOK_TOKEN: set all three to run as a Chatwoot agent bot, or none (missing: ${chatwootNames.filter((name) => !has(name)).join(', ')})`);
+  }
+  if (has('CHATWOOT_WEBHOOK_SECRET') && !chatwoot) {
+    problems.push('CHATWOOT_WEBHOOK_SECRET: only meaningful with CHATWOOT_URL, CHATWOOT_BOT_TOKEN and CHATWOOT_WEBHOOK_TOKEN');
+  }
   if (!allOrNone(['WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'])) {
     problems.push('WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN: the Meta webhook needs both');
   }
@@ -270,7 +302,8 @@ function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool', r
   if (purpose === 'serve') {
     const senderConfigured = (has('META_ACCESS_TOKEN') && has('META_PHONE_NUMBER_ID')) || (has('EVOLUTION_URL') && has('EVOLUTION_API_KEY') && has('EVOLUTION_INSTANCE'));
     const dryRunRequested = has('WHATSAPP_DRY_RUN') && /^(1|true|yes|on)$/i.test(String(env.WHATSAPP_DRY_RUN).trim());
-    if (env.NODE_ENV === 'production' && !senderConfigured && !dryRunRequested) {
+    // Behind Chatwoot, replies go through Chatwoot's API: no WhatsApp sender is needed.
+    if (env.NODE_ENV === 'production' && !senderConfigured && !dryRunRequested && !chatwoot) {
       problems.push(
         'META_ACCESS_TOKEN + META_PHONE_NUMBER_ID or EVOLUTION_URL + EVOLUTION_API_KEY + EVOLUTION_INSTANCE: with NODE_ENV=production ' +
           'and no WhatsApp credentials nothing would ever be sent (dry-run). Set a provider, or WHATSAPP_DRY_RUN=true if that is what you want',
@@ -278,13 +311,15 @@ function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool', r
     }
   }
   if (purpose === 'serve' && role !== 'worker') {
-    if (!has('WHATSAPP_APP_SECRET') && !has('EVOLUTION_WEBHOOK_SECRET')) {
-      problems.push('WHATSAPP_APP_SECRET or EVOLUTION_WEBHOOK_SECRET: set at least one, or no customer message can be received');
+    if (!has('WHATSAPP_APP_SECRET') && !has('EVOLUTION_WEBHOOK_SECRET') && !chatwoot) {
+      problems.push('WHATSAPP_APP_SECRET, EVOLUTION_WEBHOOK_SECRET or CHATWOOT_WEBHOOK_TOKEN (with CHATWOOT_URL and CHATWOOT_BOT_TOKEN): set at least one, or no customer message can be received');
     }
     if (!has('ADMIN_TOKEN')) problems.push('ADMIN_TOKEN: required (at least 16 characters) to protect the admin API');
   }
   if (purpose === 'serve' && role !== 'web') {
-    if (!has('AGENT_ALERT_NUMBERS')) problems.push('AGENT_ALERT_NUMBERS: list at least one agent number or group to alert on handoffs');
+    // Behind Chatwoot alone, handoffs go to Chatwoot's agents; WhatsApp alert numbers matter only beside Meta/Evolution.
+    const whatsAppIntake = has('WHATSAPP_APP_SECRET') || has('EVOLUTION_WEBHOOK_SECRET');
+    if (!has('AGENT_ALERT_NUMBERS') && (whatsAppIntake || !chatwoot)) problems.push('AGENT_ALERT_NUMBERS: list at least one agent number or group to alert on handoffs');
   }
   return problems;
 }
@@ -332,6 +367,17 @@ function toConfig(e: Env): Config {
       ignoreReactions: e.IGNORE_REACTIONS,
     },
     agentAlertNumbers: e.AGENT_ALERT_NUMBERS,
+    ...(e.CHATWOOT_URL && e.CHATWOOT_BOT_TOKEN && e.CHATWOOT_WEBHOOK_TOKEN
+      ? {
+          chatwoot: {
+            baseUrl: e.CHATWOOT_URL.replace(/\/+$/, ''),
+            botToken: e.CHATWOOT_BOT_TOKEN,
+            webhookToken: e.CHATWOOT_WEBHOOK_TOKEN,
+            ...(e.CHATWOOT_WEBHOOK_SECRET ? { signingSecret: e.CHATWOOT_WEBHOOK_SECRET } : {}),
+            timeoutMs: e.CHATWOOT_TIMEOUT_MS,
+          },
+        }
+      : {}),
     ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
     consoleSessionHours: e.CONSOLE_SESSION_HOURS,
     mcp: { server: e.MCP_SERVER, ...(e.MCP_HTTP_TOKEN ? { httpToken: e.MCP_HTTP_TOKEN } : {}), callTimeoutMs: e.MCP_CALL_TIMEOUT_MS, allowedOrigins: e.MCP_ALLOWED_ORIGINS },

@@ -59,7 +59,11 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     checks: deps.ready,
     degradedOnly: ['mcp'],
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
-    details: { whatsappSender: config.sender.kind, ...(config.sender.kind === 'dry-run' && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }) },
+    details: {
+      whatsappSender: config.sender.kind,
+      ...(config.sender.kind === 'dry-run' && !config.chatwoot && { whatsappDryRun: 'replies and alerts are recorded, not sent: no Meta or Evolution credentials' }),
+      ...(config.chatwoot && { chatwoot: 'agent bot: replies and handoffs go through Chatwoot\'s API' }),
+    },
   }));
   // Metrics name no customer, but tell anyone how busy the service is: with METRICS_TOKEN, only its bearer.
   if (config.http.metricsToken) app.get('/metrics', requireBearerToken({ token: config.http.metricsToken, realm: 'zapflow-metrics', setting: 'METRICS_TOKEN', logger }), metrics.metricsHandler);
@@ -67,7 +71,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   // A worker process serves its probes and metrics only: webhooks, admin and /mcp belong to web processes.
   const servesRequests = config.role !== 'worker';
 
-  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret)) {
+  if (servesRequests && (config.webhooks.metaAppSecret || config.webhooks.evolutionSecret || config.chatwoot)) {
     app.use(metrics.webhookMetricsMiddleware);
     app.use(
       createWebhookRouter({
@@ -75,6 +79,9 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
           ? { meta: { appSecret: config.webhooks.metaAppSecret, verifyToken: config.webhooks.metaVerifyToken } }
           : {}),
         ...(config.webhooks.evolutionSecret ? { evolution: { secret: config.webhooks.evolutionSecret } } : {}),
+        ...(config.chatwoot
+          ? { chatwoot: { token: config.chatwoot.webhookToken, ...(config.chatwoot.signingSecret ? { signingSecret: config.chatwoot.signingSecret } : {}) } }
+          : {}),
         accept: async (batch) => void (await deps.intake(batch)),
         // fromMe messages come in so that an agent answering from the business phone takes the conversation.
         ignore: { fromMe: false, groups: config.webhooks.ignoreGroups, reactions: config.webhooks.ignoreReactions },

@@ -17,7 +17,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 
-export type WebhookProvider = 'meta' | 'evolution';
+export type WebhookProvider = 'meta' | 'evolution' | 'chatwoot';
 
 /** What happened to a webhook delivery, from its response status. A small fixed set: labels stay bounded. */
 export type WebhookResult =
@@ -40,6 +40,7 @@ export function webhookProviderOf(req: Request): WebhookProvider | undefined {
   const path = req.originalUrl.split('?')[0] ?? '';
   if (/^\/webhooks\/(whatsapp|meta)\/?$/.test(path)) return 'meta';
   if (/^\/webhooks\/evolution(\/|$)/.test(path)) return 'evolution';
+  if (/^\/webhooks\/chatwoot\//.test(path)) return 'chatwoot';
   return undefined;
 }
 

@@ -48,6 +48,11 @@ export interface IntakeOptions {
   gatherPerLoopTurn?: boolean;
   /** Delivery statuses of our own outbound messages (sent, delivered, read, failed), e.g. for get_message_status. */
   onStatusUpdates?: (updates: AcceptedBatch['statusUpdates']) => Promise<void>;
+  /**
+   * After the batch's rows are stored, before the dispatcher is told (also for a batch with no rows): Chatwoot's
+   * conversation statuses are applied here, so a turn starts under the status Chatwoot last reported.
+   */
+  afterStore?: (batch: AcceptedBatch) => Promise<void>;
 }
 
 /** Told which conversations got new committed rows (the dispatcher, here or in the processing thread). */
@@ -59,8 +64,12 @@ export function createIntake(store: ServiceStore, notify: NotifyConversations, o
   return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {
     if (batch.statusUpdates.length > 0 && options.onStatusUpdates) await options.onStatusUpdates(batch.statusUpdates);
     const items = inboxItemsOf(batch);
-    if (items.length === 0) return { stored: 0, duplicates: 0 };
+    if (items.length === 0) {
+      await options.afterStore?.(batch);
+      return { stored: 0, duplicates: 0 };
+    }
     const stored = await inbox.insert(items, now());
+    await options.afterStore?.(batch);
     if (stored.length > 0) notify([...new Set(stored.map((record) => record.conversationKey))]);
     return { stored: stored.length, duplicates: items.length - stored.length };
   };

@@ -124,6 +124,8 @@ export class ConversationLifecycle {
     const cutoff = this.now() - idleMs;
     const released: string[] = [];
     for (const conversation of await this.store.listConversations({ handoffStatus: 'human', limit: 1000 })) {
+      // Chatwoot decides when its conversations go back to the bot (src/chatwoot/status-sync.ts).
+      if (conversation.provider === 'chatwoot') continue;
       const lastActivity = Math.max(conversation.lastAgentActivityAt ?? 0, conversation.lastCustomerMessageAt ?? 0, conversation.updatedAt);
       if (lastActivity < cutoff) {
         try {
@@ -149,6 +151,7 @@ export class ConversationLifecycle {
     const cutoff = this.now() - maxWaitMs;
     const expired: string[] = [];
     for (const conversation of await this.store.listConversations({ handoffStatus: 'waiting_human', limit: 1000 })) {
+      if (conversation.provider === 'chatwoot') continue; // Chatwoot's agents and statuses decide
       const lastActivity = Math.max(conversation.waitingSince ?? 0, conversation.lastCustomerMessageAt ?? 0);
       if (lastActivity < cutoff) {
         try {

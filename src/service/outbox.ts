@@ -22,6 +22,8 @@ export const OUTBOX_TOPICS = {
   agentAlert: 'agent_alert',
   /** Payload: { conversationKey, text } (customerMessagePayloadSchema). */
   customerMessage: 'customer_message',
+  /** Payload: a Chatwoot call of a handoff (chatwootActionPayloadSchema): behind Chatwoot, an alert expands into these. */
+  chatwootAction: 'chatwoot_action',
 } as const;
 
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[keyof typeof OUTBOX_TOPICS];
@@ -44,6 +46,15 @@ export const customerMessagePayloadSchema = z.object({
 
 export type CustomerMessagePayload = z.infer<typeof customerMessagePayloadSchema>;
 
+export const chatwootActionPayloadSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('note'), conversationKey: z.string().min(1), text: z.string().min(1) }),
+  z.object({ action: z.literal('labels'), conversationKey: z.string().min(1), labels: z.array(z.string().min(1)) }),
+  z.object({ action: z.literal('priority'), conversationKey: z.string().min(1), priority: z.enum(['urgent', 'high', 'medium', 'low']) }),
+  /** `afterNote`: the note's row key; the conversation opens once the note is posted (or after a few tries without it). */
+  z.object({ action: z.literal('open'), conversationKey: z.string().min(1), afterNote: z.string().min(1).optional() }),
+]);
+export type ChatwootAction = z.infer<typeof chatwootActionPayloadSchema>;
+
 /**
  * The idempotency keys, one builder per kind of message. Each names what makes the message unique, so the
  * same decision taken twice (a replayed turn, a rerun, a double click) is one row and one WhatsApp message.
@@ -65,6 +76,8 @@ export const outboxKeys = {
   forward: (provider: string, messageId: string) => `forward:${provider}:${messageId}`,
   /** An agent's reply: the console's reply id (or a fresh one), so a double submit is one message. */
   agentReply: (replyId: string) => `agent-reply:${replyId}`,
+  /** One Chatwoot call a handoff's alert row expands into (note, labels, priority, open). */
+  chatwootAction: (alertKey: string, action: ChatwootAction['action']) => `${alertKey}/chatwoot:${action}`,
   /** What the service tells the customer on an agent's action (joined, released, resolved). */
   agentActionNotice: (action: string, id: string) => `${action}:${id}`,
 } as const;
@@ -80,13 +93,16 @@ export const isHandoffAck = (threadId: string): boolean => threadId.startsWith(t
 /** What should reach someone, decided by a step or by the service; the Outbox turns it into a row. */
 export type OutboxEffect =
   | { kind: 'customer_message'; key: string; conversationKey: string; text: string }
-  | { kind: 'agent_alert'; key: string; alert: AgentAlert };
+  | { kind: 'agent_alert'; key: string; alert: AgentAlert }
+  | { kind: 'chatwoot_action'; key: string; action: ChatwootAction };
 
 export const effects = {
   /** A message to the customer of `conversationKey` (bot reply, acknowledgement, notice, an agent's words). */
   toCustomer: (key: string, conversationKey: string, text: string): OutboxEffect => ({ kind: 'customer_message', key, conversationKey, text }),
   /** An alert to the agents (the alert numbers, or `alert.recipients`). */
   toAgents: (key: string, alert: AgentAlert): OutboxEffect => ({ kind: 'agent_alert', key, alert }),
+  /** A call to Chatwoot's API for a handoff (behind Chatwoot). */
+  inChatwoot: (key: string, action: ChatwootAction): OutboxEffect => ({ kind: 'chatwoot_action', key, action }),
 } as const;
 
 /** The row of an effect, its payload checked against its topic's schema (a bad payload fails where it is made). */
@@ -96,6 +112,8 @@ export function outboxMessageOf(effect: OutboxEffect): OutboxMessage {
       return { key: effect.key, topic: OUTBOX_TOPICS.customerMessage, payload: customerMessagePayloadSchema.parse({ conversationKey: effect.conversationKey, text: effect.text }) };
     case 'agent_alert':
       return { key: effect.key, topic: OUTBOX_TOPICS.agentAlert, payload: agentAlertPayloadSchema.parse(effect.alert) };
+    case 'chatwoot_action':
+      return { key: effect.key, topic: OUTBOX_TOPICS.chatwootAction, payload: chatwootActionPayloadSchema.parse(effect.action) };
   }
 }
 

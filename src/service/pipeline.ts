@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ClaudeModel, GuidedClaudeModel } from '../agents/claude/index.js';
+import { withChatwoot } from '../chatwoot/wiring.js';
 import { defaultTrainingSetFile, EmbeddedModel, readLabeledConversations } from '../agents/embedded/index.js';
 import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
@@ -183,6 +184,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const alertRecipients = config.agentAlertNumbers.length > 0 ? config.agentAlertNumbers : ['5511900000090'];
   // Late-bound: the availability monitor kicks the outbox, the outbox asks the monitor.
   let kickOutbox = () => {};
+  const caseWork = buildCaseWork({ storage, serviceStore, taxonomy: deps.taxonomy, texts: config.cases.texts, now, kickOutbox: () => kickOutbox() });
   const mcpAvailability = new McpAvailability({ mcp, logger, onAvailable: () => kickOutbox() });
   const deliverers = whatsAppDeliverers({
     notifier: new McpNotifier(mcp, { recipients: alertRecipients }),
@@ -191,7 +193,10 @@ export async function createProcessing(config: Config, options: ProcessingOption
   });
   const outbox = new OutboxDispatcher({
     storage,
-    deliverers: Object.fromEntries(Object.entries(deliverers).map(([topic, deliverer]) => [topic, watchedBy(mcpAvailability, deliverer)])),
+    // Behind Chatwoot, its conversations' rows go through Chatwoot's API (not watched as MCP deliveries).
+    deliverers: withChatwoot(config, Object.fromEntries(Object.entries(deliverers).map(([topic, deliverer]) => [topic, watchedBy(mcpAvailability, deliverer)])), {
+      storage, serviceStore, logger, now, kick: () => kickOutbox(), outbox: caseWork.outbox, confidenceThresholds: deps.config.typification.confidence,
+    }),
     owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,
@@ -199,7 +204,6 @@ export async function createProcessing(config: Config, options: ProcessingOption
     available: () => mcpAvailability.available,
   });
   kickOutbox = () => outbox.kick();
-  const caseWork = buildCaseWork({ storage, serviceStore, taxonomy: deps.taxonomy, texts: config.cases.texts, now, kickOutbox: () => outbox.kick() });
   const { lifecycle, cases, actions } = caseWork;
   // Who holds a conversation decides where its customer's messages are forwarded (the agent's own phone). The
   // people table is read here too, so the processing thread and a separate worker know the agents' phones.

@@ -38,6 +38,7 @@ function cleanMessage(message: InboundMessage, path: string): InboundMessage {
     customerUserId: optionalId(message.customerUserId, `${path}.customerUserId`),
     phoneNumberId: optionalId(message.phoneNumberId, `${path}.phoneNumberId`),
     instance: optionalId(message.instance, `${path}.instance`),
+    account: optionalId(message.account, `${path}.account`),
     groupId: optionalId(message.groupId, `${path}.groupId`),
     replyTo: optionalId(message.replyTo, `${path}.replyTo`),
     name: optionalText(message.name),
@@ -56,6 +57,7 @@ function cleanNotice(notice: TextOnlyNotice, path: string): TextOnlyNotice {
     from: cleanIdentifier(notice.from, `${path}.from`),
     phoneNumberId: optionalId(notice.phoneNumberId, `${path}.phoneNumberId`),
     instance: optionalId(notice.instance, `${path}.instance`),
+    account: optionalId(notice.account, `${path}.account`),
     name: optionalText(notice.name),
   });
 }

@@ -4,8 +4,13 @@ export type { IgnoreOptions, WebhookLogger, WebhookRouterOptions } from './optio
 export { DEFAULT_EVOLUTION_BODY_LIMIT, DEFAULT_META_BODY_LIMIT } from './options.js';
 export { META_WEBHOOK_PATHS } from './meta/routes.js';
 export { EVOLUTION_WEBHOOK_PATH } from './evolution/routes.js';
+export { CHATWOOT_WEBHOOK_PATH } from './chatwoot/routes.js';
+export { normalizeChatwootWebhook } from './chatwoot/normalize.js';
+export { signChatwootBody, verifyChatwootSignature } from './chatwoot/signature.js';
 export {
   AcceptedBatchSchema,
+  CHATWOOT_STATUSES,
+  ConversationStatusSchema,
   DELIVERY_STATUSES,
   IGNORE_REASONS,
   IgnoredItemSchema,
@@ -19,6 +24,7 @@ export {
 } from './types.js';
 export type {
   AcceptedBatch,
+  ConversationStatus,
   DeliveryStatus,
   IgnoreReason,
   IgnoredItem,

@@ -48,6 +48,15 @@ export interface WebhookRouterOptions {
     /** Largest body accepted, in bytes (413 above). @default 1 MiB */
     bodyLimit?: number;
   };
+  /** Chatwoot agent-bot receiver (`/webhooks/chatwoot/:token`). Omit to not mount it. */
+  chatwoot?: {
+    /** The secret path segment of the agent bot's Outgoing URL (CHATWOOT_WEBHOOK_TOKEN). */
+    token: string;
+    /** The agent bot's signing secret (Chatwoot ≥ 4.13): when set, `X-Chatwoot-Signature` is required. */
+    signingSecret?: string;
+    /** Largest body accepted, in bytes (413 above). @default 1 MiB */
+    bodyLimit?: number;
+  };
   /**
    * Stores the request's batch (the service's inbox, one transaction). Called once per authenticated,
    * well-formed request BEFORE the 2xx; if it rejects, the provider gets 503 and delivers again.
@@ -67,12 +76,14 @@ export interface WebhookRouterOptions {
 
 export const DEFAULT_META_BODY_LIMIT = 3 * 1024 * 1024;
 export const DEFAULT_EVOLUTION_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_CHATWOOT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_UNVERIFIED_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Options with defaults applied. */
 export interface ResolvedWebhookOptions {
   meta?: { appSecret: string; verifyToken: string; bodyLimit: number };
   evolution?: { secret: string; bodyLimit: number };
+  chatwoot?: { token: string; signingSecret?: string; bodyLimit: number };
   accept: (batch: AcceptedBatch) => Promise<void>;
   ignore: Required<IgnoreOptions>;
   /** One ceiling for both providers' unverified bodies (./body-budget.ts). */
@@ -89,6 +100,9 @@ const OptionsSchema = z.object({
     .object({ appSecret: secret('meta.appSecret'), verifyToken: secret('meta.verifyToken'), bodyLimit: bodyLimit('meta.bodyLimit') })
     .optional(),
   evolution: z.object({ secret: secret('evolution.secret'), bodyLimit: bodyLimit('evolution.bodyLimit') }).optional(),
+  chatwoot: z
+    .object({ token: secret('chatwoot.token'), signingSecret: secret('chatwoot.signingSecret').optional(), bodyLimit: bodyLimit('chatwoot.bodyLimit') })
+    .optional(),
   accept: z.custom<(batch: AcceptedBatch) => Promise<void>>((value) => typeof value === 'function', 'accept must be a function'),
   ignore: z.object({ fromMe: z.boolean().optional(), groups: z.boolean().optional(), reactions: z.boolean().optional() }).optional(),
   unverifiedBodyBytes: z.number().int().positive('unverifiedBodyBytes must be a positive number of bytes').optional(),
@@ -100,12 +114,19 @@ const silentLogger: WebhookLogger = { debug() {}, info() {}, warn() {}, error() 
 export function resolveWebhookOptions(options: WebhookRouterOptions): ResolvedWebhookOptions {
   const parsed = OptionsSchema.safeParse(options);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
-  if (parsed.success && !parsed.data.meta && !parsed.data.evolution) problems.push('configure at least one provider (meta or evolution)');
+  if (parsed.success && !parsed.data.meta && !parsed.data.evolution && !parsed.data.chatwoot) problems.push('configure at least one provider (meta, evolution or chatwoot)');
   if (!parsed.success || problems.length > 0) throw new WebhookConfigError(problems);
-  const { meta, evolution } = parsed.data;
+  const { meta, evolution, chatwoot } = parsed.data;
   return {
     ...(meta && { meta: { appSecret: meta.appSecret, verifyToken: meta.verifyToken, bodyLimit: meta.bodyLimit ?? DEFAULT_META_BODY_LIMIT } }),
     ...(evolution && { evolution: { secret: evolution.secret, bodyLimit: evolution.bodyLimit ?? DEFAULT_EVOLUTION_BODY_LIMIT } }),
+    ...(chatwoot && {
+      chatwoot: {
+        token: chatwoot.token,
+        ...(chatwoot.signingSecret !== undefined && { signingSecret: chatwoot.signingSecret }),
+        bodyLimit: chatwoot.bodyLimit ?? DEFAULT_CHATWOOT_BODY_LIMIT,
+      },
+    }),
     accept: options.accept,
     ignore: {
       fromMe: options.ignore?.fromMe ?? true,

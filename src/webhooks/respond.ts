@@ -59,6 +59,11 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/** The request path as logs may show it: Chatwoot's URL carries its webhook secret, which never goes to a log. */
+function loggablePath(path: string): string {
+  return path.replace(/^\/webhooks\/chatwoot\/[^/]+/, '/webhooks/chatwoot/:token');
+}
+
 /**
  * Errors raised before our handlers run (body reading: too large, aborted, bad encoding) keep their 4xx.
  * Anything else is a bug in the receiver: logged, and answered 500 so it is seen rather than hidden.
@@ -71,17 +76,17 @@ export function webhookErrorHandler(logger: WebhookLogger): ErrorRequestHandler 
     }
     const status = statusOf(error);
     if (status === 413) {
-      logger.warn({ path: req.path, code: 'WEBHOOK_BODY_TOO_LARGE' }, 'webhook rejected: body over the limit');
+      logger.warn({ path: loggablePath(req.path), code: 'WEBHOOK_BODY_TOO_LARGE' }, 'webhook rejected: body over the limit');
       sendError(res, 413, { code: 'WEBHOOK_BODY_TOO_LARGE', message: 'The body is larger than this route accepts.' });
       return;
     }
     if (status !== undefined && status >= 400 && status < 500) {
-      logger.info({ path: req.path, code: 'WEBHOOK_BODY_UNREADABLE', status }, 'webhook rejected: body could not be read');
+      logger.info({ path: loggablePath(req.path), code: 'WEBHOOK_BODY_UNREADABLE', status }, 'webhook rejected: body could not be read');
       sendError(res, status, { code: 'WEBHOOK_BODY_UNREADABLE', message: 'The body could not be read (aborted, or an unsupported encoding).' });
       return;
     }
     const detail = error instanceof Error ? { errorName: error.name, errorMessage: error.message } : {};
-    logger.error({ path: req.path, code: 'WEBHOOK_INTERNAL', ...detail }, 'webhook receiver failed unexpectedly');
+    logger.error({ path: loggablePath(req.path), code: 'WEBHOOK_INTERNAL', ...detail }, 'webhook receiver failed unexpectedly');
     sendError(res, 500, { code: 'WEBHOOK_INTERNAL', message: 'The webhook receiver failed unexpectedly; this is a bug, please report it.' });
   };
 }

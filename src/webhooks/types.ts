@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const PROVIDERS = ['meta', 'evolution'] as const;
+export const PROVIDERS = ['meta', 'evolution', 'chatwoot'] as const;
 export const ProviderSchema = z.enum(PROVIDERS);
 export type Provider = z.infer<typeof ProviderSchema>;
 
@@ -67,12 +67,18 @@ const channelFields = {
   phoneNumberId: Id.optional(),
   /** Evolution: the instance (business number) the customer wrote to. */
   instance: Id.optional(),
+  /** Chatwoot: the account whose inbox the conversation is in. */
+  account: Id.optional(),
 };
 
-function channelMatchesProvider(value: { provider: Provider; phoneNumberId?: string | undefined; instance?: string | undefined }): boolean {
-  return value.provider === 'meta' ? value.phoneNumberId !== undefined && value.instance === undefined : value.instance !== undefined && value.phoneNumberId === undefined;
+type ChannelFields = { provider: Provider; phoneNumberId?: string | undefined; instance?: string | undefined; account?: string | undefined };
+
+function channelMatchesProvider(value: ChannelFields): boolean {
+  const present = [value.phoneNumberId, value.instance, value.account].filter((field) => field !== undefined).length;
+  const own = value.provider === 'meta' ? value.phoneNumberId : value.provider === 'evolution' ? value.instance : value.account;
+  return present === 1 && own !== undefined;
 }
-const channelMessage = { message: 'Meta items carry phoneNumberId, Evolution items carry instance', path: ['provider'] };
+const channelMessage = { message: 'Meta items carry phoneNumberId, Evolution items carry instance, Chatwoot items carry account', path: ['provider'] };
 
 export const InboundMessageSchema = z
   .strictObject({
@@ -157,6 +163,23 @@ export const StatusUpdateSchema = z.strictObject({
 export type StatusUpdate = z.infer<typeof StatusUpdateSchema>;
 
 /**
+ * Chatwoot's conversation status as an event carried it: Chatwoot owns who answers (`pending` = the bot,
+ * `open`/`snoozed` = a person, `resolved` = done). `agent_message`: a person wrote in the thread.
+ */
+export const CHATWOOT_STATUSES = ['pending', 'open', 'snoozed', 'resolved'] as const;
+export const ConversationStatusSchema = z.strictObject({
+  provider: z.literal('chatwoot'),
+  conversationKey: z.string().min(1),
+  status: z.enum(CHATWOOT_STATUSES),
+  /** What told us: a conversation event, a customer's message, or a person's message in the thread. */
+  source: z.enum(['conversation_event', 'customer_message', 'agent_message']),
+  /** The Chatwoot event name (≤ 64 chars), for logs. */
+  event: z.string().max(64),
+  timestamp: UnixMillis,
+});
+export type ConversationStatus = z.infer<typeof ConversationStatusSchema>;
+
+/**
  * Everything one authenticated, well-formed request carried. `accept` gets exactly one per request, before
  * the 2xx, even when nothing in it is inbound (so ignored items can be counted).
  *
@@ -171,5 +194,7 @@ export const AcceptedBatchSchema = z.strictObject({
   textOnlyNotices: z.array(TextOnlyNoticeSchema),
   ignored: z.array(IgnoredItemSchema),
   statusUpdates: z.array(StatusUpdateSchema),
+  /** Chatwoot only: the conversation statuses the request carried, in order (applied after the rows are stored). */
+  conversationStatuses: z.array(ConversationStatusSchema).optional(),
 });
 export type AcceptedBatch = z.infer<typeof AcceptedBatchSchema>;

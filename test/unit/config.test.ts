@@ -77,7 +77,7 @@ describe('loadConfig', () => {
 
   it('serving requires a webhook secret, an admin token and someone to alert', () => {
     expect(problemsOf({}, 'serve')).toEqual([
-      'WHATSAPP_APP_SECRET or EVOLUTION_WEBHOOK_SECRET: set at least one, or no customer message can be received',
+      'WHATSAPP_APP_SECRET, EVOLUTION_WEBHOOK_SECRET or CHATWOOT_WEBHOOK_TOKEN (with CHATWOOT_URL and CHATWOOT_BOT_TOKEN): set at least one, or no customer message can be received',
       'ADMIN_TOKEN: required (at least 16 characters) to protect the admin API',
       'AGENT_ALERT_NUMBERS: list at least one agent number or group to alert on handoffs',
     ]);

@@ -9,6 +9,8 @@ import { ConversationNotFoundError, ConversationChangedError } from './errors.js
 export { ConversationNotFoundError, ConversationChangedError };
 
 export type HandoffStatus = 'bot' | 'waiting_human' | 'human';
+/** Where a conversation comes from: WhatsApp through Meta or Evolution, or a Chatwoot inbox (agent-bot mode). */
+export type ChannelProvider = 'meta' | 'evolution' | 'chatwoot';
 export type Urgency = 'low' | 'medium' | 'high' | 'critical';
 
 /**
@@ -25,7 +27,7 @@ export type InboxKind = 'text' | 'text_only_notice' | 'agent_reply' | 'bot_reply
 export type InboxStatus = 'pending' | 'processing' | 'done' | 'forwarded';
 
 export interface InboxItem {
-  provider: 'meta' | 'evolution';
+  provider: ChannelProvider;
   /** The provider's message id: redeliveries of the same id are dropped. */
   messageId: string;
   conversationKey: string;
@@ -50,7 +52,7 @@ export interface InboxRecord extends InboxItem {
 
 /** A message zapflow sent, by the id the provider gave back. */
 export interface OwnMessage {
-  provider: 'meta' | 'evolution';
+  provider: ChannelProvider;
   messageId: string;
   conversationKey: string;
   sentAt: number;
@@ -58,7 +60,7 @@ export interface OwnMessage {
 
 export interface ConversationRecord {
   conversationKey: string;
-  provider: 'meta' | 'evolution';
+  provider: ChannelProvider;
   customer: string;
   name?: string;
   handoffStatus: HandoffStatus;

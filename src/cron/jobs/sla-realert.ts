@@ -68,6 +68,8 @@ export function slaRealertJob(options: SlaRealertJobOptions): JobDefinition {
     let firstFailure: unknown;
     for (const listed of waiting) {
       if (signal.aborted) break;
+      // Behind Chatwoot, its agents and its own SLAs have the handoff: no WhatsApp re-alerts from here.
+      if (listed.provider === 'chatwoot') continue;
       const due = nextRealertAt(listed, options.sla);
       if (due === undefined || now < due) continue;
       try {

@@ -91,6 +91,15 @@ describe('SLA re-alert job', () => {
     expect(t.sent.map((s) => s.protocol)).toEqual(['P-WAITING']);
   });
 
+  it('never re-alerts a handoff made behind Chatwoot: its agents and SLAs are Chatwoot\'s', async () => {
+    const t = setup();
+    await t.openHandoff('chatwoot:3:58', 'P-CW', 'critical');
+    await t.openHandoff('meta:1:5511900000009', 'P-META', 'critical');
+    await t.runAt(30);
+    expect(t.sent.map((s) => s.protocol)).toEqual(['P-META']);
+    expect(await t.store.getConversation('chatwoot:3:58')).toMatchObject({ realerts: 0, handoffStatus: 'waiting_human' });
+  });
+
   it('a failing re-alert does not stop the others; it is retried with the same number on the next tick', async () => {
     const failFor = new Set(['P-A']);
     const t = setup({ failFor });

@@ -33,7 +33,7 @@ export function serviceOnClock(clock: () => number) {
   async function addConversation(conversationKey: string): Promise<void> {
     messageId++;
     await store.insertInbox(
-      [{ provider: 'meta', messageId: `wamid.TEST.${messageId}`, conversationKey, kind: 'text', customer: `55119000000${String(messageId).padStart(2, '0')}`, text: 'quero falar com um atendente', sentAt: clock() }],
+      [{ provider: conversationKey.startsWith('chatwoot:') ? 'chatwoot' : 'meta', messageId: `wamid.TEST.${messageId}`, conversationKey, kind: 'text', customer: `55119000000${String(messageId).padStart(2, '0')}`, text: 'quero falar com um atendente', sentAt: clock() }],
       clock(),
     );
   }

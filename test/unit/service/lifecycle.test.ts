@@ -93,4 +93,20 @@ describe('ConversationLifecycle', () => {
     expect(await lifecycle.releaseIdle(3600_000)).toEqual([]);
     expect((await store.getConversation('c1'))?.handoffStatus).toBe('human');
   });
+
+  it('behind Chatwoot neither the idle release nor the wait expiry moves a conversation: Chatwoot\'s status decides', async () => {
+    let now = 1_000_000;
+    const store = new MemoryServiceStore();
+    for (const key of ['chatwoot:3:58', 'chatwoot:3:59']) {
+      await store.insertInbox([{ provider: 'chatwoot', messageId: `m-${key}`, conversationKey: key, kind: 'text', customer: '5511900000001', text: 'oi', sentAt: now }], now);
+    }
+    const lifecycle = new ConversationLifecycle(store, () => now);
+    await lifecycle.agentReplied('chatwoot:3:58', 'chatwoot');
+    await lifecycle.handoffCreated('chatwoot:3:59', { protocolNumber: '20260310000002', urgency: 'low', reason: 'complex_issue' });
+    now += 30 * 24 * 3600_000;
+    expect(await lifecycle.releaseIdle(3600_000)).toEqual([]);
+    expect(await lifecycle.expireWaiting(3600_000)).toEqual([]);
+    expect((await store.getConversation('chatwoot:3:58'))?.handoffStatus).toBe('human');
+    expect((await store.getConversation('chatwoot:3:59'))?.handoffStatus).toBe('waiting_human');
+  });
 });

@@ -35,6 +35,11 @@ describe('createWebhookRouter options', () => {
 
   it('builds with one provider only', () => {
     expect(typeof createWebhookRouter({ evolution: { secret: 's' }, accept })).toBe('function');
+    expect(typeof createWebhookRouter({ chatwoot: { token: 'outgoing-url-secret-0123' }, accept })).toBe('function');
+  });
+
+  it('refuses an empty Chatwoot token or signing secret, naming them', () => {
+    expect(() => createWebhookRouter({ chatwoot: { token: ' ', signingSecret: '' }, accept })).toThrow(/chatwoot\.token is empty.*chatwoot\.signingSecret is empty/);
   });
 });
 
