@@ -5,6 +5,7 @@
  * Concurrent webhooks share commits (store/group-commit.ts), each answered after its own rows are committed.
  */
 import type { AcceptedBatch } from '../webhooks/types.js';
+import type { Intake } from './stages.js';
 import { InboxGroupCommit } from '../conversations/store/group-commit.js';
 import type { InboxItem, ServiceStore } from '../conversations/store/types.js';
 
@@ -58,7 +59,7 @@ export interface IntakeOptions {
 /** Told which conversations got new committed rows (the dispatcher, here or in the processing thread). */
 export type NotifyConversations = (conversationKeys: string[]) => void;
 
-export function createIntake(store: ServiceStore, notify: NotifyConversations, options: IntakeOptions = {}) {
+export function createIntake(store: ServiceStore, notify: NotifyConversations, options: IntakeOptions = {}): Intake {
   const now = options.now ?? Date.now;
   const inbox = new InboxGroupCommit(store, { gatherPerLoopTurn: options.gatherPerLoopTurn ?? false });
   return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {

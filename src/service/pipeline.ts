@@ -15,6 +15,7 @@ import { ConversationDispatcher } from './dispatcher.js';
 import type { AgentDirectory } from './agent-directory.js';
 import { buildCaseWork, type CaseWork } from './case-work.js';
 import type { ConversationLifecycle } from './lifecycle.js';
+import type { PipelineStages } from './stages.js';
 import { whatsAppDeliverers } from './outbox-deliverers.js';
 import { OutboxDispatcher, type OutboxDeliverer } from './outbox-dispatcher.js';
 import { createTurnProcessor, type TurnProcessorDeps } from './processor.js';
@@ -71,6 +72,8 @@ export interface Processing extends ProcessingPort {
   readonly lifecycle: ConversationLifecycle;
   /** Lifecycle, cases, the outbox writer and the agents' actions of this side. */
   readonly caseWork: CaseWork;
+  /** The path of a message through this side (./stages.ts): dispatch → turn → effects → delivery. */
+  readonly stages: PipelineStages;
   readonly engine: Engine;
   readonly workflows: AdminWorkflowsPort;
   readonly workflowSet: WorkflowSet;
@@ -294,10 +297,16 @@ export async function createProcessing(config: Config, options: ProcessingOption
 
   let stopping: Promise<void> | undefined;
   const runsTurns = role !== 'web';
+  /** Dispatch: this process's dispatcher, or nothing to do when the turn jobs were committed with the inbox rows (scale-out). */
+  const notify = (conversationKeys: readonly string[]): void => {
+    if (queue) return;
+    for (const key of conversationKeys) dispatcher.notify(key);
+  };
 
   return {
     mode: 'inline',
-    storage, serviceStore, lifecycle, caseWork, engine, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
+    storage, serviceStore, lifecycle, caseWork, engine,
+    stages: { dispatch: { notify }, turn: processTurn, effects: caseWork.outbox, delivery: outbox }, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
     ...(queue ? { queue } : {}),
     ...(queuedTurns ? { queuedTurns } : {}),
     modelProvider: models.classifier.provider,
@@ -355,11 +364,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
         if (summary.delivered + summary.retried + summary.dead === 0 && dispatcher.activeCount === 0) return;
       }
     },
-    notify(conversationKeys) {
-      // Scale-out: the jobs were committed with the inbox rows.
-      if (queue) return;
-      for (const key of conversationKeys) dispatcher.notify(key);
-    },
+    notify,
     kickOutbox: () => outbox.kick(),
     pingMcp: () => (runsTurns ? mcpAvailability.check() : Promise.resolve()),
     ...(queue ? { pingQueue: () => queue.ping(), queueDepth: (): Promise<QueueDepth> => queue.depth() } : {}),
