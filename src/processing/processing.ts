@@ -262,6 +262,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
       retentionDays: config.retentionDays,
       idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,
       waitingExpireHours: config.dispatch.humanWaitExpireHours,
+      timing: Object.fromEntries(Object.entries(config.jobSchedules).map(([job, schedule]) => [job, { schedule }])),
     }),
   });
 
