@@ -119,6 +119,20 @@ describe('Postgres shared sent-message log', () => {
     expect(await log.findByIdempotencyKey(input.idempotencyKey), 'the dead owner cannot undo the record').toMatchObject([{ messageId: 'wamid.1' }]);
   });
 
+  it('forgets what is older than the retention cutoff, with the inbox (recipients are personal data)', async () => {
+    const store = new PostgresServiceStore({ dbUrl: schema.databaseUrl, schema: schema.schema });
+    await store.init();
+    try {
+      const base = { part: 0, parts: 1, requestHash: 'h', provider: 'meta' as const, recipient: '+5511900000043', textLength: 3, status: 'accepted' };
+      await log.record({ ...base, messageId: 'wamid.old', idempotencyKey: 'old/reply', createdAt: 1000, updatedAt: 1000 });
+      await store.purge(5000);
+      expect(await log.findByMessageId('wamid.old')).toBeUndefined();
+      expect(await log.findByIdempotencyKey(reply.idempotencyKey), 'recent sends stay').toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a part sent while the log is down is recorded once the log is back, never sent again', async () => {
     const input = { ...reply, idempotencyKey: 'run-11/reply' };
     let failures = 2;
