@@ -8,7 +8,8 @@
  * measures from the first ack to the last reply handed to the (fake) provider. Writes bench/results/scale.json. Workers run at most
  * `--per-worker` turns at once (MAX_CONCURRENT_CONVERSATIONS): a worker's capacity is bounded, adding workers adds
  * capacity — which is what the ratios measure. Where the time goes: the step-duration sums from every worker's
- * /metrics. Workers are added between phases (1 → 2 → 3), the web process stays up.
+ * /metrics. All three workers start and are warmed up (two turns per slot, not measured); the phases then run
+ * with 3, 2 and 1 of them (one stopped between phases), the web process staying up.
  *
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test npm run bench:scale -- [--conversations 24] [--per-worker 4] [--models claude,embedded]
  */
@@ -23,6 +24,7 @@ import { TurnQueue } from '../src/service/turn-queue.js';
 import { buildMetaTextWebhook } from '../src/webhooks/sign.js';
 import { startFakeClaude } from '../test/helpers/fake-claude.js';
 import { startFakeMeta } from '../test/helpers/fake-meta.js';
+import type { FakeProvider } from '../test/helpers/mcp-fake-provider.js';
 import { CLUSTER_SECRETS, ZapflowProcess, clusterEnv } from '../test/helpers/scale-out-cluster.js';
 import { table } from './lib.js';
 
@@ -59,6 +61,29 @@ async function stepSeconds(workers: ZapflowProcess[]): Promise<Map<string, numbe
   return sums;
 }
 
+/** One signed Meta webhook from each phone at once; resolves with each ack time and each first reply's arrival. */
+async function sendAndAwaitReplies(web: ZapflowProcess, meta: FakeProvider, phones: string[]): Promise<{ acks: Map<string, number>; replyAt: Map<string, number> }> {
+  const acks = new Map<string, number>();
+  const repliedBefore = meta.accepted.length;
+  await Promise.all(phones.map(async (phone) => {
+    const request = buildMetaTextWebhook({ appSecret: CLUSTER_SECRETS.appSecret, from: phone, text: 'a maquininha não liga, o que eu faço?' });
+    const response = await fetch(`${web.url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+    acks.set(phone, performance.now());
+  }));
+  const deadline = Date.now() + 300_000;
+  const replyAt = new Map<string, number>();
+  while (replyAt.size < phones.length && Date.now() < deadline) {
+    for (const request of meta.accepted.slice(repliedBefore)) {
+      const to = (request.body as { to?: string }).to ?? '';
+      if (acks.has(to) && !replyAt.has(to)) replyAt.set(to, request.receivedAt);
+    }
+    await sleep(100);
+  }
+  if (replyAt.size < phones.length) throw new Error(`${replyAt.size}/${phones.length} replies in 5 min`);
+  return { acks, replyAt };
+}
+
 async function runModel(model: 'claude' | 'embedded'): Promise<Phase[]> {
   const claude = model === 'claude' ? await startFakeClaude({ delayMs: 400 }) : undefined;
   const meta = await startFakeMeta({ phoneNumberId: PHONE_NUMBER_ID });
@@ -72,48 +97,36 @@ async function runModel(model: 'claude' | 'embedded'): Promise<Phase[]> {
     },
   });
   const web = new ZapflowProcess('web', `bench-web-${model}`, env);
-  const workers: ZapflowProcess[] = [];
+  const workers = [1, 2, 3].map((count) => new ZapflowProcess('worker', `bench-worker-${model}-${count}`, env));
   const phases: Phase[] = [];
   try {
     await web.start(120_000);
-    let before = new Map<string, number>();
-    for (let count = 1; count <= 3; count++) {
-      const worker = new ZapflowProcess('worker', `bench-worker-${model}-${count}`, env);
-      workers.push(worker);
-      await worker.start(120_000);
+    for (const worker of workers) await worker.start(120_000);
+    // Warm-up, not measured: a fresh worker's first turns run cold code (V8 has not optimized it yet, first
+    // connections, first prepared statements) and take several times longer on this machine. Adding a cold
+    // worker for each phase charged that to every phase — a fixed ~2.5 s that capped the ratios. Workers in
+    // production run for days: the phases measure warm workers, from 3 down to 1 (stopping one between phases).
+    await sendAndAwaitReplies(web, meta, Array.from({ length: 3 * PER_WORKER * 2 }, (_, i) => `5511800${model === 'claude' ? 1 : 2}${String(i).padStart(5, '0')}`));
+    for (let count = 3; count >= 1; count--) {
+      const active = workers.slice(0, count);
       await sleep(1000);
-      const acks = new Map<string, number>();
+      const before = await stepSeconds(active);
       const phones = Array.from({ length: CONVERSATIONS }, (_, i) => `55119${count}${model === 'claude' ? 1 : 2}${String(i).padStart(6, '0')}`);
-      const repliedBefore = meta.accepted.length;
-      await Promise.all(phones.map(async (phone) => {
-        const request = buildMetaTextWebhook({ appSecret: CLUSTER_SECRETS.appSecret, from: phone, text: 'a maquininha não liga, o que eu faço?' });
-        const response = await fetch(`${web.url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
-        if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
-        acks.set(phone, performance.now());
-      }));
-      const deadline = Date.now() + 300_000;
-      const replyAt = new Map<string, number>();
-      while (replyAt.size < phones.length && Date.now() < deadline) {
-        for (const request of meta.accepted.slice(repliedBefore)) {
-          const to = (request.body as { to?: string }).to ?? '';
-          if (acks.has(to) && !replyAt.has(to)) replyAt.set(to, request.receivedAt);
-        }
-        await sleep(100);
-      }
-      if (replyAt.size < phones.length) throw new Error(`${model}, ${count} worker(s): ${replyAt.size}/${phones.length} replies in 5 min`);
+      const { acks, replyAt } = await sendAndAwaitReplies(web, meta, phones);
       const firstAck = Math.min(...acks.values());
       const lastReply = Math.max(...replyAt.values());
       const latencies = phones.map((phone) => replyAt.get(phone)! - acks.get(phone)!);
-      const after = await stepSeconds(workers);
+      const after = await stepSeconds(active);
       const steps = new Map([...after].map(([key, sum]) => [key, sum - (before.get(key) ?? 0)]));
-      before = after;
       phases.push({ model, workers: count, turnsPerSecond: phones.length / ((lastReply - firstAck) / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99), steps });
       console.error(`${model}: ${count} worker(s) done`);
+      if (count > 1) await workers[count - 1]!.stop();
     }
   } finally {
     await Promise.all([web, ...workers].map((p) => p.destroy()));
     await Promise.all([claude?.close(), meta.close()]);
   }
+  phases.sort((a, b) => a.workers - b.workers);
   return phases;
 }
 

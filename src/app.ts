@@ -11,7 +11,8 @@
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
 import { consoleCases } from './console/cases.js';
-import { InProcessLiveUpdates, watchQueue, type LiveUpdates } from './console/live.js';
+import type { LiveUpdates } from './console/live.js';
+import { consoleLiveSource } from './console/live-source.js';
 import { backlogCheck } from './service/backlog-health.js';
 import { ChatwootStatusSync } from './chatwoot/status-sync.js';
 import { createIntake } from './service/intake.js';
@@ -188,8 +189,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.setMcpAvailable(() => checkReadiness({ mcp: () => processing.pingMcp() }, 2000).then((report) => report.ready));
 
   const people = await openPeopleStore(config, { ...(overrides.inMemory ? { inMemory: true } : {}) });
-  const live = new InProcessLiveUpdates();
-  const queueWatcher = watchQueue(live, serviceStore);
+  const liveSource = consoleLiveSource(config, serviceStore, logger, overrides.inMemory ? { inMemory: true } : {});
+  const live = liveSource.live;
   // The console reads the queue and the search through its own port, and acts through AgentActions: one
   // implementation of claim, reply, release, resolve, corrections and reruns (cases, protocol, audit) for both.
   const cases = consoleCases({ serviceStore, storage, slaMinutes: config.sla.minutes, actions });
@@ -224,6 +225,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ...(whatsapp ? { whatsapp } : {}),
     async start() {
       await processing.start();
+      await liveSource.start();
       pressure?.start();
       const address = await httpServer.listen(config.port, config.host);
       const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${address.port}`;
@@ -237,7 +239,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // due replies, releases its leases and closes its connections, 3. this thread's connections.
         await httpServer.drain();
         await http.close();
-        queueWatcher.stop();
+        await liveSource.stop();
         pressure?.stop();
         await processing.stop();
         await closeOwnStores();

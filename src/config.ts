@@ -123,6 +123,15 @@ const envSchema = z.object({
   SLA_LOW_MINUTES: int(DEFAULT_SLA_MINUTES.low, 1),
   SLA_RAISE_URGENCY_AFTER: int(2, 1, 100),
   RETENTION_DAYS: int(90, 1, 3650),
+  /**
+   * Per-job schedule overrides, `name=cron expression` separated by `;` (e.g. `sla-realert=0,30 * * * * *`: every 30 s).
+   * Jobs: sla-realert, idle-release, waiting-expiry, retention, case-idle-close. An expression node-cron refuses
+   * stops the start, naming the job.
+   */
+  JOB_SCHEDULES: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(';').map((s) => s.trim()).filter(Boolean) : []),
+    z.array(z.string().regex(/^(sla-realert|idle-release|waiting-expiry|retention|case-idle-close)\s*=\s*\S.*$/, 'each entry is <job>=<cron expression>, job one of sla-realert, idle-release, waiting-expiry, retention, case-idle-close')),
+  ),
 
   /** Where people reach this service (the console links in agents' alerts), e.g. https://atendimento.example.com. */
   PUBLIC_URL: z.preprocess(
@@ -233,6 +242,8 @@ export interface Config {
   processingNice: number;
   sla: { minutes: Record<'critical' | 'high' | 'medium' | 'low', number>; raiseUrgencyAfter: number };
   retentionDays: number;
+  /** JOB_SCHEDULES: cron expression per job name, overriding the defaults. */
+  jobSchedules: Record<string, string>;
   recoveryOnBoot: boolean;
   cases: {
     /** A case the bot answered with a self-service text closes after this many hours of customer silence. */
@@ -404,6 +415,7 @@ function toConfig(e: Env): Config {
       raiseUrgencyAfter: e.SLA_RAISE_URGENCY_AFTER,
     },
     retentionDays: e.RETENTION_DAYS,
+    jobSchedules: Object.fromEntries(e.JOB_SCHEDULES.map((entry) => [entry.slice(0, entry.indexOf('=')).trim(), entry.slice(entry.indexOf('=') + 1).trim()])),
     recoveryOnBoot: e.RECOVERY_ON_BOOT,
     ...(e.PUBLIC_URL ? { publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') } : {}),
     cases: {

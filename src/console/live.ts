@@ -1,10 +1,11 @@
 /**
  * Live updates for open console pages (the queue, a conversation): a small publish/subscribe interface.
- * In one process it is an in-memory bus; several processes can back it with Postgres LISTEN/NOTIFY.
+ * In one process it is an in-memory bus; on Postgres the database's notifications feed it, so every web
+ * process sees what any process wrote (./postgres-live.ts; which one a process uses: ./live-source.ts).
  *
- * Changes made by the processing side (a new escalation, possibly in the processing thread or another
- * process) are noticed by `watchQueue`, which compares the open handoffs every `intervalMs` while someone
- * is watching and publishes when they changed.
+ * Without notifications (SQLite), changes made by the processing side (a new escalation, in the processing
+ * thread) are noticed by `watchQueue`, which compares the open handoffs every `intervalMs` while someone is
+ * watching and publishes when they changed; on Postgres it stays as a slow safety net.
  */
 import type { ServiceStore } from '../conversations/store/types.js';
 

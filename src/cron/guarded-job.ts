@@ -24,6 +24,8 @@ export interface AttemptOptions {
   holdAfterStartMs: number;
   /** The scheduler's stop signal. */
   signal: AbortSignal;
+  /** The tick's own time (what node-cron fired for), in the logs: peers that fire one tick log the same value. */
+  scheduledAt?: number;
 }
 
 export class GuardedJob {
@@ -90,7 +92,7 @@ export class GuardedJob {
       return this.failed(toError(error), startedAt, 'could not take the job lease (storage unavailable?)');
     }
     if (!acquired) {
-      this.logger.debug({ trigger: options.trigger }, 'scheduled job skipped: another process holds its lease');
+      this.logger.debug({ trigger: options.trigger, ...tickOf(options) }, 'scheduled job skipped: another process holds its lease');
       return this.skipped('lease');
     }
 
@@ -103,7 +105,7 @@ export class GuardedJob {
     try {
       const summary = (await this.definition.run({ now: startedAt, signal: runSignal.signal, logger: this.logger, trigger: options.trigger })) ?? {};
       if (renewal.lost()) return this.failed(new CronLeaseLostError(this.definition.name), startedAt, 'scheduled job lost its lease');
-      return this.completed(summary, startedAt, options.trigger);
+      return this.completed(summary, startedAt, options);
     } catch (error) {
       const reason = renewal.lost() ? new CronLeaseLostError(this.definition.name) : toError(error);
       return this.failed(reason, startedAt, 'scheduled job failed');
@@ -163,7 +165,7 @@ export class GuardedJob {
     }
   }
 
-  private completed(summary: JobSummary, startedAt: number, trigger: AttemptOptions['trigger']): JobRunReport {
+  private completed(summary: JobSummary, startedAt: number, { trigger, ...options }: AttemptOptions): JobRunReport {
     const finishedAt = this.deps.now();
     const durationMs = finishedAt - startedAt;
     Object.assign(this.figures, { lastOutcome: 'completed', lastFinishedAt: finishedAt, lastDurationMs: durationMs, lastSummary: summary, consecutiveFailures: 0 });
@@ -173,7 +175,7 @@ export class GuardedJob {
     // Quiet when nothing happened: the SLA job ticks every minute.
     const didSomething = Object.values(summary).some((count) => count > 0);
     const level = didSomething || trigger === 'manual' ? 'info' : 'debug';
-    this.logger[level]({ trigger, durationMs, summary }, 'scheduled job completed');
+    this.logger[level]({ trigger, ...tickOf(options), durationMs, summary }, 'scheduled job completed');
     return { job: this.definition.name, outcome: 'completed', summary, durationMs };
   }
 
@@ -198,4 +200,8 @@ export class GuardedJob {
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
+}
+
+function tickOf(options: Pick<AttemptOptions, 'scheduledAt'>): { tick?: string } {
+  return options.scheduledAt === undefined ? {} : { tick: new Date(options.scheduledAt).toISOString() };
 }

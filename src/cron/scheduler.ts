@@ -64,7 +64,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const tick = (job: GuardedJob, task: ScheduledTask, context: TaskContext): Promise<JobRunReport> => {
     const next = task.getNextRun();
     const intervalMs = next ? next.getTime() - context.date.getTime() : 0;
-    return job.attempt({ trigger: 'schedule', holdAfterStartMs: Math.min(Math.floor(intervalMs / 2), MAX_TICK_HOLD_MS), signal: stopSignal.signal });
+    return job.attempt({
+      trigger: 'schedule', holdAfterStartMs: Math.min(Math.floor(intervalMs / 2), MAX_TICK_HOLD_MS), signal: stopSignal.signal,
+      // Cron's granularity is the second: the tick a peer fired for is the same second.
+      scheduledAt: Math.floor(context.date.getTime() / 1000) * 1000,
+    });
   };
 
   return {

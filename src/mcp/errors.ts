@@ -32,7 +32,11 @@ export type SendFailureCode =
   | 'PROVIDER_BAD_RESPONSE'
   | 'UNSUPPORTED_RECIPIENT'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'UNKNOWN_MESSAGE';
+  | 'UNKNOWN_MESSAGE'
+  /** Shared log: another process holds a live claim on this idempotency key (it is sending it now). */
+  | 'SEND_IN_PROGRESS'
+  /** Shared log: the part was sent but its record could not be written; a retry records it, sends nothing. */
+  | 'LOG_UNAVAILABLE';
 
 /** A send (or status lookup) failed. Becomes an `isError` tool result on the MCP server. */
 export class WhatsAppSendError extends WhatsAppMcpError {

@@ -5,7 +5,6 @@
  * or, unchanged, inside the processing worker thread (./worker-entry.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { ClaudeModel, GuidedClaudeModel } from '../agents/claude/index.js';
 import { withChatwoot } from '../chatwoot/wiring.js';
 import { defaultTrainingSetFile, EmbeddedModel, readLabeledConversations } from '../agents/embedded/index.js';
@@ -29,7 +28,7 @@ import { createDefaultJobs, createScheduler, type Scheduler } from '../cron/inde
 import { Engine, MemoryStorage, PostgresStorage, SqliteStorage, UnknownStepError, type RunResult, type Storage } from '../engine/index.js';
 import { observationOf } from './run-observation.js';
 import type { Logger } from '../logging.js';
-import { McpCustomerMessenger, McpNotifier, WhatsAppMcpClient, bundledWhatsAppServer, createInProcessWhatsApp, createSender, SqliteSentMessageLog } from '../mcp/index.js';
+import { McpCustomerMessenger, McpNotifier, WhatsAppMcpClient, bundledWhatsAppServer, createInProcessWhatsApp, createSender } from '../mcp/index.js';
 import type { McpServerTarget, InProcessWhatsApp, WhatsAppSenderConfig } from '../mcp/index.js';
 import { defaultTaxonomy } from '../taxonomy/index.js';
 import { loadWorkflowConfig } from '../workflows/config.js';
@@ -41,6 +40,7 @@ import type { AdminWorkflowsPort, ProcessingPort, RunObservation } from './port.
 import { takeProcessIdentity } from './process-identity.js';
 import { agentDirectory, openPeopleStore } from '../people/index.js';
 import { QueuedTurns } from './queued-turns.js';
+import { openSentMessageLog } from './sent-message-log.js';
 import { takeOverDeadPredecessor } from './take-over.js';
 import { TurnQueue, transactionDb, type QueueDepth } from './turn-queue.js';
 
@@ -252,6 +252,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
       retentionDays: config.retentionDays,
       idleReleaseMinutes: config.dispatch.humanIdleReleaseMinutes,
       waitingExpireHours: config.dispatch.humanWaitExpireHours,
+      timing: Object.fromEntries(Object.entries(config.jobSchedules).map(([job, schedule]) => [job, { schedule }])),
     }),
   });
 
@@ -402,13 +403,12 @@ function senderConfig(config: Config): WhatsAppSenderConfig {
 }
 
 /**
- * The in-process WhatsApp MCP service (MCP_SERVER=in-process), over the sent-message log in the data
- * directory. Both threads may open one: the log is a WAL SQLite file, so they see each other's rows.
+ * The in-process WhatsApp MCP service (MCP_SERVER=in-process), over the sent-message log (./sent-message-log.ts).
  */
 export function inProcessWhatsApp(config: Config, logger: Logger): InProcessWhatsApp {
   return createInProcessWhatsApp({
     sender: createSender(senderConfig(config), logger),
-    log: new SqliteSentMessageLog(join(config.dataDir, 'mcp-whatsapp.sqlite')),
+    log: openSentMessageLog(config),
     logger,
   });
 }

@@ -30,6 +30,13 @@ describe('loadConfig', () => {
     expect(config.processingNice).toBe(10);
   });
 
+  it('takes per-job schedule overrides, and names an entry for a job that does not exist', () => {
+    expect(loadConfig({ JOB_SCHEDULES: 'sla-realert=0,30 * * * * *; retention = 30 4 * * *' }).jobSchedules)
+      .toEqual({ 'sla-realert': '0,30 * * * * *', retention: '30 4 * * *' });
+    expect(loadConfig({}).jobSchedules).toEqual({});
+    expect(problemsOf({ JOB_SCHEDULES: 'sla-realert=* * * * *;purge-all=* * * * *' }).join('\n')).toMatch(/^JOB_SCHEDULES(\.1)?: each entry is <job>=<cron expression>/m);
+  });
+
   it('keeps turns in the request thread when asked, and refuses a processing mode or nice it does not know', () => {
     expect(loadConfig({ ZAPFLOW_PROCESSING: 'inline', ZAPFLOW_PROCESSING_NICE: '0' })).toMatchObject({ processing: 'inline', processingNice: 0 });
     const problems = problemsOf({ ZAPFLOW_PROCESSING: 'cluster', ZAPFLOW_PROCESSING_NICE: '25' });

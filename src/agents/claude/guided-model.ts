@@ -44,11 +44,19 @@ function norm(v: SparseVector): number {
 }
 
 const urgencyRank = ['low', 'medium', 'high', 'critical'];
+/** Conversations whose nearest examples are kept (a worker runs at most MAX_CONCURRENT_CONVERSATIONS at once). */
+const RECENT_CONVERSATIONS = 64;
 
 export class GuidedClaudeModel implements Model {
   readonly provider = 'claude';
   readonly #index: IndexedExample[];
   readonly #k: number;
+  /**
+   * The nearest examples of the last conversations seen. A turn asks five times about the same conversation
+   * (four taxonomy levels and the escalation analysis), and each search scores every labeled conversation
+   * (~13 ms of CPU on a busy 2-core machine): worth four of five turns' searches when workers share a CPU.
+   */
+  readonly #recent = new Map<string, FewShotExample[]>();
 
   constructor(
     readonly claude: Model,
@@ -69,6 +77,17 @@ export class GuidedClaudeModel implements Model {
 
   /** The k labeled conversations closest to `conversation`, most similar first (ties: dataset order). */
   nearest(conversation: readonly ConversationMessage[]): FewShotExample[] {
+    const key = JSON.stringify(conversation.map((message) => [message.role, message.text]));
+    const known = this.#recent.get(key);
+    if (known) return known;
+    const examples = this.search(conversation);
+    this.#recent.set(key, examples);
+    // Oldest out first: a process works on a handful of conversations at a time.
+    if (this.#recent.size > RECENT_CONVERSATIONS) this.#recent.delete(this.#recent.keys().next().value as string);
+    return examples;
+  }
+
+  private search(conversation: readonly ConversationMessage[]): FewShotExample[] {
     const vector = this.embedded.classifiers.typifier.vectorize(conversation);
     const query = toMap(vector);
     const queryNorm = norm(vector);

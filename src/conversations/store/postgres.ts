@@ -302,6 +302,9 @@ export class PostgresServiceStore implements ServiceStore {
       [before],
     );
     await this.query('DELETE FROM {p}own_messages WHERE sent_at < $1', [before]);
+    // The WhatsApp MCP server's shared log holds recipients' numbers (LGPD): it goes with the inbox. Its
+    // idempotency keys are long past any outbox retry (OUTBOX_RETRY_HOURS ≤ 14 days) by then.
+    await this.query('DELETE FROM {p}sent_messages WHERE created_at < $1', [before]);
     return { inbox: Number(row?.inbox ?? 0), conversations: Number(row?.conversations ?? 0) };
   }
 }

@@ -2,7 +2,8 @@
  * The sent-message log of the WhatsApp MCP server: what was sent under which idempotency key (so a repeated
  * call returns the first result instead of a second WhatsApp message), the provider's ids for
  * `get_message_status`, and — for dry-run only — the text itself, so the demo can show what would have gone
- * out. Two implementations: in memory (tests, in-process use) and SQLite (the stdio server survives restarts).
+ * out. Three implementations: in memory (tests, in-process use), SQLite (the stdio server survives restarts) and
+ * Postgres (every process of a scaled-out zapflow shares one log, with send claims: ./postgres-message-log.ts).
  */
 import type { WhatsAppProvider } from '../senders/types.js';
 
@@ -39,6 +40,33 @@ export interface SentMessageLog {
   /** Newest first. */
   list(filter?: { provider?: WhatsAppProvider; limit?: number }): Promise<SentMessageRecord[]>;
   close(): Promise<void>;
+  /**
+   * Present when several processes share the log: a part is claimed in the log BEFORE the provider is called,
+   * so a second sender of the same key waits for the first one's result instead of sending again.
+   */
+  readonly claims?: SendClaims;
+}
+
+/** One part about to be sent under an idempotency key: everything of its record but the provider's answer. */
+export type PendingPart = Omit<SentMessageRecord, 'messageId' | 'status' | 'updatedAt' | 'idempotencyKey'> & { idempotencyKey: string };
+
+export type SendClaim =
+  /** This owner may call the provider now. `expiredClaim`: a previous sender's claim ran out (it died or hung). */
+  | { outcome: 'claimed'; expiredClaim: boolean }
+  /** Already sent (by anyone): its record is the answer. */
+  | { outcome: 'sent'; record: SentMessageRecord }
+  /** Another live sender holds the claim; `requestHash` tells whether it is the same message. */
+  | { outcome: 'busy'; requestHash: string };
+
+export interface SendClaims {
+  /** Claims (key, part) for `owner` for `leaseMs`, unless it is sent or claimed by a live sender. */
+  claim(part: PendingPart, owner: string, leaseMs: number): Promise<SendClaim>;
+  /** Extends the owner's claim while the provider call is under way. False: the claim is no longer this owner's. */
+  renew(idempotencyKey: string, part: number, owner: string, leaseMs: number): Promise<boolean>;
+  /** The provider refused the part: drop the claim so a later attempt may send it. */
+  release(idempotencyKey: string, part: number, owner: string): Promise<void>;
+  /** Marks the claimed part sent with the provider's answer. False: the claim had been taken over meanwhile. */
+  complete(record: SentMessageRecord & { idempotencyKey: string }, owner: string): Promise<boolean>;
 }
 
 export class MemorySentMessageLog implements SentMessageLog {

@@ -3,16 +3,21 @@
  * texts, send each part through the configured sender, and make the idempotency key hold — the same key twice
  * gives one WhatsApp message (per part), even across server restarts when the log is SQLite.
  *
+ * With a shared log (Postgres: several processes deliver the same outbox), each part is claimed in the log
+ * before the provider is called, so a second process sending the same key waits for the first one's result.
+ *
  * The one window left: if the server dies after the provider accepted a part and before the log recorded it,
- * a retry sends that part again. Neither Meta nor Evolution accepts an idempotency key we could forward, so
- * at-least-once is the best any sender can do there; a duplicate alert beats a lost one.
+ * a retry sends that part again (with a shared log: once the dead owner's claim has expired). Neither Meta nor
+ * Evolution accepts an idempotency key we could forward, so at-least-once is the best any sender can do
+ * there; a duplicate alert beats a lost one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { WhatsAppSendError } from '../errors.js';
 import { formatRecipient, parseRecipient } from '../senders/recipient.js';
-import type { WhatsAppProvider, WhatsAppSender } from '../senders/types.js';
-import type { SentMessageLog, SentMessageRecord } from './message-log.js';
+import type { SentText, WhatsAppProvider, WhatsAppSender } from '../senders/types.js';
+import type { PendingPart, SendClaims, SentMessageLog, SentMessageRecord } from './message-log.js';
 import { WHATSAPP_MAX_TEXT, splitMessage } from './split-message.js';
 
 export interface SendTextInput {
@@ -53,7 +58,21 @@ export interface TextMessageServiceOptions {
   now?: () => number;
   /** @default 4096 (WhatsApp's limit) */
   maxPartLength?: number;
+  /**
+   * Shared logs only: how long a claim holds without renewal. The sender renews it every third of this while
+   * the provider call runs, so it runs out only when its process died or froze for this long (then another
+   * process may send the part again). @default 20_000
+   */
+  claimLeaseMs?: number;
+  /** Shared logs only: how often a second sender of a claimed key looks for the first one's result. @default 200 */
+  claimPollMs?: number;
+  /** Shared logs only: who this service is in the claims. @default host:pid:random */
+  owner?: string;
 }
+
+/** Recording a sent part in a shared log is retried this long (a database restart) before the call fails. */
+const RECORD_RETRY_MS = 30_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class TextMessageService {
   private readonly now: () => number;
@@ -61,9 +80,15 @@ export class TextMessageService {
   private readonly inFlight = new Map<string, Promise<SendTextResult>>();
   /** Every send under way, so shutdown can let them record their result before the log closes. */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Parts the provider accepted whose `sent` record the shared log refused (database down): recorded on the next call. */
+  private readonly unrecorded = new Map<string, SentMessageRecord & { idempotencyKey: string }>();
+  private readonly owner: string;
+  private readonly leaseMs: number;
 
   constructor(private readonly options: TextMessageServiceOptions) {
     this.now = options.now ?? Date.now;
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.leaseMs = options.claimLeaseMs ?? 20_000;
   }
 
   get provider(): WhatsAppProvider {
@@ -119,6 +144,7 @@ export class TextMessageService {
       );
     }
     const records: SentMessageRecord[] = [];
+    let sentNow = false;
     for (let part = 0; part < parts.length; part++) {
       const done = already.find((record) => record.part === part);
       if (done) {
@@ -126,22 +152,23 @@ export class TextMessageService {
         continue;
       }
       const partText = parts[part] as string;
-      const sent = await sender.sendText({ to: recipient, text: partText, ...(input.instance ? { instance: input.instance } : {}) });
-      const now = this.now();
-      const record: SentMessageRecord = {
-        messageId: sent.messageId,
-        ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}),
+      const pending: Omit<PendingPart, 'idempotencyKey'> = {
         part, parts: parts.length, requestHash, provider: sender.provider,
-        ...(sent.instance ? { instance: sent.instance } : {}),
+        ...(input.instance ? { instance: input.instance } : {}),
         recipient: canonicalRecipient,
         // Real sends keep no text: the provider has it, and the log should hold as little personal data as it can.
         ...(sender.provider === 'dry-run' ? { text: partText } : {}),
-        textLength: partText.length, status: sent.status, createdAt: now, updatedAt: now,
+        textLength: partText.length, createdAt: this.now(),
       };
-      await log.record(record);
-      records.push(record);
+      const key = input.idempotencyKey;
+      const send = () => sender.sendText({ to: recipient, text: partText, ...(input.instance ? { instance: input.instance } : {}) });
+      const outcome = log.claims && key !== undefined
+        ? await this.sendClaimed(log.claims, { ...pending, idempotencyKey: key }, send)
+        : { record: await this.sendUnclaimed(pending, key, send), sentNow: true };
+      records.push(outcome.record);
+      sentNow ||= outcome.sentNow;
     }
-    const deduplicated = already.length === parts.length;
+    const deduplicated = !sentNow;
     const first = records[0] as SentMessageRecord;
     logger?.info(
       { provider: sender.provider, recipientKind: recipient.kind, parts: parts.length, messageId: first.messageId, deduplicated },
@@ -150,5 +177,98 @@ export class TextMessageService {
         : sender.provider === 'dry-run' ? 'WhatsApp message recorded (dry-run: not sent)' : 'WhatsApp message sent',
     );
     return { messageId: first.messageId, messageIds: records.map((r) => r.messageId), status: first.status, provider: sender.provider, deduplicated };
+  }
+
+  /** The part as sent now, recorded in the log. */
+  private async sendUnclaimed(part: Omit<PendingPart, 'idempotencyKey'>, idempotencyKey: string | undefined, send: () => Promise<SentText>): Promise<SentMessageRecord> {
+    const sent = await send();
+    const record = this.sentRecord(part, sent);
+    await this.options.log.record(idempotencyKey !== undefined ? { ...record, idempotencyKey } : record);
+    return record;
+  }
+
+  /**
+   * Shared log: claim the part, then send it and mark it sent — or return what another process sent under the
+   * key, waiting while it holds a live claim (bounded: past it the caller gets a retryable error).
+   */
+  private async sendClaimed(claims: SendClaims, part: PendingPart, send: () => Promise<SentText>): Promise<{ record: SentMessageRecord; sentNow: boolean }> {
+    const slot = `${part.idempotencyKey}\u0000${part.part}`;
+    const unrecorded = this.unrecorded.get(slot);
+    if (unrecorded) {
+      // This process sent it earlier but could not record it: record it now, never send it again.
+      await claims.complete(unrecorded, this.owner);
+      this.unrecorded.delete(slot);
+      return { record: unrecorded, sentNow: false };
+    }
+    const waitUntil = Date.now() + this.leaseMs + 5000;
+    for (;;) {
+      const claim = await claims.claim(part, this.owner, this.leaseMs);
+      if (claim.outcome === 'claimed') {
+        if (claim.expiredClaim) {
+          this.options.logger?.warn({ part: part.part }, 'WhatsApp send claim expired before it was marked sent (its sender died or froze mid-send): sending this part again');
+        }
+        break;
+      }
+      const requestHash = claim.outcome === 'sent' ? claim.record.requestHash : claim.requestHash;
+      if (requestHash !== part.requestHash) {
+        throw new WhatsAppSendError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This idempotencyKey was already used for a different recipient or text; use a new key for a new message. Retrying will not help.',
+          false,
+        );
+      }
+      if (claim.outcome === 'sent') return { record: claim.record, sentNow: false };
+      if (Date.now() > waitUntil) {
+        throw new WhatsAppSendError('SEND_IN_PROGRESS', 'Another process is still sending this message; retrying later will return its result.', true);
+      }
+      await sleep(this.options.claimPollMs ?? 200);
+    }
+
+    const { idempotencyKey, part: index } = part;
+    const renewal = setInterval(() => {
+      claims.renew(idempotencyKey, index, this.owner, this.leaseMs).then(
+        (held) => { if (!held) this.options.logger?.warn({ part: index }, 'WhatsApp send claim taken over by another process while this one was sending'); },
+        () => {}, // database unreachable for a moment: the next renewal (or the record retries) tells
+      );
+    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    try {
+      let sent: SentText;
+      try {
+        sent = await send();
+      } catch (error) {
+        // The provider refused (or did not answer): a later attempt may send the part. Best effort — an
+        // unreleased claim only makes that attempt wait for its lease.
+        await claims.release(idempotencyKey, index, this.owner).catch(() => {});
+        throw error;
+      }
+      const record = { ...this.sentRecord(part, sent), idempotencyKey };
+      await this.recordClaimed(claims, record, slot);
+      return { record, sentNow: true };
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** The provider accepted the part: its record must land, or this process would send it again. */
+  private async recordClaimed(claims: SendClaims, record: SentMessageRecord & { idempotencyKey: string }, slot: string): Promise<void> {
+    const giveUpAt = Date.now() + RECORD_RETRY_MS;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      try {
+        await claims.complete(record, this.owner);
+        return;
+      } catch (error) {
+        if (Date.now() + wait > giveUpAt) {
+          this.unrecorded.set(slot, record);
+          throw new WhatsAppSendError('LOG_UNAVAILABLE', 'The message was sent but the sent-message log could not record it; retrying records it without sending again.', true, {}, { cause: error });
+        }
+        await sleep(wait);
+      }
+    }
+  }
+
+  private sentRecord(part: Omit<PendingPart, 'idempotencyKey'>, sent: SentText): SentMessageRecord {
+    const now = this.now();
+    const { instance: _asked, ...rest } = part;
+    return { ...rest, messageId: sent.messageId, ...(sent.instance ? { instance: sent.instance } : {}), status: sent.status, createdAt: now, updatedAt: now };
   }
 }

@@ -7,7 +7,8 @@
  * Afterwards, read from the database and from the fake WhatsApp provider:
  * - every acked message was processed exactly once (bound to one completed run; no run processed it again);
  * - each conversation's turns took its messages in the customer's order;
- * - no reply or alert reached the provider twice, and each customer got its replies in order;
+ * - no reply or alert reached the provider twice (but for the one window the shared sent-message log leaves: a
+ *   worker killed between the provider's answer and recording it), and each customer got its replies in order;
  * - no two runs of one conversation executed at the same time (the ledger: each run's attempts — which
  *   process, from when — and its end; an attempt that lost its lease committed nothing after it).
  *
@@ -186,10 +187,13 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
       }
     }
 
-    // 3. Replies in order, each delivered; what the provider received is the delivered outbox rows. Neither Meta
-    //    nor Evolution takes an idempotency key, so a process killed (or a database restarted) between the
-    //    provider's 200 and recording it can repeat the messages it had in flight: a repeat is adjacent to its
-    //    original, and they stay a small share of the replies (each interruption catches only what was in flight).
+    // 3. Replies in order, each delivered once; what the provider received is the delivered outbox rows. The
+    //    workers share one sent-message log in Postgres: a part is claimed there before the provider is called
+    //    and marked sent right after, so a reply re-delivered by another worker (its first worker killed,
+    //    paused, or cut off by the database restart) returns the first result. The one window left: a worker
+    //    SIGKILLed between the provider's 200 and that mark — Meta takes no idempotency key — leaves a claim whose
+    //    lease runs out, and the next worker sends the part again, saying so in its log. So a repeat must be
+    //    adjacent to its original AND be one of those logged resends; nothing else may reach a customer twice.
     expect(outbox.filter((row) => row.status !== 'delivered').map((row) => row.key), 'outbox rows not delivered').toEqual([]);
     const sentTo = (phone: string) => meta.accepted.filter((request) => (request.body as { to?: string }).to === phone).map((request) => (request.body as { text: { body: string } }).text.body);
     let repeatedAtTheEdge = 0;
@@ -207,9 +211,10 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
       });
       expect(matched, `what customer ${conversation} received (order, or a repeat that is not a redelivery)`).toEqual(expected);
     }
-    console.log(JSON.stringify({ repliesRepeatedAtTheProviderEdge: repeatedAtTheEdge }));
+    const resentAfterDeadOwner = workers.reduce((sum, worker) => sum + (worker.output.match(/send claim expired before it was marked sent/g) ?? []).length, 0);
+    console.log(JSON.stringify({ repliesRepeatedAtTheProviderEdge: repeatedAtTheEdge, partsResentAfterADeadOwnersClaimExpired: resentAfterDeadOwner }));
     const delivered = outbox.filter((row) => row.topic === 'customer_message').length;
-    expect(repeatedAtTheEdge, `replies repeated at the provider edge, of ${delivered} delivered`).toBeLessThanOrEqual(Math.ceil(delivered * 0.1));
+    expect(repeatedAtTheEdge, `replies repeated at the provider edge (of ${delivered} delivered) beyond the resends of a killed worker's claimed parts`).toBeLessThanOrEqual(resentAfterDeadOwner);
     const alerts = outbox.filter((row) => row.topic !== 'customer_message').length;
     expect(sentTo(AGENT).length, 'agent alerts received vs alert rows (one agent number)').toBe(alerts);
 
