@@ -58,7 +58,9 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       log: (object) => scrub(object, keepText) as Record<string, unknown>,
     },
     serializers: {
-      err: (error: Error) => {
+      err: (error: unknown) => {
+        // A caller may log `{ err: undefined }` or a string: logging must never be what throws.
+        if (!(error instanceof Error)) return error === undefined ? undefined : { message: scrubString(String(error)) };
         const serialized = pino.stdSerializers.err(error);
         return { ...serialized, message: scrubString(serialized.message), stack: serialized.stack ? scrubString(serialized.stack) : undefined };
       },

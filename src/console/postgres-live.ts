@@ -72,7 +72,7 @@ export class PostgresLiveUpdates implements LiveUpdates {
       if (lost || this.closed) return;
       lost = true;
       if (this.client === client) this.client = undefined;
-      this.options.logger.warn({ err: error?.message }, 'console live updates: listening connection lost; reconnecting');
+      this.options.logger.warn(error ? { err: error } : {}, 'console live updates: listening connection lost; reconnecting');
       void client.end().catch(() => {});
       this.scheduleReconnect(this.options.reconnectMs ?? 250);
     };
@@ -86,7 +86,7 @@ export class PostgresLiveUpdates implements LiveUpdates {
       lost = true;
       void client.end().catch(() => {});
       if (this.closed) return;
-      this.options.logger.warn({ err: (error as Error).message }, 'console live updates: cannot listen yet; retrying');
+      this.options.logger.warn({ err: error }, 'console live updates: cannot listen yet; retrying');
       this.scheduleReconnect(Math.min(retryMs * 2, 5000));
       return;
     }

@@ -56,3 +56,14 @@ describe('masking helpers', () => {
     expect(scrubString('call 5511900000001 or 5511900000002')).toBe('call 55119****0001 or 55119****0002');
   });
 });
+
+describe('logging never throws', () => {
+  it('logs { err } that is undefined or a string (a lost connection reported without an Error) without crashing', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    logger.warn({ err: undefined }, 'connection lost');
+    logger.warn({ err: 'Connection terminated unexpectedly for 5511987654321' }, 'connection lost');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).not.toContain('5511987654321');
+  });
+});
