@@ -2,7 +2,8 @@
  * Turns a conversation into a sparse TF-IDF vector over four kinds of terms, each L2-normalised on its own
  * and then weighted, so long conversations do not drown short ones:
  *   - `w:` stemmed words (stopwords dropped),
- *   - `b:` pairs of consecutive stemmed words ("nao cheg", "cartao clonado"),
+ *   - `b:` pairs of consecutive stemmed words ("nao cheg", "cartao clonado"), and of consecutive content words
+ *     across stopwords ("cartao credit" from "cartao de credito"),
  *   - `c:` character 3–4-grams of each normalised word with boundary marks ("<maq", "ninha>") — these keep
  *     a typo'd or truncated word close to the right one,
  *   - `t:` tone words (`offTopicWords`: asking for a person, anger, politeness), kept out of the three topic
@@ -19,6 +20,12 @@ export interface FeatureOptions {
   wordWeight: number;
   /** Weight of the word-pair block. @default 0.9 */
   bigramWeight: number;
+  /**
+   * Also pair each content word with the previous content word across the stopwords between them ("cartao de
+   * credito" → "cartao credito", "limite do pix" → "limite pix"), so "limite pix" and "limite do pix" meet.
+   * Measured (repeated 5-fold CV, seeds 42/1/2): BU +0.3, path +0.5, customer-only rough +0.5/+0.5. @default true
+   */
+  contentPairs: boolean;
   /** Weight of the character n-gram block. @default 1 */
   charWeight: number;
   /** Shortest and longest character n-gram (5-grams measured: no gain, 35 % more work). @default [3, 4] */
@@ -38,6 +45,7 @@ export interface FeatureOptions {
 export const defaultFeatureOptions: FeatureOptions = {
   wordWeight: 1,
   bigramWeight: 0.9,
+  contentPairs: true,
   charWeight: 1,
   charRange: [3, 4],
   botTurnWeight: 0.4,
@@ -81,6 +89,8 @@ interface KnownToken {
   wordColumn: number;
   /** Columns of the token's known character n-grams (repeats kept: they count). */
   charColumns: Int32Array;
+  /** Not a stopword. */
+  content: boolean;
 }
 
 /** Sublinear term frequency; a bot turn's term (weight < 1) counts less than one customer occurrence. */
@@ -102,15 +112,20 @@ export function extractTerms(messages: readonly ConversationMessage[], options: 
     const weight = messageWeight[m] as number;
     const tokens = normalizeTokens(message.text);
     let previous: string | undefined;
+    let previousContent: string | undefined;
     for (const token of tokens) {
       if (options.dropOffTopicWords && isOffTopic(token)) {
         add(tone, token, weight);
         continue;
       }
       const stemmed = stem(token);
-      if (!isStopword(token)) add(words, stemmed, weight);
+      const content = !isStopword(token);
+      if (content) add(words, stemmed, weight);
       if (previous !== undefined) add(pairs, `${previous} ${stemmed}`, weight);
+      // "cartao de credito", "limite do pix": the two content words as a pair, across the stopwords between them.
+      if (options.contentPairs && content && previousContent !== undefined && previousContent !== previous) add(pairs, `${previousContent} ${stemmed}`, weight);
       previous = stemmed;
+      if (content) previousContent = stemmed;
       if (token.length < 2) continue;
       const marked = `<${token}>`;
       for (let n = minN; n <= maxN; n++) {
@@ -179,6 +194,7 @@ export class Featurizer {
     for (const [m, message] of messages.entries()) {
       const weight = messageWeight[m] as number;
       let previous: string | undefined;
+      let previousContent: string | undefined;
       for (const token of normalizeTokens(message.text)) {
         if (this.options.dropOffTopicWords && isOffTopic(token)) {
           const column = toneVocabulary?.get(token);
@@ -191,7 +207,12 @@ export class Featurizer {
           const column = pairVocabulary.get(`${previous} ${known.stem}`);
           if (column !== undefined) add(pairs, column, weight);
         }
+        if (this.options.contentPairs && known.content && previousContent !== undefined && previousContent !== previous) {
+          const column = pairVocabulary.get(`${previousContent} ${known.stem}`);
+          if (column !== undefined) add(pairs, column, weight);
+        }
         previous = known.stem;
+        if (known.content) previousContent = known.stem;
         for (const column of known.charColumns) add(chars, column, weight);
       }
     }
@@ -236,6 +257,7 @@ export class Featurizer {
       stem: stemmed,
       wordColumn: isStopword(token) ? -1 : (wordVocabulary.get(stemmed) ?? -1),
       charColumns: Int32Array.from(charColumns),
+      content: !isStopword(token),
     };
     // Bounded: a stream of random strings must not grow memory without limit.
     if (this.#tokens.size >= 100_000) this.#tokens.clear();

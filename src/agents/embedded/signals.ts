@@ -108,6 +108,8 @@ const patterns = compile({
     /\bja (mandei|enviei|pedi|expliquei|falei) (\w+ ){0,6}(duas|tres|quatro|varias|0) vezes/,
     /\bja (falei|conversei) com (voces|o atendimento|a central|o suporte|um atendente|uma atendente|o chat)/,
     /\bprotocolos? (numero |n |no )?0/, /\b(meu|um|outro|dois|tres|varios|esse|este|do) protocolo/, /\bchamados\b/,
+    // An earlier case still open: "ja tenho protocolo aberto disso", "tem um chamado aberto".
+    /\bja (tenho|tem|existe) (um |uma )?(protocolo|chamado|reclamac\w*|solicitac\w*)/, /\b(protocolo|chamado) (aberto|anterior|antigo)/,
     /ninguem (resolve|resolveu|me ajuda|me ajudou|responde|respondeu|faz nada|retorna)/,
     /quantas vezes (vou|eu vou|tenho|preciso|mais)/, /\bja (e|eh) a\b/, /(sempre|toda vez) (a|o) mesm(a|o) (resposta|coisa|historia)/,
     /\b(duas|tres|quatro|varias|0) vezes (aqui|no chat|por aqui|pelo chat|por telefone|na central|no app e)/,
