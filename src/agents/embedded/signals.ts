@@ -7,6 +7,7 @@
 import type { ConversationMessage } from '../model.js';
 import { largestAmount } from './amounts.js';
 import { collapseRepeats, foldText, normalizeTokens } from './normalize.js';
+import { sentimentOf, type SentimentScore } from './sentiment.js';
 
 export interface EscalationSignals {
   securityConcern: boolean;
@@ -26,8 +27,10 @@ export interface EscalationSignals {
   /** Money being lost right now, or a merchant who cannot sell today. */
   ongoingLoss: boolean;
   urgentTone: boolean;
-  satisfiedTone: boolean;
   confusedTone: boolean;
+  /** The customer's words scored with the pt-BR sentiment lexicon (sentiment.ts): all of them, and the last message. */
+  sentiment: SentimentScore;
+  closingSentiment: SentimentScore;
 }
 
 /**
@@ -157,7 +160,6 @@ const patterns = compile({
     /\binvadi(ram|da)/, /\bfila no caixa/, /uma (notificacao|compra) atras da outra/,
   ],
   urgent: [/\burgent/, /\bpreciso (disso |desse dinheiro |do dinheiro )?(hoje|agora|amanha|urgente)/, /\bo mais rapido/, /\bsocorro/, /\bme ajud(a|em) (por favor|pelo amor)/, /\bpelo amor de deus/],
-  satisfied: [/\b(obrigad|valeu|deu certo|resolveu|resolvido|perfeito|funcionou|otimo|show|consegui|era isso|agora foi|ufa)/],
   confused: [/\bnao entend/, /\bcomo (assim|funciona|faco|e que)/, /\bsera que/, /\bconfus/, /\bduvida/],
   notSecurity: [
     /(caso|se) (um dia )?(eu )?(caia|cair) (em|no|num) golpe/, /noticias? (de|sobre) golpe/,
@@ -230,7 +232,8 @@ export function detectSignals(messages: readonly ConversationMessage[]): Escalat
     systemLimitation: any(patterns.systemLimitation, text),
     ongoingLoss: any(patterns.ongoingLoss, text),
     urgentTone: any(patterns.urgent, text) || /!{2,}/.test(raw),
-    satisfiedTone: any(patterns.satisfied, normalizeTokens(customerMessages.at(-1)?.text ?? '').join(' ')),
     confusedTone: any(patterns.confused, text),
+    sentiment: sentimentOf(customerMessages.map((m) => m.text)),
+    closingSentiment: sentimentOf(customerMessages.slice(-1).map((m) => m.text)),
   };
 }
