@@ -185,10 +185,18 @@ export class Featurizer {
   transform(messages: readonly ConversationMessage[]): SparseVector {
     const pairVocabulary = this.vocabulary[1] as Map<string, number>;
     const toneVocabulary = this.vocabulary[3];
-    const counts = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>(), new Map<number, number>()];
-    const [words, pairs, chars, tone] = counts as [Map<number, number>, Map<number, number>, Map<number, number>, Map<number, number>];
-    const add = (map: Map<number, number>, column: number, weight: number): void => {
-      map.set(column, (map.get(column) ?? 0) + weight);
+    // Weighted counts go into one dense scratch row (columns of the four blocks never overlap), with each
+    // block's columns listed in first-seen order: the same values, in the same order, as a map per block,
+    // without a map allocation and hash per term (this loop is most of the time per conversation).
+    const counts = this.#scratch ??= new Float64Array(this.dimension);
+    const seen = this.#seen ??= new Uint8Array(this.dimension);
+    const touched: [number[], number[], number[], number[]] = [[], [], [], []];
+    const add = (block: 0 | 1 | 2 | 3, column: number, weight: number): void => {
+      if (seen[column] === 0) {
+        seen[column] = 1;
+        touched[block].push(column);
+      }
+      counts[column] = (counts[column] as number) + weight;
     };
     const messageWeight = messageWeights(messages, this.options);
     for (const [m, message] of messages.entries()) {
@@ -198,42 +206,53 @@ export class Featurizer {
       for (const token of normalizeTokens(message.text)) {
         if (this.options.dropOffTopicWords && isOffTopic(token)) {
           const column = toneVocabulary?.get(token);
-          if (column !== undefined) add(tone, column, weight);
+          if (column !== undefined) add(3, column, weight);
           continue;
         }
         const known = this.#token(token);
-        if (known.wordColumn >= 0) add(words, known.wordColumn, weight);
+        if (known.wordColumn >= 0) add(0, known.wordColumn, weight);
         if (previous !== undefined) {
           const column = pairVocabulary.get(`${previous} ${known.stem}`);
-          if (column !== undefined) add(pairs, column, weight);
+          if (column !== undefined) add(1, column, weight);
         }
         if (this.options.contentPairs && known.content && previousContent !== undefined && previousContent !== previous) {
           const column = pairVocabulary.get(`${previousContent} ${known.stem}`);
-          if (column !== undefined) add(pairs, column, weight);
+          if (column !== undefined) add(1, column, weight);
         }
         previous = known.stem;
         if (known.content) previousContent = known.stem;
-        for (const column of known.charColumns) add(chars, column, weight);
+        for (const column of known.charColumns) add(2, column, weight);
       }
     }
-    const indices: number[] = [];
-    const values: number[] = [];
+    const size = touched[0].length + touched[1].length + touched[2].length + touched[3].length;
+    const indices = new Int32Array(size);
+    const values = new Float32Array(size);
     const weights = [this.options.wordWeight, this.options.bigramWeight, this.options.charWeight, this.options.toneWeight];
-    counts.forEach((block, b) => {
-      const start = indices.length;
+    let at = 0;
+    touched.forEach((columns, b) => {
+      const start = at;
       let norm = 0;
-      for (const [column, count] of block) {
-        const value = termFrequency(count) * (this.idf[column] as number);
-        indices.push(column);
-        values.push(value);
+      const scaled: number[] = [];
+      for (const column of columns) {
+        const value = termFrequency(counts[column] as number) * (this.idf[column] as number);
+        counts[column] = 0;
+        seen[column] = 0;
+        indices[at++] = column;
+        scaled.push(value);
         norm += value * value;
       }
-      if (norm === 0) return;
+      if (norm === 0) {
+        for (let i = 0; i < scaled.length; i++) values[start + i] = scaled[i] as number;
+        return;
+      }
       const scale = (weights[b] as number) / Math.sqrt(norm);
-      for (let i = start; i < values.length; i++) values[i] = (values[i] as number) * scale;
+      for (let i = 0; i < scaled.length; i++) values[start + i] = (scaled[i] as number) * scale;
     });
-    return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
+    return { indices, values };
   }
+
+  #scratch: Float64Array | undefined;
+  #seen: Uint8Array | undefined;
 
   readonly #tokens = new Map<string, KnownToken>();
 

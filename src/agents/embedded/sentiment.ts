@@ -79,8 +79,16 @@ for (const [cue, words] of Object.entries(entries) as Array<[EmotionCue, Record<
   // Tokens arrive with doubled letters collapsed ("socorro" → "socoro", "aff" → "af"): compare like with like.
   for (const [word, valence] of Object.entries(words)) lexicon.set(collapseRepeats(word), [valence, cue]);
 }
-const phraseTokens = phrases.map(([text, valence, cue]) => [text.split(' ').map(collapseRepeats), valence, cue] as const);
+/** Phrases by their first word: most tokens start none, so scoring stays a map lookup per token. */
+const phrasesByFirstWord = new Map<string, Array<readonly [readonly string[], number, EmotionCue]>>();
+for (const [text, valence, cue] of phrases) {
+  const words = text.split(' ').map(collapseRepeats);
+  const list = phrasesByFirstWord.get(words[0] as string) ?? [];
+  list.push([words, valence, cue]);
+  phrasesByFirstWord.set(words[0] as string, list);
+}
 
+const noWords: ReadonlySet<string> = new Set();
 const negations = new Set(['nao', 'nunca', 'nem', 'jamais', 'sem', 'nenhum', 'nenhuma']);
 const boosters = new Set(['muito', 'muita', 'demais', 'super', 'mega', 'extremamente', 'totalmente', 'tao', 'bem', 'mais']);
 const dampers = new Set(['pouco', 'meio', 'quase', 'levemente']);
@@ -106,12 +114,13 @@ function shoutedWords(text: string): Set<string> {
 
 /** Scores one message: a valence per matched word or phrase, adjusted by VADER's rules. */
 function scoreMessage(text: string, cues: Record<EmotionCue, number>): number {
+  // Capitals are looked for only when there are some (most messages have none).
+  const shouted = /[A-Z]{3}/.test(text) ? shoutedWords(text) : noWords;
   const tokens = normalizeTokens(text);
-  const shouted = shoutedWords(text);
   const butAt = tokens.indexOf('mas');
   const scored: Array<{ at: number; valence: number; cue: EmotionCue }> = [];
   for (let i = 0; i < tokens.length; i++) {
-    const phrase = phraseTokens.find(([words]) => words.every((w, k) => tokens[i + k] === w));
+    const phrase = phrasesByFirstWord.get(tokens[i] as string)?.find(([words]) => words.every((w, k) => tokens[i + k] === w));
     let valence: number;
     let cue: EmotionCue;
     let span = 1;
@@ -146,10 +155,26 @@ function scoreMessage(text: string, cues: Record<EmotionCue, number>): number {
   return sum;
 }
 
+function compound(sum: number): number {
+  return sum / Math.sqrt(sum * sum + 15);
+}
+
 /** The sentiment of some messages (all of them count; pass the customer's only). */
 export function sentimentOf(texts: readonly string[]): SentimentScore {
+  return sentimentOfEach(texts).all;
+}
+
+/** The sentiment of all the messages and of the last one, each message scored once. */
+export function sentimentOfEach(texts: readonly string[]): { all: SentimentScore; last: SentimentScore } {
   const cues = emptyCues();
   let sum = 0;
-  for (const text of texts) sum += scoreMessage(text, cues);
-  return { compound: sum / Math.sqrt(sum * sum + 15), cues };
+  let last: SentimentScore = { compound: 0, cues: emptyCues() };
+  for (const text of texts) {
+    const own = emptyCues();
+    const score = scoreMessage(text, own);
+    sum += score;
+    for (const cue of Object.keys(own) as EmotionCue[]) cues[cue] += own[cue];
+    last = { compound: compound(score), cues: own };
+  }
+  return { all: { compound: compound(sum), cues }, last };
 }

@@ -7,7 +7,7 @@
 import type { ConversationMessage } from '../model.js';
 import { largestAmount } from './amounts.js';
 import { collapseRepeats, foldText, normalizeTokens } from './normalize.js';
-import { sentimentOf, type SentimentScore } from './sentiment.js';
+import { sentimentOfEach, type SentimentScore } from './sentiment.js';
 
 export interface EscalationSignals {
   securityConcern: boolean;
@@ -200,6 +200,7 @@ export function detectSignals(messages: readonly ConversationMessage[]): Escalat
   const text = customerText(messages);
   const plain = collapseRepeats(foldText(raw));
   const shouted = countShoutedWords(raw);
+  const sentiment = sentimentOfEach(customerMessages.map((m) => m.text));
   const insult = any(patterns.insult, text);
   const threat = any(patterns.threat, text);
   const shouting = shouted >= 3 || (shouted >= 2 && /[!?]{2,}/.test(raw));
@@ -233,7 +234,7 @@ export function detectSignals(messages: readonly ConversationMessage[]): Escalat
     ongoingLoss: any(patterns.ongoingLoss, text),
     urgentTone: any(patterns.urgent, text) || /!{2,}/.test(raw),
     confusedTone: any(patterns.confused, text),
-    sentiment: sentimentOf(customerMessages.map((m) => m.text)),
-    closingSentiment: sentimentOf(customerMessages.slice(-1).map((m) => m.text)),
+    sentiment: sentiment.all,
+    closingSentiment: sentiment.last,
   };
 }
