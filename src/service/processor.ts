@@ -36,8 +36,8 @@ import type { CaseService } from './cases.js';
 import { TurnDeferredError } from './dispatcher.js';
 import type { ConversationLifecycle } from './lifecycle.js';
 import type { CaseRecord } from '../conversations/store/case-types.js';
-import { needsClarifyingGreeting } from '../agents/embedded/abstain.js';
-import { botPromptTexts, botReply, forwardedMessageText, greetingReply, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
+import { clarificationNeeded } from '../agents/embedded/abstain.js';
+import { botPromptTexts, botReply, clarifyingReply, forwardedMessageText, TEXT_ONLY_NOTICE, WELCOME_GREETING, type SelfServiceContent } from './replies.js';
 import type { ConversationRecord, InboxRecord, ServiceStore } from '../conversations/store/types.js';
 
 export interface TurnProcessorDeps {
@@ -246,9 +246,10 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     // The models see the customer and the bot's answers, not the bot's own questions (their example topics would
     // pull the typification toward them).
     const message = { messages: episode.filter((m) => m.role !== 'bot' || !botPrompts.has(m.text)) };
-    // "oi", "bom dia", "?": no issue named yet. The runs still happen (every turn has its runs), but the
-    // typification records no path for it and the customer gets a question, never a self-service text.
-    const greeting = needsClarifyingGreeting(message.messages);
+    // "oi", "bom dia", "?", "meu cartao de credito", "n ta funcionando": no issue named yet. The runs still
+    // happen (every turn has its runs), but the typification records no path for it and the customer gets a
+    // question (what they need, what about the product, what happened), never a self-service text.
+    const unclear = clarificationNeeded(message.messages);
     // The case's protocol for every run of the case; the handoff ref keys this turn's alert if it escalates.
     const handoffRef = deps.cases.nextHandoffRef(openCase);
     const additionalData = {
@@ -295,7 +296,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       logger.info({ conversationKey: key, runId }, 'conversation taken by a person during the turn; the bot stays silent');
       return 'forwarded';
     }
-    const answer = greeting ? greetingReply(earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
+    const answer = unclear ? clarifyingReply(deps.selfService, unclear, earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
     await reply(conversation, outboxKeys.botReply(runId), answer.text, runId);
     // A self-service answer starts the idle clock: silence after it closes the case (CASE_IDLE_CLOSE_HOURS).
     if (answer.kind === 'answer') await deps.cases.selfServiceAnswered(openCase.id);

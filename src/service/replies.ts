@@ -71,6 +71,21 @@ export function greetingReply(earlierBotTexts: readonly string[] = []): { kind: 
 }
 
 /**
+ * The reply to a turn that names no issue yet (see agents/embedded/abstain.ts): a greeting gets the greeting
+ * question; a product alone gets that product's question ("o que sobre o cartão de crédito?"); a problem
+ * with no product, or a product family ("meu cartão"), gets the question about what happened.
+ */
+export function clarifyingReply(
+  content: SelfServiceContent,
+  statement: { kind: 'content_free' | 'product_only' | 'problem_only'; product?: string },
+  earlierBotTexts: readonly string[] = [],
+): { kind: 'greeting_question' | 'clarifying_question'; text: string } {
+  if (statement.kind === 'content_free') return greetingReply(earlierBotTexts);
+  const reply = botReply(content, { path: null, route: 'low', earlierBotTexts, ...(statement.product ? { productHint: statement.product } : {}) });
+  return { kind: 'clarifying_question', text: reply.text };
+}
+
+/**
  * Confident: the leaf's answer — unless the customer already got that answer in this episode: then ask
  * what is still missing and offer a person. Not confident: one clarifying question (per product when known).
  */

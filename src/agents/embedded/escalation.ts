@@ -115,17 +115,26 @@ export function chooseUrgency(reason: EscalationReason | null, signals: Escalati
     case 'frustration_detected':
       return 'high';
     default:
-      return emotion === 'angry' || emotion === 'frustrated' || signals.shouting ? 'high' : 'medium';
+      // The guide raises to high for "an angry customer", not a frustrated one (measured: frustrated → high
+      // turned 22 of the dev CV's medium escalations into high; urgency 88.1 → 90.5 % without it).
+      return emotion === 'angry' || signals.shouting ? 'high' : 'medium';
   }
 }
 
-/** Clear tone markers win; otherwise the emotion classifier's choice. */
+/** Clear tone markers win, then the sentiment lexicon's strong cues; otherwise the emotion classifier's choice. */
 export function chooseEmotion(signals: EscalationSignals, shouldEscalate: boolean, predicted: Emotion): Emotion {
   if (signals.insult || signals.shouting || signals.threat) return 'angry';
   if (signals.securityConcern && signals.urgentTone) return 'urgent';
   if (signals.multipleAttempts) return 'frustrated';
   if (signals.urgentTone) return 'urgent';
-  if (!shouldEscalate && signals.satisfiedTone) return 'satisfied';
-  if (predicted === 'satisfied' && shouldEscalate) return 'neutral';
+  // The lexicon (sentiment.ts) next: a clearly positive last message after a calm chat is satisfaction (a bare
+  // "ok valeu" is not: it closes neutral chats too); strong frustration or confusion words say the tone
+  // outright. Measured on the dev set's 5-fold CV: emotion 59.4 → 63.7 % (the regex on "obrigado/valeu" it
+  // replaces took 39 neutral conversations for satisfied).
+  const closing = signals.closingSentiment;
+  if (!shouldEscalate && closing.compound >= 0.5 && closing.cues.satisfaction > 0) return 'satisfied';
+  if (signals.sentiment.cues.frustration <= -2.5) return 'frustrated';
+  if (!shouldEscalate && signals.sentiment.cues.confusion <= -1) return 'confused';
+  if (predicted === 'satisfied') return shouldEscalate || closing.compound < 0.2 ? 'neutral' : 'satisfied';
   return predicted;
 }

@@ -2,7 +2,8 @@
  * Turns a conversation into a sparse TF-IDF vector over four kinds of terms, each L2-normalised on its own
  * and then weighted, so long conversations do not drown short ones:
  *   - `w:` stemmed words (stopwords dropped),
- *   - `b:` pairs of consecutive stemmed words ("nao cheg", "cartao clonado"),
+ *   - `b:` pairs of consecutive stemmed words ("nao cheg", "cartao clonado"), and of consecutive content words
+ *     across stopwords ("cartao credit" from "cartao de credito"),
  *   - `c:` character 3–4-grams of each normalised word with boundary marks ("<maq", "ninha>") — these keep
  *     a typo'd or truncated word close to the right one,
  *   - `t:` tone words (`offTopicWords`: asking for a person, anger, politeness), kept out of the three topic
@@ -19,6 +20,12 @@ export interface FeatureOptions {
   wordWeight: number;
   /** Weight of the word-pair block. @default 0.9 */
   bigramWeight: number;
+  /**
+   * Also pair each content word with the previous content word across the stopwords between them ("cartao de
+   * credito" → "cartao credito", "limite do pix" → "limite pix"), so "limite pix" and "limite do pix" meet.
+   * Measured (repeated 5-fold CV, seeds 42/1/2): BU +0.3, path +0.5, customer-only rough +0.5/+0.5. @default true
+   */
+  contentPairs: boolean;
   /** Weight of the character n-gram block. @default 1 */
   charWeight: number;
   /** Shortest and longest character n-gram (5-grams measured: no gain, 35 % more work). @default [3, 4] */
@@ -38,6 +45,7 @@ export interface FeatureOptions {
 export const defaultFeatureOptions: FeatureOptions = {
   wordWeight: 1,
   bigramWeight: 0.9,
+  contentPairs: true,
   charWeight: 1,
   charRange: [3, 4],
   botTurnWeight: 0.4,
@@ -81,6 +89,8 @@ interface KnownToken {
   wordColumn: number;
   /** Columns of the token's known character n-grams (repeats kept: they count). */
   charColumns: Int32Array;
+  /** Not a stopword. */
+  content: boolean;
 }
 
 /** Sublinear term frequency; a bot turn's term (weight < 1) counts less than one customer occurrence. */
@@ -102,15 +112,20 @@ export function extractTerms(messages: readonly ConversationMessage[], options: 
     const weight = messageWeight[m] as number;
     const tokens = normalizeTokens(message.text);
     let previous: string | undefined;
+    let previousContent: string | undefined;
     for (const token of tokens) {
       if (options.dropOffTopicWords && isOffTopic(token)) {
         add(tone, token, weight);
         continue;
       }
       const stemmed = stem(token);
-      if (!isStopword(token)) add(words, stemmed, weight);
+      const content = !isStopword(token);
+      if (content) add(words, stemmed, weight);
       if (previous !== undefined) add(pairs, `${previous} ${stemmed}`, weight);
+      // "cartao de credito", "limite do pix": the two content words as a pair, across the stopwords between them.
+      if (options.contentPairs && content && previousContent !== undefined && previousContent !== previous) add(pairs, `${previousContent} ${stemmed}`, weight);
       previous = stemmed;
+      if (content) previousContent = stemmed;
       if (token.length < 2) continue;
       const marked = `<${token}>`;
       for (let n = minN; n <= maxN; n++) {
@@ -170,49 +185,74 @@ export class Featurizer {
   transform(messages: readonly ConversationMessage[]): SparseVector {
     const pairVocabulary = this.vocabulary[1] as Map<string, number>;
     const toneVocabulary = this.vocabulary[3];
-    const counts = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>(), new Map<number, number>()];
-    const [words, pairs, chars, tone] = counts as [Map<number, number>, Map<number, number>, Map<number, number>, Map<number, number>];
-    const add = (map: Map<number, number>, column: number, weight: number): void => {
-      map.set(column, (map.get(column) ?? 0) + weight);
+    // Weighted counts go into one dense scratch row (columns of the four blocks never overlap), with each
+    // block's columns listed in first-seen order: the same values, in the same order, as a map per block,
+    // without a map allocation and hash per term (this loop is most of the time per conversation).
+    const counts = this.#scratch ??= new Float64Array(this.dimension);
+    const seen = this.#seen ??= new Uint8Array(this.dimension);
+    const touched: [number[], number[], number[], number[]] = [[], [], [], []];
+    const add = (block: 0 | 1 | 2 | 3, column: number, weight: number): void => {
+      if (seen[column] === 0) {
+        seen[column] = 1;
+        touched[block].push(column);
+      }
+      counts[column] = (counts[column] as number) + weight;
     };
     const messageWeight = messageWeights(messages, this.options);
     for (const [m, message] of messages.entries()) {
       const weight = messageWeight[m] as number;
       let previous: string | undefined;
+      let previousContent: string | undefined;
       for (const token of normalizeTokens(message.text)) {
         if (this.options.dropOffTopicWords && isOffTopic(token)) {
           const column = toneVocabulary?.get(token);
-          if (column !== undefined) add(tone, column, weight);
+          if (column !== undefined) add(3, column, weight);
           continue;
         }
         const known = this.#token(token);
-        if (known.wordColumn >= 0) add(words, known.wordColumn, weight);
+        if (known.wordColumn >= 0) add(0, known.wordColumn, weight);
         if (previous !== undefined) {
           const column = pairVocabulary.get(`${previous} ${known.stem}`);
-          if (column !== undefined) add(pairs, column, weight);
+          if (column !== undefined) add(1, column, weight);
+        }
+        if (this.options.contentPairs && known.content && previousContent !== undefined && previousContent !== previous) {
+          const column = pairVocabulary.get(`${previousContent} ${known.stem}`);
+          if (column !== undefined) add(1, column, weight);
         }
         previous = known.stem;
-        for (const column of known.charColumns) add(chars, column, weight);
+        if (known.content) previousContent = known.stem;
+        for (const column of known.charColumns) add(2, column, weight);
       }
     }
-    const indices: number[] = [];
-    const values: number[] = [];
+    const size = touched[0].length + touched[1].length + touched[2].length + touched[3].length;
+    const indices = new Int32Array(size);
+    const values = new Float32Array(size);
     const weights = [this.options.wordWeight, this.options.bigramWeight, this.options.charWeight, this.options.toneWeight];
-    counts.forEach((block, b) => {
-      const start = indices.length;
+    let at = 0;
+    touched.forEach((columns, b) => {
+      const start = at;
       let norm = 0;
-      for (const [column, count] of block) {
-        const value = termFrequency(count) * (this.idf[column] as number);
-        indices.push(column);
-        values.push(value);
+      const scaled: number[] = [];
+      for (const column of columns) {
+        const value = termFrequency(counts[column] as number) * (this.idf[column] as number);
+        counts[column] = 0;
+        seen[column] = 0;
+        indices[at++] = column;
+        scaled.push(value);
         norm += value * value;
       }
-      if (norm === 0) return;
+      if (norm === 0) {
+        for (let i = 0; i < scaled.length; i++) values[start + i] = scaled[i] as number;
+        return;
+      }
       const scale = (weights[b] as number) / Math.sqrt(norm);
-      for (let i = start; i < values.length; i++) values[i] = (values[i] as number) * scale;
+      for (let i = 0; i < scaled.length; i++) values[start + i] = (scaled[i] as number) * scale;
     });
-    return { indices: Int32Array.from(indices), values: Float32Array.from(values) };
+    return { indices, values };
   }
+
+  #scratch: Float64Array | undefined;
+  #seen: Uint8Array | undefined;
 
   readonly #tokens = new Map<string, KnownToken>();
 
@@ -236,6 +276,7 @@ export class Featurizer {
       stem: stemmed,
       wordColumn: isStopword(token) ? -1 : (wordVocabulary.get(stemmed) ?? -1),
       charColumns: Int32Array.from(charColumns),
+      content: !isStopword(token),
     };
     // Bounded: a stream of random strings must not grow memory without limit.
     if (this.#tokens.size >= 100_000) this.#tokens.clear();

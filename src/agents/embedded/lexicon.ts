@@ -22,6 +22,11 @@ export const abbreviations: Readonly<Record<string, string>> = {
   msg: 'mensagem', msgs: 'mensagens', cel: 'celular', ctz: 'certeza', fds: 'fim de semana', nd: 'nada',
   qlq: 'qualquer', qq: 'qualquer', kd: 'cade', vdd: 'verdade', sla: 'sei la', mds: 'meu deus',
   c: 'com', ent: 'entao', eh: 'e',
+  // More of the same, as customers type them: quem, como, quanto, demais, fazer, vou, hora(s), pode, ontem,
+  // obrigado, pagamento, contato, quase.
+  qm: 'quem', cm: 'como', cmo: 'como', qnt: 'quanto', qnto: 'quanto', dms: 'demais', fzr: 'fazer', vo: 'vou',
+  hr: 'hora', hrs: 'horas', pd: 'pode', onti: 'ontem', obgda: 'obrigado', brigado: 'obrigado', brigada: 'obrigado',
+  pagto: 'pagamento', pgto: 'pagamento', ctt: 'contato', qse: 'quase',
   add: 'adicionar', info: 'informacao', infos: 'informacoes', doc: 'documento', docs: 'documentos',
   dinheiro: 'dinheiro', grana: 'dinheiro', din: 'dinheiro', bufunfa: 'dinheiro',
   reais: 'reais', real: 'reais', conto: 'reais', contos: 'reais', pila: 'reais', pilas: 'reais',

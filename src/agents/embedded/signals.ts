@@ -7,6 +7,7 @@
 import type { ConversationMessage } from '../model.js';
 import { largestAmount } from './amounts.js';
 import { collapseRepeats, foldText, normalizeTokens } from './normalize.js';
+import { sentimentOfEach, type SentimentScore } from './sentiment.js';
 
 export interface EscalationSignals {
   securityConcern: boolean;
@@ -26,8 +27,10 @@ export interface EscalationSignals {
   /** Money being lost right now, or a merchant who cannot sell today. */
   ongoingLoss: boolean;
   urgentTone: boolean;
-  satisfiedTone: boolean;
   confusedTone: boolean;
+  /** The customer's words scored with the pt-BR sentiment lexicon (sentiment.ts): all of them, and the last message. */
+  sentiment: SentimentScore;
+  closingSentiment: SentimentScore;
 }
 
 /**
@@ -108,6 +111,8 @@ const patterns = compile({
     /\bja (mandei|enviei|pedi|expliquei|falei) (\w+ ){0,6}(duas|tres|quatro|varias|0) vezes/,
     /\bja (falei|conversei) com (voces|o atendimento|a central|o suporte|um atendente|uma atendente|o chat)/,
     /\bprotocolos? (numero |n |no )?0/, /\b(meu|um|outro|dois|tres|varios|esse|este|do) protocolo/, /\bchamados\b/,
+    // An earlier case still open: "ja tenho protocolo aberto disso", "tem um chamado aberto".
+    /\bja (tenho|tem|existe) (um |uma )?(protocolo|chamado|reclamac\w*|solicitac\w*)/, /\b(protocolo|chamado) (aberto|anterior|antigo)/,
     /ninguem (resolve|resolveu|me ajuda|me ajudou|responde|respondeu|faz nada|retorna)/,
     /quantas vezes (vou|eu vou|tenho|preciso|mais)/, /\bja (e|eh) a\b/, /(sempre|toda vez) (a|o) mesm(a|o) (resposta|coisa|historia)/,
     /\b(duas|tres|quatro|varias|0) vezes (aqui|no chat|por aqui|pelo chat|por telefone|na central|no app e)/,
@@ -155,7 +160,6 @@ const patterns = compile({
     /\binvadi(ram|da)/, /\bfila no caixa/, /uma (notificacao|compra) atras da outra/,
   ],
   urgent: [/\burgent/, /\bpreciso (disso |desse dinheiro |do dinheiro )?(hoje|agora|amanha|urgente)/, /\bo mais rapido/, /\bsocorro/, /\bme ajud(a|em) (por favor|pelo amor)/, /\bpelo amor de deus/],
-  satisfied: [/\b(obrigad|valeu|deu certo|resolveu|resolvido|perfeito|funcionou|otimo|show|consegui|era isso|agora foi|ufa)/],
   confused: [/\bnao entend/, /\bcomo (assim|funciona|faco|e que)/, /\bsera que/, /\bconfus/, /\bduvida/],
   notSecurity: [
     /(caso|se) (um dia )?(eu )?(caia|cair) (em|no|num) golpe/, /noticias? (de|sobre) golpe/,
@@ -196,6 +200,7 @@ export function detectSignals(messages: readonly ConversationMessage[]): Escalat
   const text = customerText(messages);
   const plain = collapseRepeats(foldText(raw));
   const shouted = countShoutedWords(raw);
+  const sentiment = sentimentOfEach(customerMessages.map((m) => m.text));
   const insult = any(patterns.insult, text);
   const threat = any(patterns.threat, text);
   const shouting = shouted >= 3 || (shouted >= 2 && /[!?]{2,}/.test(raw));
@@ -228,7 +233,8 @@ export function detectSignals(messages: readonly ConversationMessage[]): Escalat
     systemLimitation: any(patterns.systemLimitation, text),
     ongoingLoss: any(patterns.ongoingLoss, text),
     urgentTone: any(patterns.urgent, text) || /!{2,}/.test(raw),
-    satisfiedTone: any(patterns.satisfied, normalizeTokens(customerMessages.at(-1)?.text ?? '').join(' ')),
     confusedTone: any(patterns.confused, text),
+    sentiment: sentiment.all,
+    closingSentiment: sentiment.last,
   };
 }

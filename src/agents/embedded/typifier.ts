@@ -44,7 +44,7 @@ export const defaultTypifierOptions: TypifierOptions = {
   roughCopies: 0,
   taxonomyTextWeight: 3,
   leafPhraseWeight: 3,
-  scoreWeights: { leaf: 7.9, businessUnit: 2.1, product: 1.2, motive: 2.5 },
+  scoreWeights: { leaf: 7.5, businessUnit: 1.82, product: 1.18, motive: 2.26 },
 };
 
 /** One synthetic customer message per leaf from the labels and descriptions on its path. */

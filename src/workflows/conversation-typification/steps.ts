@@ -99,8 +99,8 @@ export function lowConfidenceStep(): StepExecutor<State> {
     const state = input.workflowSessionState;
     run.route = 'low';
     if (chosenPath(run).length < LEVELS.length) run.failure = 'model_failure';
-    // A greeting ("oi", "?") has no topic to be unsure about: it must not bring the customer closer to a
-    // low-confidence handoff (the bot asks what they need instead).
+    // A greeting ("oi", "?") or a turn naming no issue ("meu cartão", "não funciona") has no topic to be unsure
+    // about: it must not bring the customer closer to a low-confidence handoff (the bot asks instead).
     if (hasTopic(conversationOf(input))) state.lowConfidenceStreak = (state.lowConfidenceStreak ?? 0) + 1;
     return { confidence: pathConfidence(run), lowConfidenceStreak: state.lowConfidenceStreak, ...(run.failure ? { failure: run.failure } : {}) };
   };

@@ -118,6 +118,27 @@ describe('a customer in the bot state', () => {
     expect((await conversation(`meta:100000000000002:${phone}`)).handoff.status).toBe('bot');
   });
 
+  it('a product named alone gets that product\'s question, a problem with nothing named asks what happened; the issue, once named, is answered', async () => {
+    const content = loadSelfServiceContent();
+    const phone = '5511900000231';
+    await service.post(service.meta(phone, 'queria ver uma coisa do meu cartao de credito'));
+    await service.app.settle();
+    expect(await textsTo(phone)).toEqual([content.clarifyingQuestions.credit_card]);
+    expect((await conversation(`meta:100000000000002:${phone}`)).typification).toBeNull();
+    await service.post(service.meta(phone, 'quero parcelar a fatura em 6x'));
+    await service.app.settle();
+    expect((await textsTo(phone)).at(-1)).toBe(content.answers.bill_installment_plan);
+
+    const other = '5511900000232';
+    for (const text of ['oi', 'to com um problema', 'n ta funcionando']) {
+      await service.post(service.meta(other, text));
+      await service.app.settle();
+    }
+    const texts = await textsTo(other);
+    expect(texts).toEqual([GREETING_QUESTION, GREETING_AGAIN, content.fallbackQuestion]);
+    expect((await conversation(`meta:100000000000002:${other}`)).handoff.status).toBe('bot');
+  });
+
   it('the same self-service text is never sent twice: the bot asks what is missing and offers a person', async () => {
     const phone = '5511900000208';
     const question = 'como faço para cadastrar uma chave pix aleatória?';

@@ -79,7 +79,7 @@ describe('conversation-typification', () => {
   it('low confidence twice in a row hands the conversation to a human through the nested handoff', async () => {
     const deps = workflowDeps(storage, { classifier: withLevelConfidence(embeddedModel(), 0.3) });
     const { 'conversation-typification': wf } = createWorkflows(deps);
-    const first = await wf.run({ message: turn('queria ver uma coisa da conta'), sessionId: 'test:vague' });
+    const first = await wf.run({ message: turn('queria ver uma coisa do saldo'), sessionId: 'test:vague' });
     expect((typification(first).handoff as HandoffOutcome).escalated).toBe(false);
     const second = await wf.run({ message: turn('é sobre aquilo lá'), sessionId: 'test:vague' });
     const handoff = typification(second).handoff as HandoffOutcome;
@@ -90,10 +90,10 @@ describe('conversation-typification', () => {
     expect(alerts.map((a) => a.topic).sort()).toEqual(['agent_alert', 'customer_message']);
   });
 
-  it('greetings do not count toward the low-confidence handoff, and record no path', async () => {
+  it('greetings and turns that name no issue (a product alone, "não funciona") do not count toward the low-confidence handoff, and record no path', async () => {
     const deps = workflowDeps(storage, { classifier: withLevelConfidence(embeddedModel(), 0.3) });
     const { 'conversation-typification': wf } = createWorkflows(deps);
-    for (const text of ['oi', 'bom dia', '?']) {
+    for (const text of ['oi', 'bom dia', '?', 'queria ver uma coisa da conta', 'nao ta funcionando']) {
       const result = await wf.run({ message: turn(text), sessionId: 'test:greetings' });
       expect((typification(result).handoff as HandoffOutcome).escalated).toBe(false);
       expect(typification(result).path).toBeNull();

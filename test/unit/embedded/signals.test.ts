@@ -120,6 +120,8 @@ describe('triggers said indirectly (the misses of the first version)', () => {
     expect(reasonsOf('voces prometeram devolver ate ontem')).toContain('multiple_attempts');
     expect(reasonsOf('todo mes eu venho reclamar da mesma fatura')).toContain('multiple_attempts');
     expect(reasonsOf('ninguem me da um retorno sobre o emprestimo')).toContain('multiple_attempts');
+    expect(reasonsOf('ja tenho um chamado aberto sobre isso', 'a maquininha segue sem sinal')).toContain('multiple_attempts');
+    expect(reasonsOf('tem protocolo anterior dessa fatura')).toContain('multiple_attempts');
   });
 
   it('system limitation: the standard fixes already tried, every customer failing, fails every time', () => {

@@ -1,0 +1,27 @@
+/** What the featurizer sees: the same idea written with or without the little words in between meets on one term. */
+import { describe, expect, it } from 'vitest';
+import { defaultFeatureOptions, extractTerms } from '../../../src/agents/embedded/features.js';
+import { normalizeTokens } from '../../../src/agents/embedded/normalize.js';
+
+const pairsOf = (text: string, contentPairs = true): string[] =>
+  [...(extractTerms([{ role: 'customer', text }], { ...defaultFeatureOptions, contentPairs })[1] as Map<string, number>).keys()];
+
+describe('word pairs', () => {
+  it('"limite do pix" and "limite pix", "cartao de credito" and "cartao credito" share a pair term', () => {
+    const careful = pairsOf('quero aumentar o limite do pix');
+    const rough = pairsOf('qro aumentar limite pix');
+    expect(careful.filter((term) => rough.includes(term))).toContain('limit pix');
+    expect(pairsOf('meu cartao de credito')).toEqual(expect.arrayContaining(pairsOf('cartao credito')));
+  });
+
+  it('without content pairs only neighbouring words pair up (the model files trained before keep working the old way)', () => {
+    expect(pairsOf('limite do pix', false)).not.toContain('limit pix');
+  });
+});
+
+describe('chat spelling', () => {
+  it('abbreviations customers type meet the full words', () => {
+    expect(normalizeTokens('qnto custa e cm faco, qm resolve?').join(' ')).toBe('quanto custa e como faco quem resolve');
+    expect(normalizeTokens('pgto de onti, brigado').join(' ')).toBe('pagamento de ontem obrigado');
+  });
+});
