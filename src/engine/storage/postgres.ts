@@ -14,6 +14,8 @@ import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, s
 import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
 import { checkOut, isConnectionLoss, ownedPool, PG_RAW_TYPES } from './pg-types.js';
+import { StepGroupCommit } from './postgres-group-commit.js';
+import type { CommitResult, GroupCommitOptions } from './postgres-group-commit.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
   SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
@@ -34,6 +36,11 @@ export interface PostgresStorageOptions {
   connectAttempts?: number;
   /** Wait before the 2nd attempt; doubles each time, capped at 5 s. @default 250 */
   connectRetryDelayMs?: number;
+  /**
+   * Concurrent runs' step commits share statements (postgres-group-commit.ts): a step is still reported
+   * complete only once it is committed. `false` sends every commit alone. @default { maxInFlight: 2, maxBatch: 64 }
+   */
+  groupCommit?: GroupCommitOptions | false;
 }
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
@@ -53,6 +60,7 @@ export class PostgresStorage implements Storage {
   private readonly connectRetryDelayMs: number;
   private ready: Promise<void> | undefined;
   private closed = false;
+  private readonly stepCommits: StepGroupCommit | undefined;
 
   constructor(options: PostgresStorageOptions) {
     if (!options.pool && !options.dbUrl) {
@@ -66,6 +74,13 @@ export class PostgresStorage implements Storage {
     this.pool = options.pool ?? ownedPool(options.dbUrl, options.poolSize ?? 10);
     this.target = { schema: this.schema, prefix: this.tableName, where: describeServer(options.dbUrl) };
     this.sql = postgresSql(`"${this.schema}".${this.tableName}`);
+    if (options.groupCommit !== false) {
+      this.stepCommits = new StepGroupCommit({
+        commitOne: (commit) => this.commitStepAlone(commit),
+        commitMany: (commits) => this.commitSteps(commits),
+        isConnectionLoss,
+      }, options.groupCommit);
+    }
   }
 
   init(): Promise<void> {
@@ -187,7 +202,11 @@ export class PostgresStorage implements Storage {
 
   // --- step results and events ---
 
-  async commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
+  commitStep(commit: StepCommit): Promise<CommitResult> {
+    return this.stepCommits ? this.stepCommits.commit(commit) : this.commitStepAlone(commit);
+  }
+
+  private async commitStepAlone(commit: StepCommit): Promise<CommitResult> {
     try {
       return await this.writeWithSession(this.sql.commitStep, commit.session, [
         ...this.sessionParams(commit.session, commit.step.finishedAt),
@@ -197,6 +216,30 @@ export class PostgresStorage implements Storage {
       if (sqlState(error) === LEASE_LOST_SQLSTATE) throw new LeaseLostError(commit.step.runId, commit.leaseOwner ?? '', { cause: error });
       throw error;
     }
+  }
+
+  /** Several commits in one statement; rejects, having written nothing, if any of them is refused. */
+  private async commitSteps(commits: StepCommit[]): Promise<CommitResult[]> {
+    const events: StoredEvent[] = [];
+    const outbox: Array<OutboxMessage & { runId?: string; at: number }> = [];
+    const rows = commits.map((commit, i) => {
+      const { step, session } = commit;
+      if (commit.events) for (const event of commit.events) events.push(event);
+      if (commit.outbox) for (const message of commit.outbox) outbox.push({ ...message, at: step.finishedAt });
+      return {
+        i, run_id: step.runId, step_path: step.stepPath, step_name: step.stepName, step_type: step.stepType, status: step.status,
+        output: encodeJson(step.output), state_delta: encodeJson(step.stateDelta), attempts: step.attempts,
+        started_at: step.startedAt, finished_at: step.finishedAt, lease_owner: commit.leaseOwner ?? null,
+        session_id: session?.sessionId ?? null, state: session ? encodeJson(session.state) : null, expected_version: session?.expectedVersion ?? null,
+      };
+    });
+    const { rows: written } = await this.query(this.sql.commitSteps, [JSON.stringify(rows), eventsJson(events), outboxJson(outbox)]);
+    const results: CommitResult[] = commits.map(() => ({}));
+    for (const row of written) {
+      const version = row.session_version;
+      if (version !== null && version !== undefined) results[Number(row.i)] = { sessionVersion: Number(version) };
+    }
+    return results;
   }
 
   async getStepResults(runId: string): Promise<StepResultRecord[]> {
@@ -354,8 +397,8 @@ function describeServer(dbUrl: string | undefined): string {
 const eventsJson = (events: StoredEvent[]): string =>
   JSON.stringify(events.map((e) => ({ run_id: e.runId, seq: e.seq, type: e.type, step_path: e.stepPath ?? null, time: e.time, data: encodeJson(e.data) })));
 
-const outboxJson = (messages: Array<OutboxMessage & { runId?: string }>): string =>
-  JSON.stringify(messages.map((m) => ({ key: m.key, topic: m.topic, payload: encodeJson(m.payload), run_id: m.runId ?? null })));
+const outboxJson = (messages: Array<OutboxMessage & { runId?: string; at?: number }>): string =>
+  JSON.stringify(messages.map((m) => ({ key: m.key, topic: m.topic, payload: encodeJson(m.payload), run_id: m.runId ?? null, at: m.at ?? null })));
 
 const stepsJson = (steps: StepResultRecord[]): string =>
   JSON.stringify(steps.map((s) => ({
