@@ -1,5 +1,5 @@
 /**
- * Group commit of step commits on Postgres. A commit with synchronous_commit on waits for its WAL flush, and
+ * Group commit on Postgres (step commits, run creations). A commit with synchronous_commit on waits for its WAL flush, and
  * each statement pays its own parse/bind/executor start and transaction end; with many runs at once those
  * fixed costs, not the rows, bound the throughput. So: while `maxInFlight` commits are under way, the steps
  * that complete queue, and the next free slot writes all of them in ONE statement (`commitSteps`). Each
@@ -11,8 +11,6 @@
  * so only the culprit's caller sees the error. A lost connection fails the whole batch with that error, as
  * it would have failed each commit on its own (the outcome is unknown: the caller's recovery decides).
  */
-import type { StepCommit } from './types.js';
-
 export type CommitResult = { sessionVersion?: number };
 
 export interface GroupCommitOptions {
@@ -22,35 +20,40 @@ export interface GroupCommitOptions {
   maxBatch?: number;
 }
 
-interface Waiter {
-  commit: StepCommit;
-  resolve: (result: CommitResult) => void;
+interface Waiter<Item, Result> {
+  item: Item;
+  resolve: (result: Result) => void;
   reject: (error: unknown) => void;
 }
 
-export interface StepCommitWriter {
-  /** The one-commit statement, with its own error mapping (StaleSessionStateError, LeaseLostError). */
-  commitOne(commit: StepCommit): Promise<CommitResult>;
+export interface GroupWriter<Item, Result> {
+  /** The one-item statement, with its own error mapping (StaleSessionStateError, LeaseLostError, …). */
+  one(item: Item): Promise<Result>;
   /** One statement for the batch; results in the batch's order. Rejects (having written nothing) if any member is refused. */
-  commitMany(commits: StepCommit[]): Promise<CommitResult[]>;
+  many(items: Item[]): Promise<Result[]>;
   /** True for errors after which retrying the members alone is wrong (the batch's outcome is unknown). */
   isConnectionLoss(error: unknown): boolean;
+  /**
+   * Rows the item writes that no other member of its batch may write (one statement cannot update a row
+   * twice, and one session's writes must keep their order): an item sharing one waits for the next batch.
+   */
+  keys(item: Item): string[];
 }
 
-export class StepGroupCommit {
-  private queue: Waiter[] = [];
+export class GroupCommit<Item, Result> {
+  private queue: Array<Waiter<Item, Result>> = [];
   private inFlight = 0;
   private readonly maxInFlight: number;
   private readonly maxBatch: number;
 
-  constructor(private readonly writer: StepCommitWriter, options: GroupCommitOptions = {}) {
+  constructor(private readonly writer: GroupWriter<Item, Result>, options: GroupCommitOptions = {}) {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
     this.maxBatch = Math.max(1, options.maxBatch ?? 64);
   }
 
-  commit(commit: StepCommit): Promise<CommitResult> {
-    return new Promise<CommitResult>((resolve, reject) => {
-      this.queue.push({ commit, resolve, reject });
+  write(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
       this.startBatches();
     });
   }
@@ -59,32 +62,25 @@ export class StepGroupCommit {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.inFlight++;
-      void this.write(batch).finally(() => {
+      void this.writeBatch(batch).finally(() => {
         this.inFlight--;
         this.startBatches();
       });
     }
   }
 
-  /**
-   * The queue's first commits, in order, skipping (for the next batch) a second commit of a session or of a
-   * (run, step path) already in this one: one statement cannot update one row twice, and a session's commits
-   * must keep their order (in practice a session's commits are awaited one after another, so this is rare).
-   */
-  private takeBatch(): Waiter[] {
-    const batch: Waiter[] = [];
-    const rest: Waiter[] = [];
-    const sessions = new Set<string>();
-    const steps = new Set<string>();
+  /** The queue's first items, in order, leaving for the next batch any that shares a key with one taken. */
+  private takeBatch(): Array<Waiter<Item, Result>> {
+    const batch: Array<Waiter<Item, Result>> = [];
+    const rest: Array<Waiter<Item, Result>> = [];
+    const taken = new Set<string>();
     for (const waiter of this.queue) {
-      const sessionId = waiter.commit.session?.sessionId;
-      const stepKey = `${waiter.commit.step.runId}\u0000${waiter.commit.step.stepPath}`;
-      if (batch.length >= this.maxBatch || (sessionId !== undefined && sessions.has(sessionId)) || steps.has(stepKey)) {
+      const keys = this.writer.keys(waiter.item);
+      if (batch.length >= this.maxBatch || keys.some((key) => taken.has(key))) {
         rest.push(waiter);
         continue;
       }
-      if (sessionId !== undefined) sessions.add(sessionId);
-      steps.add(stepKey);
+      for (const key of keys) taken.add(key);
       batch.push(waiter);
     }
     this.queue = rest;
@@ -92,11 +88,11 @@ export class StepGroupCommit {
   }
 
   /** Never rejects: every waiter is resolved or rejected (it runs unawaited). */
-  private async write(batch: Waiter[]): Promise<void> {
+  private async writeBatch(batch: Array<Waiter<Item, Result>>): Promise<void> {
     if (batch.length === 1) return this.writeAlone(batch[0]!);
-    let results: CommitResult[];
+    let results: Result[];
     try {
-      results = await this.writer.commitMany(batch.map((waiter) => waiter.commit));
+      results = await this.writer.many(batch.map((waiter) => waiter.item));
     } catch (error) {
       if (this.writer.isConnectionLoss(error)) {
         for (const waiter of batch) waiter.reject(error);
@@ -105,12 +101,12 @@ export class StepGroupCommit {
       await Promise.all(batch.map((waiter) => this.writeAlone(waiter)));
       return;
     }
-    batch.forEach((waiter, i) => waiter.resolve(results[i] ?? {}));
+    batch.forEach((waiter, i) => waiter.resolve(results[i]!));
   }
 
-  private async writeAlone(waiter: Waiter): Promise<void> {
+  private async writeAlone(waiter: Waiter<Item, Result>): Promise<void> {
     try {
-      waiter.resolve(await this.writer.commitOne(waiter.commit));
+      waiter.resolve(await this.writer.one(waiter.item));
     } catch (error) {
       waiter.reject(error);
     }

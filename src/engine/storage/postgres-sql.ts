@@ -70,9 +70,12 @@ function insertEvents(t: string, param: string): string {
     ON CONFLICT (run_id, seq) DO NOTHING`;
 }
 
+const RUN_JSON_COLUMNS: readonly string[] = ['input', 'initial_state', 'content', 'error', 'pause', 'resume_data', 'metrics', 'attempts'];
+const RUN_BIGINT_COLUMNS: readonly string[] = ['lease_expires_at', 'created_at', 'updated_at', 'finished_at'];
+
 export function postgresSql(t: string) {
   const runPlaceholders = RUN_COLUMNS.map((column, i) => {
-    const json = ['input', 'initial_state', 'content', 'error', 'pause', 'resume_data', 'metrics', 'attempts'].includes(column);
+    const json = RUN_JSON_COLUMNS.includes(column);
     return `$${i + 1}${json ? '::json' : ''}`;
   });
   return {
@@ -171,6 +174,10 @@ export function postgresSql(t: string) {
     getSession: `SELECT * FROM ${t}sessions WHERE session_id = $1`,
     sessionVersion: `SELECT version FROM ${t}sessions WHERE session_id = $1`,
     createRun: `INSERT INTO ${t}runs (${RUN_COLUMNS.join(', ')}) VALUES (${runPlaceholders.join(', ')})`,
+    /** Several runs from a JSON array of objects keyed by column (JSON columns as JSON text): group commit. */
+    createRuns: `INSERT INTO ${t}runs (${RUN_COLUMNS.join(', ')})
+    SELECT ${RUN_COLUMNS.map((column) => `r.${column}${RUN_JSON_COLUMNS.includes(column) ? '::json' : ''}`).join(', ')}
+    FROM json_to_recordset($1::json) AS r(${RUN_COLUMNS.map((column) => `${column} ${RUN_JSON_COLUMNS.includes(column) ? 'text' : RUN_BIGINT_COLUMNS.includes(column) ? 'bigint' : 'text'}`).join(', ')})`,
     getRun: `SELECT * FROM ${t}runs WHERE run_id = $1`,
     listRuns: `SELECT * FROM ${t}runs WHERE ${RUN_FILTER} ORDER BY created_at DESC, run_id COLLATE "C" DESC LIMIT $5 OFFSET $6`,
     countRuns: `SELECT count(*) AS total FROM ${t}runs WHERE ${RUN_FILTER}`,

@@ -10,11 +10,11 @@ import { connectWithRetry, migratePostgres } from './postgres-migrate.js';
 import type { PostgresTarget } from './postgres-migrate.js';
 import { LEASE_LOST_SQLSTATE, RUN_NOT_FOUND_SQLSTATE, STALE_SESSION_SQLSTATE, postgresSql } from './postgres-sql.js';
 import type { PostgresSql } from './postgres-sql.js';
-import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
+import { RUN_COLUMNS, eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
 import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
 import { checkOut, isConnectionLoss, ownedPool, PG_RAW_TYPES } from './pg-types.js';
-import { StepGroupCommit } from './postgres-group-commit.js';
+import { GroupCommit } from './postgres-group-commit.js';
 import type { CommitResult, GroupCommitOptions } from './postgres-group-commit.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
@@ -60,7 +60,8 @@ export class PostgresStorage implements Storage {
   private readonly connectRetryDelayMs: number;
   private ready: Promise<void> | undefined;
   private closed = false;
-  private readonly stepCommits: StepGroupCommit | undefined;
+  private readonly stepCommits: GroupCommit<StepCommit, CommitResult> | undefined;
+  private readonly runCreations: GroupCommit<RunRecord, void> | undefined;
 
   constructor(options: PostgresStorageOptions) {
     if (!options.pool && !options.dbUrl) {
@@ -75,10 +76,17 @@ export class PostgresStorage implements Storage {
     this.target = { schema: this.schema, prefix: this.tableName, where: describeServer(options.dbUrl) };
     this.sql = postgresSql(`"${this.schema}".${this.tableName}`);
     if (options.groupCommit !== false) {
-      this.stepCommits = new StepGroupCommit({
-        commitOne: (commit) => this.commitStepAlone(commit),
-        commitMany: (commits) => this.commitSteps(commits),
+      this.stepCommits = new GroupCommit<StepCommit, CommitResult>({
+        one: (commit) => this.commitStepAlone(commit),
+        many: (commits) => this.commitSteps(commits),
         isConnectionLoss,
+        keys: (commit) => [`step\u0000${commit.step.runId}\u0000${commit.step.stepPath}`, ...(commit.session ? [`session\u0000${commit.session.sessionId}`] : [])],
+      }, options.groupCommit);
+      this.runCreations = new GroupCommit<RunRecord, void>({
+        one: (run) => this.createRunAlone(run),
+        many: (runs) => this.createRuns(runs),
+        isConnectionLoss,
+        keys: (run) => [run.runId],
       }, options.groupCommit);
     }
   }
@@ -156,13 +164,27 @@ export class PostgresStorage implements Storage {
 
   // --- runs ---
 
-  async createRun(run: RunRecord): Promise<void> {
+  createRun(run: RunRecord): Promise<void> {
+    return this.runCreations ? this.runCreations.write(run) : this.createRunAlone(run);
+  }
+
+  private async createRunAlone(run: RunRecord): Promise<void> {
     try {
       await this.query(this.sql.createRun, runToParams(run));
     } catch (error) {
       if (sqlState(error) === '23505') throw new DuplicateRunError(run.runId);
       throw error;
     }
+  }
+
+  /** Several runs in one INSERT; a duplicate id fails the statement (nothing inserted) and each is retried alone. */
+  private async createRuns(runs: RunRecord[]): Promise<void[]> {
+    const rows = runs.map((run) => {
+      const params = runToParams(run);
+      return Object.fromEntries(RUN_COLUMNS.map((column, i) => [column, params[i]]));
+    });
+    await this.query(this.sql.createRuns, [JSON.stringify(rows)]);
+    return runs.map(() => undefined);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -203,7 +225,7 @@ export class PostgresStorage implements Storage {
   // --- step results and events ---
 
   commitStep(commit: StepCommit): Promise<CommitResult> {
-    return this.stepCommits ? this.stepCommits.commit(commit) : this.commitStepAlone(commit);
+    return this.stepCommits ? this.stepCommits.write(commit) : this.commitStepAlone(commit);
   }
 
   private async commitStepAlone(commit: StepCommit): Promise<CommitResult> {
