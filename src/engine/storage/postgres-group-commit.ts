@@ -14,7 +14,7 @@
 export type CommitResult = { sessionVersion?: number };
 
 export interface GroupCommitOptions {
-  /** Statements under way at once (each holds one pool connection). @default 2 */
+  /** Statements under way at once (each holds one pool connection). @default 4 */
   maxInFlight?: number;
   /** Commits per statement at most (bounds the statement's size). @default 64 */
   maxBatch?: number;
@@ -47,7 +47,7 @@ export class GroupCommit<Item, Result> {
   private readonly maxBatch: number;
 
   constructor(private readonly writer: GroupWriter<Item, Result>, options: GroupCommitOptions = {}) {
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 4);
     this.maxBatch = Math.max(1, options.maxBatch ?? 64);
   }
 

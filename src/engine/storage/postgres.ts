@@ -38,7 +38,7 @@ export interface PostgresStorageOptions {
   connectRetryDelayMs?: number;
   /**
    * Concurrent runs' step commits share statements (postgres-group-commit.ts): a step is still reported
-   * complete only once it is committed. `false` sends every commit alone. @default { maxInFlight: 2, maxBatch: 64 }
+   * complete only once it is committed. `false` sends every commit alone. @default { maxInFlight: 4, maxBatch: 64 }
    */
   groupCommit?: GroupCommitOptions | false;
 }
