@@ -26,7 +26,7 @@ const GROUPS: Array<{ peer: string; script: string; group: string; seq: RegExp; 
 ];
 
 export function findPeersBench(): string | undefined {
-  return ['../scratch/peers-bench', '../shared/peers-bench', '/work/scratch/peers-bench', '/work/shared/peers-bench']
+  return [process.env.PEERS_BENCH_DIR ?? '', '../scratch/peers-bench', '../shared/peers-bench', '/work/scratch/peers-bench', '/work/shared/peers-bench']
     .find((dir) => existsSync(join(dir, 'node_modules')) && existsSync(join(dir, 'mastra.mjs')));
 }
 
@@ -57,7 +57,9 @@ function runGroup(dir: string, script: string, group: string, databaseUrl: strin
 
 export async function measurePeers(dir: string, databaseUrl: string | undefined, log: (line: string) => void): Promise<PeerFigure[]> {
   const figures: PeerFigure[] = [];
+  const only = process.env.BENCH_PEERS?.toLowerCase().split(',');
   for (const spec of GROUPS) {
+    if (only && !only.some((word) => spec.peer.toLowerCase().includes(word))) continue;
     if (spec.needsPostgres && !databaseUrl) {
       figures.push({ peer: spec.peer, note: 'skipped: no DATABASE_URL' });
       continue;

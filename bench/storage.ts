@@ -5,6 +5,10 @@
  *
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test npm run bench:storage   (Postgres rows need it)
  *   BENCH_QUICK=1 … (fewer repetitions)   BENCH_NO_PEERS=1 … (zapflow only)
+ *   BENCH_STORAGES=postgres BENCH_PEERS=postgres …   (only these rows: memory, sqlite, postgres; peers by name)
+ *
+ * Postgres is measured twice: with group commit (the default: concurrent runs' step commits share statements)
+ * and with `groupCommit: false` (every commit alone), so the same sitting shows what sharing commits buys.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +24,7 @@ import type { PeerFigure } from './storage-peers.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const DATABASE_URL = process.env.DATABASE_URL;
+const STORAGES = (process.env.BENCH_STORAGES ?? 'memory,sqlite,postgres').split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 // --- counting what reaches the database ---
@@ -169,17 +174,22 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let schemaToDrop: string | undefined;
   try {
-    rows.push(await measureStorage('memory', new MemoryStorage()));
-    rows.push(await measureStorage("SQLite (WAL, synchronous 'normal')", new SqliteStorage({ dbFile: join(dir, 'normal.db') })));
-    rows.push(await measureStorage("SQLite (WAL, synchronous 'full')", new SqliteStorage({ dbFile: join(dir, 'full.db'), synchronous: 'full' })));
-    if (DATABASE_URL) {
-      schemaToDrop = `zapflow_bench_${randomBytes(3).toString('hex')}`;
+    if (STORAGES.includes('memory')) rows.push(await measureStorage('memory', new MemoryStorage()));
+    if (STORAGES.includes('sqlite')) {
+      rows.push(await measureStorage("SQLite (WAL, synchronous 'normal')", new SqliteStorage({ dbFile: join(dir, 'normal.db') })));
+      rows.push(await measureStorage("SQLite (WAL, synchronous 'full')", new SqliteStorage({ dbFile: join(dir, 'full.db'), synchronous: 'full' })));
+    }
+    if (DATABASE_URL && STORAGES.includes('postgres')) {
       const pool = countingPool(DATABASE_URL);
-      rows.push(await measureStorage('Postgres (loopback, synchronous_commit on)', new PostgresStorage({ pool, schema: schemaToDrop })));
-      await pool.query(`DROP SCHEMA "${schemaToDrop}" CASCADE`);
-      schemaToDrop = undefined;
+      for (const groupCommit of [true, false]) {
+        schemaToDrop = `zapflow_bench_${randomBytes(3).toString('hex')}`;
+        const label = groupCommit ? 'Postgres (loopback, synchronous_commit on)' : 'Postgres, every commit alone (groupCommit: false)';
+        rows.push(await measureStorage(label, new PostgresStorage({ pool, schema: schemaToDrop, ...(groupCommit ? {} : { groupCommit: false }) })));
+        await pool.query(`DROP SCHEMA "${schemaToDrop}" CASCADE`);
+        schemaToDrop = undefined;
+      }
       await pool.end();
-    } else {
+    } else if (STORAGES.includes('postgres')) {
       log('zapflow: Postgres skipped (set DATABASE_URL)');
     }
   } finally {
@@ -218,6 +228,14 @@ function print(rows: Row[], peers: PeerFigure[]): void {
   lines.push('', 'Same-sitting ratios (peer µs/step ÷ zapflow µs/step):',
     ratio('Mastra + LibSQLStore', sqlite, 10), ratio('Mastra + LibSQLStore', sqliteFull, 10),
     ratio('Mastra + PostgresStore', postgres, 5), ratio('LangGraph.js + SqliteSaver', sqlite, 1), ratio('LangGraph.js + PostgresSaver', postgres, 1));
+  // Issue 21's throughput target: zapflow's 3-step runs/s with 50 conversations at once against Mastra +
+  // PostgresStore's 3-step runs/s (its own runs figure, one after another), same sitting.
+  const mastraRuns = peers.find((p) => p.peer === 'Mastra + PostgresStore')?.runsPerSecond;
+  for (const row of rows.filter((r) => r.storage.startsWith('Postgres'))) {
+    if (!mastraRuns) continue;
+    const times = row.runsPerSecond50 / mastraRuns;
+    lines.push(`- 3-step runs/s, zapflow ${row.storage} 50 at once ${fmt(row.runsPerSecond50)} ÷ Mastra + PostgresStore ${fmt(mastraRuns)} = **${times.toFixed(1)}×** (target ≥ 10×: ${times >= 10 ? 'met' : 'NOT met'})`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

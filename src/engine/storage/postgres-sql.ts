@@ -70,9 +70,12 @@ function insertEvents(t: string, param: string): string {
     ON CONFLICT (run_id, seq) DO NOTHING`;
 }
 
+const RUN_JSON_COLUMNS: readonly string[] = ['input', 'initial_state', 'content', 'error', 'pause', 'resume_data', 'metrics', 'attempts'];
+const RUN_BIGINT_COLUMNS: readonly string[] = ['lease_expires_at', 'created_at', 'updated_at', 'finished_at'];
+
 export function postgresSql(t: string) {
   const runPlaceholders = RUN_COLUMNS.map((column, i) => {
-    const json = ['input', 'initial_state', 'content', 'error', 'pause', 'resume_data', 'metrics', 'attempts'].includes(column);
+    const json = RUN_JSON_COLUMNS.includes(column);
     return `$${i + 1}${json ? '::json' : ''}`;
   });
   return {
@@ -91,6 +94,59 @@ export function postgresSql(t: string) {
     ON CONFLICT (key) DO NOTHING
   )
   SELECT session_version FROM guard, lease_guard`,
+
+    /**
+     * Several runs' step commits in one statement (group commit, see postgres-group-commit.ts): $1 the commits
+     * (JSON array: step columns, lease_owner, session_id/state/expected_version, `i` = position in the batch),
+     * $2 their events, $3 their outbox rows (each with `at`, its commit's finishedAt). The same guards as
+     * commitStep, counted over the batch: one stale session or lost lease refuses the whole statement (nothing
+     * written), and the caller commits each alone to find whose it was. Returns (i, session_version) per commit.
+     * The batch never holds two commits of one session or of one (run, step path).
+     */
+    commitSteps: `WITH c AS (
+    SELECT * FROM json_to_recordset($1::json) AS c(i integer, run_id text, step_path text, step_name text, step_type text,
+      status text, output text, state_delta text, attempts integer, started_at bigint, finished_at bigint, lease_owner text,
+      session_id text, state text, expected_version bigint)
+  ),
+  lease_held AS (SELECT c.i FROM c JOIN ${t}runs r ON r.run_id = c.run_id AND r.lease_owner = c.lease_owner FOR SHARE OF r),
+  lease_guard AS (
+    SELECT CASE WHEN (SELECT count(*) FROM lease_held) = (SELECT count(*) FROM c WHERE lease_owner IS NOT NULL) THEN 1
+      ELSE ${t}refuse('${LEASE_LOST_SQLSTATE}', 'zapflow: run lease lost') END AS held
+  ),
+  session_update AS (
+    UPDATE ${t}sessions s SET state = c.state::json, version = s.version + 1, updated_at = c.finished_at
+    FROM c WHERE c.session_id IS NOT NULL AND c.expected_version > 0 AND s.session_id = c.session_id AND s.version = c.expected_version
+    RETURNING c.i, s.version
+  ),
+  session_insert AS (
+    INSERT INTO ${t}sessions (session_id, state, version, updated_at)
+    SELECT c.session_id, c.state::json, 1, c.finished_at FROM c WHERE c.session_id IS NOT NULL AND c.expected_version = 0
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING session_id, version
+  ),
+  guard AS (
+    SELECT CASE WHEN (SELECT count(*) FROM session_update) + (SELECT count(*) FROM session_insert)
+        = (SELECT count(*) FROM c WHERE session_id IS NOT NULL) THEN 1
+      ELSE ${t}refuse('${STALE_SESSION_SQLSTATE}', 'zapflow: stale session write refused') END AS fresh
+  ),
+  step AS (
+    INSERT INTO ${t}step_results (${STEP_COLUMNS.join(', ')})
+    SELECT c.run_id, c.step_path, c.step_name, c.step_type, c.status, c.output::json, c.state_delta::json, c.attempts,
+      c.started_at, c.finished_at
+    FROM c, guard, lease_guard
+    ON CONFLICT (run_id, step_path) DO UPDATE SET ${STEP_UPSERT_SET}
+  ),
+  events AS (${insertEvents(t, '$2')}),
+  outbox AS (
+    INSERT INTO ${t}outbox (key, topic, payload, run_id, status, attempts, next_attempt_at, created_at, updated_at)
+    SELECT o.key, o.topic, o.payload::json, o.run_id, 'pending', 0, o.at, o.at, o.at
+    FROM json_to_recordset($3::json) AS o(key text, topic text, payload text, run_id text, at bigint), guard, lease_guard
+    ON CONFLICT (key) DO NOTHING
+  )
+  SELECT c.i, COALESCE(su.version, si.version) AS session_version
+  FROM c LEFT JOIN session_update su ON su.i = c.i
+    LEFT JOIN session_insert si ON c.expected_version = 0 AND si.session_id = c.session_id
+    CROSS JOIN guard CROSS JOIN lease_guard`,
 
     /** $1-$4 session guard, $5 run id, $6 status, $7 content, $8 error, $9 metrics, $10 pause, $11 finished_at, $12 steps JSON, $13 events JSON, $14 lease owner. */
     finishRun: `WITH ${leaseGuard(t, '$14', '$5')}, ${sessionGuard(t)},
@@ -118,6 +174,10 @@ export function postgresSql(t: string) {
     getSession: `SELECT * FROM ${t}sessions WHERE session_id = $1`,
     sessionVersion: `SELECT version FROM ${t}sessions WHERE session_id = $1`,
     createRun: `INSERT INTO ${t}runs (${RUN_COLUMNS.join(', ')}) VALUES (${runPlaceholders.join(', ')})`,
+    /** Several runs from a JSON array of objects keyed by column (JSON columns as JSON text): group commit. */
+    createRuns: `INSERT INTO ${t}runs (${RUN_COLUMNS.join(', ')})
+    SELECT ${RUN_COLUMNS.map((column) => `r.${column}${RUN_JSON_COLUMNS.includes(column) ? '::json' : ''}`).join(', ')}
+    FROM json_to_recordset($1::json) AS r(${RUN_COLUMNS.map((column) => `${column} ${RUN_JSON_COLUMNS.includes(column) ? 'text' : RUN_BIGINT_COLUMNS.includes(column) ? 'bigint' : 'text'}`).join(', ')})`,
     getRun: `SELECT * FROM ${t}runs WHERE run_id = $1`,
     listRuns: `SELECT * FROM ${t}runs WHERE ${RUN_FILTER} ORDER BY created_at DESC, run_id COLLATE "C" DESC LIMIT $5 OFFSET $6`,
     countRuns: `SELECT count(*) AS total FROM ${t}runs WHERE ${RUN_FILTER}`,

@@ -10,10 +10,12 @@ import { connectWithRetry, migratePostgres } from './postgres-migrate.js';
 import type { PostgresTarget } from './postgres-migrate.js';
 import { LEASE_LOST_SQLSTATE, RUN_NOT_FOUND_SQLSTATE, STALE_SESSION_SQLSTATE, postgresSql } from './postgres-sql.js';
 import type { PostgresSql } from './postgres-sql.js';
-import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
+import { RUN_COLUMNS, eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
 import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
 import { checkOut, isConnectionLoss, ownedPool, PG_RAW_TYPES } from './pg-types.js';
+import { GroupCommit } from './postgres-group-commit.js';
+import type { CommitResult, GroupCommitOptions } from './postgres-group-commit.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
   SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
@@ -34,6 +36,11 @@ export interface PostgresStorageOptions {
   connectAttempts?: number;
   /** Wait before the 2nd attempt; doubles each time, capped at 5 s. @default 250 */
   connectRetryDelayMs?: number;
+  /**
+   * Concurrent runs' step commits share statements (postgres-group-commit.ts): a step is still reported
+   * complete only once it is committed. `false` sends every commit alone. @default { maxInFlight: 4, maxBatch: 64 }
+   */
+  groupCommit?: GroupCommitOptions | false;
 }
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
@@ -53,6 +60,8 @@ export class PostgresStorage implements Storage {
   private readonly connectRetryDelayMs: number;
   private ready: Promise<void> | undefined;
   private closed = false;
+  private readonly stepCommits: GroupCommit<StepCommit, CommitResult> | undefined;
+  private readonly runCreations: GroupCommit<RunRecord, void> | undefined;
 
   constructor(options: PostgresStorageOptions) {
     if (!options.pool && !options.dbUrl) {
@@ -66,6 +75,20 @@ export class PostgresStorage implements Storage {
     this.pool = options.pool ?? ownedPool(options.dbUrl, options.poolSize ?? 10);
     this.target = { schema: this.schema, prefix: this.tableName, where: describeServer(options.dbUrl) };
     this.sql = postgresSql(`"${this.schema}".${this.tableName}`);
+    if (options.groupCommit !== false) {
+      this.stepCommits = new GroupCommit<StepCommit, CommitResult>({
+        one: (commit) => this.commitStepAlone(commit),
+        many: (commits) => this.commitSteps(commits),
+        isConnectionLoss,
+        keys: (commit) => [`step\u0000${commit.step.runId}\u0000${commit.step.stepPath}`, ...(commit.session ? [`session\u0000${commit.session.sessionId}`] : [])],
+      }, options.groupCommit);
+      this.runCreations = new GroupCommit<RunRecord, void>({
+        one: (run) => this.createRunAlone(run),
+        many: (runs) => this.createRuns(runs),
+        isConnectionLoss,
+        keys: (run) => [run.runId],
+      }, options.groupCommit);
+    }
   }
 
   init(): Promise<void> {
@@ -141,13 +164,27 @@ export class PostgresStorage implements Storage {
 
   // --- runs ---
 
-  async createRun(run: RunRecord): Promise<void> {
+  createRun(run: RunRecord): Promise<void> {
+    return this.runCreations ? this.runCreations.write(run) : this.createRunAlone(run);
+  }
+
+  private async createRunAlone(run: RunRecord): Promise<void> {
     try {
       await this.query(this.sql.createRun, runToParams(run));
     } catch (error) {
       if (sqlState(error) === '23505') throw new DuplicateRunError(run.runId);
       throw error;
     }
+  }
+
+  /** Several runs in one INSERT; a duplicate id fails the statement (nothing inserted) and each is retried alone. */
+  private async createRuns(runs: RunRecord[]): Promise<void[]> {
+    const rows = runs.map((run) => {
+      const params = runToParams(run);
+      return Object.fromEntries(RUN_COLUMNS.map((column, i) => [column, params[i]]));
+    });
+    await this.query(this.sql.createRuns, [JSON.stringify(rows)]);
+    return runs.map(() => undefined);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -187,7 +224,11 @@ export class PostgresStorage implements Storage {
 
   // --- step results and events ---
 
-  async commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
+  commitStep(commit: StepCommit): Promise<CommitResult> {
+    return this.stepCommits ? this.stepCommits.write(commit) : this.commitStepAlone(commit);
+  }
+
+  private async commitStepAlone(commit: StepCommit): Promise<CommitResult> {
     try {
       return await this.writeWithSession(this.sql.commitStep, commit.session, [
         ...this.sessionParams(commit.session, commit.step.finishedAt),
@@ -197,6 +238,30 @@ export class PostgresStorage implements Storage {
       if (sqlState(error) === LEASE_LOST_SQLSTATE) throw new LeaseLostError(commit.step.runId, commit.leaseOwner ?? '', { cause: error });
       throw error;
     }
+  }
+
+  /** Several commits in one statement; rejects, having written nothing, if any of them is refused. */
+  private async commitSteps(commits: StepCommit[]): Promise<CommitResult[]> {
+    const events: StoredEvent[] = [];
+    const outbox: Array<OutboxMessage & { runId?: string; at: number }> = [];
+    const rows = commits.map((commit, i) => {
+      const { step, session } = commit;
+      if (commit.events) for (const event of commit.events) events.push(event);
+      if (commit.outbox) for (const message of commit.outbox) outbox.push({ ...message, at: step.finishedAt });
+      return {
+        i, run_id: step.runId, step_path: step.stepPath, step_name: step.stepName, step_type: step.stepType, status: step.status,
+        output: encodeJson(step.output), state_delta: encodeJson(step.stateDelta), attempts: step.attempts,
+        started_at: step.startedAt, finished_at: step.finishedAt, lease_owner: commit.leaseOwner ?? null,
+        session_id: session?.sessionId ?? null, state: session ? encodeJson(session.state) : null, expected_version: session?.expectedVersion ?? null,
+      };
+    });
+    const { rows: written } = await this.query(this.sql.commitSteps, [JSON.stringify(rows), eventsJson(events), outboxJson(outbox)]);
+    const results: CommitResult[] = commits.map(() => ({}));
+    for (const row of written) {
+      const version = row.session_version;
+      if (version !== null && version !== undefined) results[Number(row.i)] = { sessionVersion: Number(version) };
+    }
+    return results;
   }
 
   async getStepResults(runId: string): Promise<StepResultRecord[]> {
@@ -354,8 +419,8 @@ function describeServer(dbUrl: string | undefined): string {
 const eventsJson = (events: StoredEvent[]): string =>
   JSON.stringify(events.map((e) => ({ run_id: e.runId, seq: e.seq, type: e.type, step_path: e.stepPath ?? null, time: e.time, data: encodeJson(e.data) })));
 
-const outboxJson = (messages: Array<OutboxMessage & { runId?: string }>): string =>
-  JSON.stringify(messages.map((m) => ({ key: m.key, topic: m.topic, payload: encodeJson(m.payload), run_id: m.runId ?? null })));
+const outboxJson = (messages: Array<OutboxMessage & { runId?: string; at?: number }>): string =>
+  JSON.stringify(messages.map((m) => ({ key: m.key, topic: m.topic, payload: encodeJson(m.payload), run_id: m.runId ?? null, at: m.at ?? null })));
 
 const stepsJson = (steps: StepResultRecord[]): string =>
   JSON.stringify(steps.map((s) => ({

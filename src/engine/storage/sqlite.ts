@@ -39,6 +39,20 @@ export interface SqliteStorageOptions {
    * the lock). @default none
    */
   beforeWrite?: () => void;
+  /**
+   * Group commit: the run writes (createRun, commitStep, finishRun, sequence values, outbox inserts and
+   * deliveries) asked for while the current microtasks run are written in ONE transaction when they are done
+   * (each in its own savepoint, so a refused one fails alone). Concurrent runs then share a commit and its WAL
+   * pages instead of paying one each; a caller's promise still resolves only after its transaction committed.
+   * `false`: every write commits alone, at once. @default true
+   */
+  groupCommit?: boolean;
+}
+
+interface QueuedWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
@@ -57,6 +71,9 @@ export class SqliteStorage implements Storage {
   private readonly busyTimeoutMs: number;
   private readonly connection: SqliteConnection;
   private transaction: Database.Transaction<(run: () => unknown) => unknown> | undefined;
+  private savepoint: Database.Transaction<(run: () => unknown) => unknown> | undefined;
+  private readonly groupCommit: boolean;
+  private queuedWrites: QueuedWrite[] = [];
 
   constructor(options: SqliteStorageOptions = {}) {
     this.dbFile = options.dbFile ?? './data/zapflow.db';
@@ -67,6 +84,7 @@ export class SqliteStorage implements Storage {
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.beforeWrite = options.beforeWrite;
+    this.groupCommit = options.groupCommit ?? true;
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
   }
 
@@ -78,6 +96,7 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     this.transaction = undefined;
+    this.savepoint = undefined;
     this.connection.close();
   }
 
@@ -98,6 +117,62 @@ export class SqliteStorage implements Storage {
     this.beforeWrite?.();
     this.transaction ??= this.db.transaction((run: () => unknown) => run());
     return this.transaction.immediate(work) as T;
+  }
+
+  /**
+   * A write that may share its transaction with the others asked for in the same microtask run (see
+   * `groupCommit`). The flush is a process.nextTick: it runs once the current microtasks are drained, i.e.
+   * after every run that could progress without I/O has queued its write — no event-loop turn is added.
+   */
+  private grouped<T>(work: () => T): Promise<T> {
+    if (!this.groupCommit) {
+      try {
+        return Promise.resolve(this.write(work));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      if (this.queuedWrites.length === 0) process.nextTick(() => this.flushWrites());
+      this.queuedWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.queuedWrites;
+    this.queuedWrites = [];
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      try {
+        only.resolve(this.write(only.work));
+      } catch (error) {
+        only.reject(error);
+      }
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.write(() => {
+        // Nested better-sqlite3 transactions are savepoints: a write that throws is rolled back alone.
+        this.savepoint ??= this.db.transaction((run: () => unknown) => run());
+        for (const queued of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.savepoint(queued.work) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // BEGIN or COMMIT failed (the lock stayed taken past busy_timeout, the disk is full): nothing is written.
+      for (const queued of batch) queued.reject(error);
+      return;
+    }
+    batch.forEach((queued, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) queued.resolve(outcome.value);
+      else queued.reject(outcome.error);
+    });
   }
 
   // --- sessions ---
@@ -128,13 +203,15 @@ export class SqliteStorage implements Storage {
 
   // --- runs ---
 
-  async createRun(run: RunRecord): Promise<void> {
-    try {
-      this.sql(INSERT_RUN).run(...runToParams(run));
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateRunError(run.runId);
-      throw error;
-    }
+  createRun(run: RunRecord): Promise<void> {
+    return this.grouped(() => {
+      try {
+        this.sql(INSERT_RUN).run(...runToParams(run));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DuplicateRunError(run.runId);
+        throw error;
+      }
+    });
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -157,8 +234,8 @@ export class SqliteStorage implements Storage {
     return { runs: rows.map(runFromRow), total };
   }
 
-  async finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
-    return this.write(() => {
+  finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
+    return this.grouped(() => {
       if (!this.sql('SELECT 1 FROM {p}runs WHERE run_id = ?').get(finish.runId)) throw new RunNotFoundError(finish.runId);
       this.checkLease(finish.runId, finish.leaseOwner);
       const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
@@ -182,8 +259,8 @@ export class SqliteStorage implements Storage {
 
   // --- step results and events ---
 
-  async commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
-    return this.write(() => {
+  commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
+    return this.grouped(() => {
       this.checkLease(commit.step.runId, commit.leaseOwner);
       const now = commit.step.finishedAt;
       const sessionVersion = commit.session ? this.writeSession(commit.session, now) : undefined;
@@ -255,8 +332,8 @@ export class SqliteStorage implements Storage {
 
   // --- sequences ---
 
-  async nextSequenceValue(sequence: string, idempotencyKey?: string): Promise<number> {
-    return this.write(() => {
+  nextSequenceValue(sequence: string, idempotencyKey?: string): Promise<number> {
+    return this.grouped(() => {
       if (idempotencyKey !== undefined) {
         const known = this.sql('SELECT value FROM {p}sequence_keys WHERE name = ? AND idempotency_key = ?').get(sequence, idempotencyKey) as { value: number } | undefined;
         if (known) return known.value;
@@ -273,7 +350,7 @@ export class SqliteStorage implements Storage {
   // --- outbox ---
 
   async enqueueOutbox(messages: Array<OutboxMessage & { runId?: string }>, now: number): Promise<void> {
-    if (messages.length > 0) this.write(() => this.insertOutbox(messages, now));
+    if (messages.length > 0) await this.grouped(() => this.insertOutbox(messages, now));
   }
 
   /** The key is the idempotency key: a second insert of a known key is a no-op. */
@@ -298,8 +375,8 @@ export class SqliteStorage implements Storage {
 
   /** Delivered wins over any claim: once the provider accepted the message, nobody may send it again. */
   async markOutboxDelivered(id: number, owner: string, result: unknown, now: number): Promise<void> {
-    this.sql("UPDATE {p}outbox SET status = 'delivered', result = ?, claimed_by = ?, claim_expires_at = NULL, delivered_at = ?, " +
-      "updated_at = ? WHERE id = ? AND status IN ('pending', 'delivering')").run(encodeJson(result), owner, now, now, id);
+    await this.grouped(() => this.sql("UPDATE {p}outbox SET status = 'delivered', result = ?, claimed_by = ?, claim_expires_at = NULL, delivered_at = ?, " +
+      "updated_at = ? WHERE id = ? AND status IN ('pending', 'delivering')").run(encodeJson(result), owner, now, now, id));
   }
 
   /** Only the current claimer may report a failure: a late report must not undo another owner's claim. */

@@ -51,6 +51,8 @@ interface Row {
 
 export class SqliteSentMessageLog implements SentMessageLog {
   private readonly db: Database.Database;
+  /** Prepared once per SQL text: every reply looks a key up and records a message (prepare parses the SQL). */
+  private readonly statements = new Map<string, Database.Statement>();
 
   /** Opens (creating if needed) the log at `filename`; `:memory:` works for tests. */
   constructor(filename: string) {
@@ -59,6 +61,9 @@ export class SqliteSentMessageLog implements SentMessageLog {
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('busy_timeout = 5000');
+      // As zapflow's own database: a record survives a process kill (the WAL is in the OS page cache); only a
+      // power loss could take the last ones. FULL fsynced the WAL on every send, the costliest part of a reply.
+      this.db.pragma('synchronous = NORMAL');
       const version = this.db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new WhatsAppConfigError([
@@ -73,19 +78,28 @@ export class SqliteSentMessageLog implements SentMessageLog {
     }
   }
 
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   async findByIdempotencyKey(idempotencyKey: string): Promise<SentMessageRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM sent_messages WHERE idempotency_key = ? ORDER BY part').all(idempotencyKey) as Row[];
+    const rows = this.sql('SELECT * FROM sent_messages WHERE idempotency_key = ? ORDER BY part').all(idempotencyKey) as Row[];
     return rows.map(fromRow);
   }
 
   async findByMessageId(messageId: string): Promise<SentMessageRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM sent_messages WHERE message_id = ?').get(messageId) as Row | undefined;
+    const row = this.sql('SELECT * FROM sent_messages WHERE message_id = ?').get(messageId) as Row | undefined;
     return row && fromRow(row);
   }
 
   async record(message: SentMessageRecord): Promise<void> {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO sent_messages (message_id, idempotency_key, part, parts, request_hash, provider, instance, recipient, text, text_length, status, created_at, updated_at)
          VALUES (@messageId, @idempotencyKey, @part, @parts, @requestHash, @provider, @instance, @recipient, @text, @textLength, @status, @createdAt, @updatedAt)
          ON CONFLICT DO NOTHING`,
@@ -94,14 +108,14 @@ export class SqliteSentMessageLog implements SentMessageLog {
   }
 
   async updateStatus(messageId: string, status: string, now: number): Promise<boolean> {
-    return this.db.prepare('UPDATE sent_messages SET status = ?, updated_at = ? WHERE message_id = ?').run(status, now, messageId).changes > 0;
+    return this.sql('UPDATE sent_messages SET status = ?, updated_at = ? WHERE message_id = ?').run(status, now, messageId).changes > 0;
   }
 
   async list(filter: { provider?: WhatsAppProvider; limit?: number } = {}): Promise<SentMessageRecord[]> {
     const limit = filter.limit ?? 100;
     const rows = (filter.provider
-      ? this.db.prepare('SELECT * FROM sent_messages WHERE provider = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(filter.provider, limit)
-      : this.db.prepare('SELECT * FROM sent_messages ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)) as Row[];
+      ? this.sql('SELECT * FROM sent_messages WHERE provider = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(filter.provider, limit)
+      : this.sql('SELECT * FROM sent_messages ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)) as Row[];
     return rows.map(fromRow);
   }
 

@@ -23,6 +23,27 @@ export function runCases(ctx: ContractContext): void {
       expect((await storage.getRun(run.runId))?.workflowName).toBe('typification');
     });
 
+    it('many runs created at once are all stored field for field; a duplicate among them fails only its caller', async () => {
+      // On Postgres concurrent creations share one INSERT (group commit).
+      const storage = ctx.storage();
+      const existing = makeRun();
+      await storage.createRun(existing);
+      const runs = Array.from({ length: 30 }, (_, i) => (i === 11 ? { ...existing, workflowName: 'other' } : makeRun({
+        sessionId: `conv-${i}`, metrics: i % 2 ? { tokens: i } : undefined, initialState: i === 5 ? TRICKY_JSON : { turns: i },
+        parentRunId: i % 3 ? undefined : existing.runId, leaseExpiresAt: T0 + i, finishedAt: i === 7 ? T0 + 99 : undefined,
+      })));
+      const settled = await Promise.allSettled(runs.map((run) => storage.createRun(run)));
+      for (const [i, outcome] of settled.entries()) {
+        if (i === 11) {
+          expect(outcome.status === 'rejected' && outcome.reason instanceof DuplicateRunError, 'the duplicate is refused').toBe(true);
+          continue;
+        }
+        expect(outcome.status, `run ${i}`).toBe('fulfilled');
+        expect(await storage.getRun(runs[i]!.runId), `run ${i}`).toEqual(runs[i]);
+      }
+      expect((await storage.getRun(existing.runId))?.workflowName).toBe('typification');
+    });
+
     it('lists newest first, filters, pages, and counts the total', async () => {
       const storage = ctx.storage();
       for (let i = 0; i < 7; i++) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StaleSessionStateError } from '../../../src/engine/errors.js';
+import { LeaseLostError, StaleSessionStateError } from '../../../src/engine/errors.js';
 import type { ContractContext } from './context.js';
 import { T0, makeRun, makeStep } from './context.js';
 import { TRICKY_JSON } from './sessions.js';
@@ -71,6 +71,39 @@ export function stepCases(ctx: ContractContext): void {
         step: makeStep(run.runId, 'a'), session: { sessionId: run.sessionId, state: { v: 'mine' }, expectedVersion: 0 },
       })).rejects.toMatchObject({ code: 'STALE_SESSION_STATE', actualVersion: 1 });
       expect(await storage.getStepResults(run.runId)).toEqual([]);
+    });
+
+    it('many runs committing at once each get their own answer; one stale session or lost lease fails only its caller', async () => {
+      // On Postgres concurrent commits share statements (group commit): a refused member must not take its
+      // neighbours down, and every step reported complete must be readable afterwards.
+      const storage = ctx.storage();
+      const runs = Array.from({ length: 40 }, (_, i) => makeRun({ sessionId: `conv-many-${i}`, leaseOwner: i === 7 ? 'proc-new' : 'proc-a' }));
+      for (const run of runs) await storage.createRun(run);
+      await storage.saveSession('conv-many-3', { v: 'someone else' }, 0, T0);
+      const commits = runs.map((run, i) => storage.commitStep({
+        step: makeStep(run.runId, 'classify'),
+        session: { sessionId: run.sessionId, state: { turn: i }, expectedVersion: 0 },
+        events: [{ runId: run.runId, seq: 0, type: 'StepCompleted', time: T0 + i }],
+        outbox: [{ key: `${run.runId}/reply`, topic: 'customer_message', payload: { i }, runId: run.runId }],
+        leaseOwner: 'proc-a',
+      }));
+      const settled = await Promise.allSettled(commits);
+      for (const [i, outcome] of settled.entries()) {
+        const run = runs[i]!;
+        if (i === 3) expect(outcome.status === 'rejected' && outcome.reason instanceof StaleSessionStateError, `run ${i}: stale`).toBe(true);
+        else if (i === 7) expect(outcome.status === 'rejected' && outcome.reason instanceof LeaseLostError, `run ${i}: lease lost`).toBe(true);
+        else expect(outcome, `run ${i}`).toEqual({ status: 'fulfilled', value: { sessionVersion: 1 } });
+        const written = i !== 3 && i !== 7;
+        expect(await storage.getStepResults(run.runId), `run ${i} step`).toHaveLength(written ? 1 : 0);
+        expect(await storage.getEvents(run.runId), `run ${i} events`).toHaveLength(written ? 1 : 0);
+        expect(await storage.listOutbox({ runId: run.runId }), `run ${i} outbox`).toHaveLength(written ? 1 : 0);
+        expect((await storage.getSession(run.sessionId))?.state, `run ${i} session`).toEqual(i === 3 ? { v: 'someone else' } : written ? { turn: i } : undefined);
+      }
+      // The next step of every run that went through commits on top of version 1.
+      const next = await Promise.all(runs.filter((_, i) => i !== 3 && i !== 7).map((run) => storage.commitStep({
+        step: makeStep(run.runId, 'reply'), session: { sessionId: run.sessionId, state: { replied: true }, expectedVersion: 1 }, leaseOwner: 'proc-a',
+      })));
+      expect(next.every((result) => result.sessionVersion === 2)).toBe(true);
     });
 
     it('a re-executed step path replaces its record (the in-flight step may run twice)', async () => {
