@@ -44,6 +44,11 @@ export interface BenchDatabase {
   snapshot(): Promise<Snapshot>;
   /** Message ids in the inbox (the floor has no other table). */
   inboxMessageIds(): Promise<string[]>;
+  /**
+   * What the WhatsApp MCP server sent, when it keeps its log in this database (Postgres: one table all
+   * processes share); absent when the log is the data directory's SQLite file (readSentLog).
+   */
+  sentLog?(): Promise<SentRecord[]>;
   close(): Promise<void>;
 }
 
@@ -92,6 +97,10 @@ export function postgresBenchDatabase(databaseUrl: string, prefix: string): Benc
   pool.on('error', () => {});
   const p = `public.${prefix}`;
   return {
+    async sentLog() {
+      const { rows } = await pool.query<SentRecord>(`SELECT idempotency_key, part, recipient FROM ${p}sent_messages WHERE state = 'sent'`);
+      return rows;
+    },
     async backlog() {
       try {
         const { rows } = await pool.query<Record<keyof Backlog, string>>(BACKLOG_SQL(p));

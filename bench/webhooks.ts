@@ -209,7 +209,7 @@ async function measureService(scenario: Scenario, store: StoreKind, rep: number)
     const drainedAt = await waitForDrain(db, service);
     await service.stop();
     const snapshot = await db.snapshot();
-    const verification = verify(result.ackedIds, snapshot, readSentLog(join(spec.dataDir, 'mcp-whatsapp.sqlite')));
+    const verification = verify(result.ackedIds, snapshot, db.sentLog ? await db.sentLog() : readSentLog(join(spec.dataDir, 'mcp-whatsapp.sqlite')));
     const loop = service.loopReport();
     if (result.gaveUpIds.length > 0) verification.problems.push(`${result.gaveUpIds.length} message(s) never acknowledged`);
     return {

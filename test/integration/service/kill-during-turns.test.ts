@@ -143,7 +143,7 @@ describe.each(STORES)('SIGKILLs while second messages land inside running turns 
       await service.stop();
 
       const snapshot = await database.snapshot();
-      const verification = verify([...acked], snapshot, readSentLog(join(dataDir, 'mcp-whatsapp.sqlite')));
+      const verification = verify([...acked], snapshot, database.sentLog ? await database.sentLog() : readSentLog(join(dataDir, 'mcp-whatsapp.sqlite')));
       expect(verification.problems).toEqual([]);
       expect({ lost: verification.lost, unprocessed: verification.unprocessed, duplicated: verification.duplicated }).toEqual({ lost: 0, unprocessed: 0, duplicated: 0 });
       // One handoff, one protocol, one alert per customer who asked for a person, across every kill.

@@ -28,9 +28,10 @@ describe('rerun of a typification that handed over', () => {
     const storage = new MemoryStorage();
     const { 'conversation-typification': wf } = createWorkflows(workflowDeps(storage, { classifier: withLevelConfidence(embeddedModel(), 0.3) }));
     const key = 'test:rerun';
-    // Two unclear turns in a row hand over (a greeting alone does not count as one: it gets a question instead).
+    // Two unclear turns in a row hand over (a greeting, or a product named alone, does not count as one: it gets a
+    // question instead).
     await wf.run({ message: turn('tenho uma dúvida sobre uma cobrança'), sessionId: key });
-    const original = await wf.run({ message: turn('é sobre meu cartão'), sessionId: key });
+    const original = await wf.run({ message: turn('é sobre uma cobrança na fatura do meu cartão'), sessionId: key });
     const originalOutcome = original.content as TypificationOutcome;
     expect((originalOutcome.handoff as HandoffOutcome).escalated).toBe(true);
     expect(await alertsOf(storage, key)).toHaveLength(1);
