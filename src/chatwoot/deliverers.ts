@@ -17,12 +17,12 @@
  * again after a crash or a lost mark is not posted twice. Only an answer lost on the wire after Chatwoot
  * committed the message can repeat it (Chatwoot's message API takes no idempotency key).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { OutboxRecord, Storage } from '../engine/index.js';
 import type { Logger } from '../logging.js';
 import type { Taxonomy } from '../taxonomy/index.js';
 import type { AgentAlert } from '../service/ports.js';
-import { chatwootActionPayloadSchema, effects, outboxKeys, OUTBOX_TOPICS, type Outbox } from '../service/outbox.js';
+import { agentAlertPayloadSchema, chatwootActionPayloadSchema, customerMessagePayloadSchema, effects, outboxKeys, OUTBOX_TOPICS, type Outbox } from '../service/outbox.js';
 import { readConversationState } from '../workflows/session-state.js';
 import { parseConversationKey } from '../webhooks/conversation-key.js';
 import type { OutboxDeliverer } from '../service/outbox-dispatcher.js';
@@ -48,16 +48,6 @@ const NOTE_WAIT_ATTEMPTS = 3;
 /** The topic of the Chatwoot calls a handoff expands into (its payload schema is the outbox's). */
 export const CHATWOOT_ACTION_TOPIC = OUTBOX_TOPICS.chatwootAction;
 export { chatwootActionPayloadSchema as chatwootActionSchema, type ChatwootAction } from '../service/outbox.js';
-
-const customerMessageSchema = z.object({ conversationKey: z.string().min(1), text: z.string().min(1) });
-const agentAlertSchema = z.object({
-  protocolNumber: z.string().min(1),
-  conversationKey: z.string().min(1),
-  urgency: z.enum(['low', 'medium', 'high', 'critical']),
-  reason: z.string(),
-  text: z.string().min(1),
-  realert: z.number().int().min(0).optional(),
-}).passthrough();
 
 export function isChatwootConversation(conversationKey: string): boolean {
   return conversationKey.startsWith('chatwoot:');
@@ -118,7 +108,7 @@ export class ChatwootDelivery {
   customerMessage(): OutboxDeliverer {
     return {
       deliver: async (row) => {
-        const payload = parse(row, customerMessageSchema);
+        const payload = parse(row, customerMessagePayloadSchema);
         return this.postOnce(row, payload.conversationKey, payload.text, false);
       },
       orderingKey: (row) => conversationOf(row),
@@ -129,7 +119,7 @@ export class ChatwootDelivery {
   agentAlert(): OutboxDeliverer {
     return {
       deliver: async (row) => {
-        const alert = parse(row, agentAlertSchema) as AgentAlert;
+        const alert: AgentAlert = parse(row, agentAlertPayloadSchema);
         if ((alert.realert ?? 0) > 0) return { skipped: 'sla_realert_is_chatwoot_s' };
         if (alert.reason === 'customer_message') return { skipped: 'agents_read_the_thread_in_chatwoot' };
         const session = await this.deps.storage.getSession(alert.conversationKey);
