@@ -237,7 +237,12 @@ export class TextMessageService {
         sent = await send();
       } catch (error) {
         // The provider refused (or did not answer): a later attempt may send the part. Best effort — an
-        // unreleased claim only makes that attempt wait for its lease.
+        // unreleased claim only makes that attempt wait for its lease. A timeout is ambiguous — the provider may
+        // have accepted the part — and Meta/Evolution take no idempotency key: retrying keeps the reply from being
+        // lost at the price of a possible repeat, which is said here so an operator can count them.
+        if (error instanceof WhatsAppSendError && error.code === 'PROVIDER_TIMEOUT') {
+          this.options.logger?.warn({ part: index }, 'WhatsApp send timed out: the provider may have the part already; a retry may repeat it');
+        }
         await claims.release(idempotencyKey, index, this.owner).catch(() => {});
         throw error;
       }

@@ -192,8 +192,9 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
     //    and marked sent right after, so a reply re-delivered by another worker (its first worker killed,
     //    paused, or cut off by the database restart) returns the first result. The one window left: a worker
     //    SIGKILLed between the provider's 200 and that mark — Meta takes no idempotency key — leaves a claim whose
-    //    lease runs out, and the next worker sends the part again, saying so in its log. So a repeat must be
-    //    adjacent to its original AND be one of those logged resends; nothing else may reach a customer twice.
+    //    lease runs out, and the next worker sends the part again, saying so in its log; and a provider call that
+    //    timed out on this loaded machine (the provider may have accepted it) is retried, also logged. So a repeat
+    //    must be adjacent to its original AND be one of those logged resends; nothing else may reach a customer twice.
     expect(outbox.filter((row) => row.status !== 'delivered').map((row) => row.key), 'outbox rows not delivered').toEqual([]);
     const sentTo = (phone: string) => meta.accepted.filter((request) => (request.body as { to?: string }).to === phone).map((request) => (request.body as { text: { body: string } }).text.body);
     let repeatedAtTheEdge = 0;
@@ -211,10 +212,10 @@ describe('scale-out: 1 web + 3 workers on one Postgres, under kills, a pause and
       });
       expect(matched, `what customer ${conversation} received (order, or a repeat that is not a redelivery)`).toEqual(expected);
     }
-    const resentAfterDeadOwner = workers.reduce((sum, worker) => sum + (worker.output.match(/send claim expired before it was marked sent/g) ?? []).length, 0);
-    console.log(JSON.stringify({ repliesRepeatedAtTheProviderEdge: repeatedAtTheEdge, partsResentAfterADeadOwnersClaimExpired: resentAfterDeadOwner }));
+    const loggedResends = workers.reduce((sum, worker) => sum + (worker.output.match(/send claim expired before it was marked sent|WhatsApp send timed out: the provider may have the part already/g) ?? []).length, 0);
+    console.log(JSON.stringify({ repliesRepeatedAtTheProviderEdge: repeatedAtTheEdge, loggedResends }));
     const delivered = outbox.filter((row) => row.topic === 'customer_message').length;
-    expect(repeatedAtTheEdge, `replies repeated at the provider edge (of ${delivered} delivered) beyond the resends of a killed worker's claimed parts`).toBeLessThanOrEqual(resentAfterDeadOwner);
+    expect(repeatedAtTheEdge, `replies repeated at the provider edge (of ${delivered} delivered) beyond the logged resends (a killed worker's claimed parts, provider timeouts)`).toBeLessThanOrEqual(loggedResends);
     const alerts = outbox.filter((row) => row.topic !== 'customer_message').length;
     expect(sentTo(AGENT).length, 'agent alerts received vs alert rows (one agent number)').toBe(alerts);
 
