@@ -163,7 +163,10 @@ describe('behind Chatwoot (agent bot)', () => {
     const conversation = fake.newConversation({ name: 'Lia Teste', phone: '+5511900000409' });
     fake.failNext = 5;
     await fake.customerWrites(conversation, FRAUD);
-    await waitUntil(() => conversation.status === 'open' && conversation.labels.length > 0 && conversation.priority !== null, {
+    // Whole: the customer's protocol message too — it may have drawn one of the failures and be waiting for its
+    // retry (not yet due, so settle() alone would not wait for it).
+    await waitUntil(() => conversation.status === 'open' && conversation.labels.length > 0 && conversation.priority !== null
+      && fake.botMessages(conversation, { private: false }).length > 0, {
       what: 'the handoff to reach Chatwoot after its failures', timeoutMs: 90_000,
     });
     await settle();
