@@ -296,7 +296,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       logger.info({ conversationKey: key, runId }, 'conversation taken by a person during the turn; the bot stays silent');
       return 'forwarded';
     }
-    const answer = unclear ? clarifyingReply(deps.selfService, unclear, earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts });
+    const answer = unclear ? clarifyingReply(deps.selfService, unclear, earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts, customerTurn: texts.map((item) => item.text).join('\n') });
     await reply(conversation, outboxKeys.botReply(runId), answer.text, runId);
     // A self-service answer starts the idle clock: silence after it closes the case (CASE_IDLE_CLOSE_HOURS).
     if (answer.kind === 'answer') await deps.cases.selfServiceAnswered(openCase.id);

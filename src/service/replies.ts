@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { followUpKind, saysAnswerDidNotHelp } from './follow-up-turn.js';
 
 const selfServiceSchema = z.object({
   version: z.literal(1),
@@ -47,7 +48,16 @@ export interface BotReplyInput {
   productHint?: string;
   /** What the bot already said in this conversation episode, oldest first. */
   earlierBotTexts?: readonly string[];
+  /** What the customer wrote in this turn: a follow-up question is answered, "não resolveu" is not. */
+  customerTurn?: string;
 }
+
+/** Before the same answer sent again: it answers the customer's new question or detail, not a repeat by mistake. */
+export const FOLLOW_UP_LEADS = {
+  question: 'Sobre a sua pergunta, o que vale para o seu caso é isto:',
+  request: 'Para fazer isso, o caminho é este:',
+  detail: 'Obrigado pelo detalhe! Para esse caso, o caminho é este:',
+} as const;
 
 /**
  * The bot's questions and notices (not answers): they name example topics ("Pix não caiu", "fatura do
@@ -93,7 +103,17 @@ export function botReply(content: SelfServiceContent, input: BotReplyInput): { k
   const earlier = input.earlierBotTexts ?? [];
   if (input.path && input.route !== 'low') {
     const answer = content.answers[input.path.submotive];
-    if (answer && earlier.includes(answer)) {
+    if (answer && earlier.some((text) => text.endsWith(answer))) {
+      // Same answer again: a customer who adds a detail or asks more about it ("cai qndo na conta?") gets it
+      // again, introduced as the reply to what they wrote; one who says it did not help (now or earlier in the
+      // episode), or whose last message already got exactly this text, is asked what is still missing and
+      // offered a person.
+      const turn = input.customerTurn;
+      const toldItFailed = earlier.includes(REPEAT_FOLLOW_UP) || earlier.includes(REPEAT_FOLLOW_UP_AGAIN);
+      if (turn !== undefined && !toldItFailed && !saysAnswerDidNotHelp(turn)) {
+        const focused = `${FOLLOW_UP_LEADS[followUpKind(turn)]}\n\n${answer}`;
+        if (earlier.at(-1) !== focused) return { kind: 'answer', text: focused };
+      }
       return { kind: 'follow_up', text: notTwiceInARow(REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, earlier) };
     }
     if (answer) return { kind: 'answer', text: answer };

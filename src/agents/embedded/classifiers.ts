@@ -11,6 +11,7 @@ import type { SparseVector } from './features.js';
 import { defaultSvmOptions, StackedSvms, type LinearSvm } from './svm.js';
 import type { DecodedPath } from './path-distribution.js';
 import { hasTopic } from './abstain.js';
+import { customerStatesArrival, withoutNonArrival } from './arrival.js';
 import { conversationHash } from './content-hash.js';
 import { defaultTypifierOptions, Typifier, type TypifierOptions } from './typifier.js';
 
@@ -42,6 +43,8 @@ const cacheSize = 256;
 export class EmbeddedClassifiers {
   readonly #recent = new Map<string, ConversationAnalysis>();
   readonly #stack: StackedSvms;
+  /** Leaf (submotive) ids in `taxonomy.leaves()` order. */
+  readonly #leafIds: readonly string[];
 
   constructor(
     readonly typifier: Typifier,
@@ -50,6 +53,7 @@ export class EmbeddedClassifiers {
     readonly trainingHashes: ReadonlySet<string> = new Set(),
   ) {
     this.#stack = new StackedSvms([...typifier.classifiers, ...escalation.classifiers]);
+    this.#leafIds = typifier.taxonomy.leaves().map((leaf) => leaf[3] as string);
   }
 
   get taxonomy(): Taxonomy {
@@ -90,7 +94,9 @@ export class EmbeddedClassifiers {
     const vector = this.typifier.vectorize(messages);
     const decisionValues = this.#stack.decisionValuesAll(vector);
     const typifierModels = this.typifier.classifiers.length;
-    const leafProbabilities = this.typifier.distribution.probabilities(decisionValues.slice(0, typifierModels));
+    const scored = this.typifier.distribution.probabilities(decisionValues.slice(0, typifierModels));
+    // "chegou meu cartão": a stated arrival is never a delivery that did not happen (arrival.ts).
+    const leafProbabilities = customerStatesArrival(messages) ? withoutNonArrival(scored, this.#leafIds) : scored;
     const decoded = this.typifier.decode(leafProbabilities);
     const escalationModels = this.escalation.classifiers;
     const escalationProbabilities = decisionValues.slice(typifierModels).map((values, i) => (escalationModels[i] as LinearSvm).probabilities(values));

@@ -8,6 +8,7 @@ import type { ConversationMessage } from '../model.js';
 import { emotions, escalationReasons, type Emotion, type EscalationReason, type Urgency } from './dataset.js';
 import { triggeredReasons } from './escalation-rules.js';
 import type { SparseVector } from './features.js';
+import { normalizeTokens } from './normalize.js';
 import { detectSignals, type EscalationSignals } from './signals.js';
 import { LinearSvm, type SvmOptions } from './svm.js';
 
@@ -79,6 +80,10 @@ export class EscalationAnalyzer {
     let reason: EscalationReason | null = triggers[0] ?? null;
     if (reason === null && classifierProbability >= this.classifierThreshold && reasons) {
       reason = escalationReasons[argmax(reasons)] as EscalationReason;
+      // The classifier reads the bot's turns too, and the bot's own answers say "um atendente ajuda": only the
+      // customer can ask for a person. An explicit request with no word for a person in the customer's turns
+      // is the bot talking, not the customer asking (npm run demo: "perdi meu cartao" was handed over).
+      if (reason === 'explicit_request' && !customerNamesAPerson(messages)) reason = null;
     }
     const shouldEscalate = reason !== null;
     const predictedEmotion = moods ? (emotions[argmax(moods)] as Emotion) : 'neutral';
@@ -93,6 +98,14 @@ export class EscalationAnalyzer {
       signals,
     };
   }
+}
+
+/** Words a customer uses to ask for someone (a person, a phone call): without one, no request for a person. */
+const personWords =
+  /\b(atendente|atendimento|humano|pessoa|alguem|gente|gerente|supervisor|especialista|consultor|responsavel|ligar|ligacao|telefone|0800|transfer\w*|encaminh\w*|robo|maquina automatica|falar|conversar)\b/;
+
+function customerNamesAPerson(messages: readonly ConversationMessage[]): boolean {
+  return messages.some((m) => m.role === 'customer' && personWords.test(normalizeTokens(m.text).join(' ')));
 }
 
 function argmax(values: Float64Array): number {

@@ -24,7 +24,9 @@ export interface DemoRow {
 }
 
 export async function summarize(app: App, byKey: Map<string, DemoConversation>): Promise<DemoRow[]> {
-  const answers = new Set(Object.values(loadSelfServiceContent().answers));
+  // A self-service answer sent again after a follow-up question comes after a short lead line.
+  const answers = Object.values(loadSelfServiceContent().answers);
+  const isAnswer = (text: string) => answers.some((answer) => text === answer || text.endsWith(`\n\n${answer}`));
   const rows: DemoRow[] = [];
   for (const [key, conversation] of byKey) {
     const record = await app.serviceStore.getConversation(key);
@@ -33,7 +35,7 @@ export async function summarize(app: App, byKey: Map<string, DemoConversation>):
     const botReplies = messages.filter((m) => m.kind === 'bot_reply');
     const last = botReplies.at(-1);
     const escalated = record?.handoffStatus !== 'bot' || state.handoff !== undefined;
-    const outcome: DemoRow['outcome'] = escalated ? 'escalation' : !last ? 'none' : answers.has(last.text) ? 'self_service' : 'clarifying_question';
+    const outcome: DemoRow['outcome'] = escalated ? 'escalation' : !last ? 'none' : isAnswer(last.text) ? 'self_service' : 'clarifying_question';
     const path = state.typification?.path;
     rows.push({
       id: conversation.id,

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  GREETING_AGAIN, GREETING_QUESTION, loadSelfServiceContent, REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, TEXT_ONLY_NOTICE,
+  FOLLOW_UP_LEADS, GREETING_AGAIN, GREETING_QUESTION, loadSelfServiceContent, REPEAT_FOLLOW_UP, REPEAT_FOLLOW_UP_AGAIN, TEXT_ONLY_NOTICE,
 } from '../../../src/service/replies.js';
 import { PROTOCOL_PATTERN } from '../../../src/workflows/shared/protocol.js';
 import { AGENTS, SECRETS, sentTo, startService, type TestService } from '../../helpers/service.js';
@@ -139,7 +139,31 @@ describe('a customer in the bot state', () => {
     expect((await conversation(`meta:100000000000002:${other}`)).handoff.status).toBe('bot');
   });
 
-  it('the same self-service text is never sent twice: the bot asks what is missing and offers a person', async () => {
+  it('a follow-up question on the answer just given gets that answer again, introduced as the reply to it', async () => {
+    const phone = '5511900000233';
+    for (const text of ['vendi no debito hoje', 'e cai quando na conta?']) {
+      await service.post(service.meta(phone, text));
+      await service.app.settle();
+    }
+    const content = loadSelfServiceContent();
+    const [first, second] = await textsTo(phone);
+    expect(first).toBe(content.answers.receivables_when_credited);
+    expect(second).toBe(`${FOLLOW_UP_LEADS.question}\n\n${content.answers.receivables_when_credited}`);
+  });
+
+  it('the bot\'s own "um atendente ajuda" is not the customer asking for a person: a lost card stays self-service', async () => {
+    const phone = '5511900000234';
+    for (const text of ['perdi meu cartão ontem', 'acho que caiu no ônibus', 'quero bloquear e pedir um novo']) {
+      await service.post(service.meta(phone, text));
+      await service.app.settle();
+    }
+    const content = loadSelfServiceContent();
+    const texts = await textsTo(phone);
+    expect(texts.at(-1)?.endsWith(content.answers.card_block_lost_stolen ?? '(no answer)')).toBe(true);
+    expect((await conversation(`meta:100000000000002:${phone}`)).handoff.status).toBe('bot');
+  });
+
+  it('a customer who says the answer did not help never gets it again: the bot asks what is missing and offers a person', async () => {
     const phone = '5511900000208';
     const question = 'como faço para cadastrar uma chave pix aleatória?';
     for (const text of [question, 'nao entendi, como cadastro a chave pix?', 'e a chave pix aleatoria, como cadastra?']) {
