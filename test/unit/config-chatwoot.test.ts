@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const chatwoot = {
   CHATWOOT_URL: 'https://chatwoot.example.com/',
@@ -8,15 +9,7 @@ const chatwoot = {
   ADMIN_TOKEN: 'admin-token-0123456789',
 };
 
-function problemsOf(env: Record<string, string>, purpose: 'serve' | 'tool' = 'serve'): string[] {
-  try {
-    loadConfig(env, { purpose });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string>, purpose: 'serve' | 'tool' = 'serve'): string[] => configProblems(env, purpose);
 
 describe('Chatwoot agent-bot configuration', () => {
   it('the three variables switch Chatwoot mode on; serving needs no WhatsApp secret, sender or alert numbers then', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const serveEnv = {
   WHATSAPP_APP_SECRET: 'app-secret-123',
@@ -8,15 +9,7 @@ const serveEnv = {
   AGENT_ALERT_NUMBERS: '5511900000090, 5511900000091',
 };
 
-function problemsOf(env: Record<string, string>, purpose: 'serve' | 'tool' = 'tool'): string[] {
-  try {
-    loadConfig(env, { purpose });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string>, purpose: 'serve' | 'tool' = 'tool'): string[] => configProblems(env, purpose);
 
 describe('loadConfig', () => {
   it('runs with no environment at all on embedded defaults: SQLite file, embedded model, dry-run WhatsApp', () => {
