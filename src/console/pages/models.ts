@@ -73,7 +73,7 @@ export function promotePage(ctx: PageContext, version: string, from: string, fac
   const m = ctx.t.models;
   return layout(ctx, {
     title: fill(m.promoteTitle, { version }),
-    body: html`<p>${fill(m.promoteFromTo, { from: from === BUILTIN ? m.noPromoted : from, to: version })}</p>
+    body: html`<p>${fill(m.promoteFromTo, { from: from === BUILTIN ? m.bundled : from, to: version })}</p>
 <p>${m.conversations}: ${facts.conversations} · ${m.corrections}: ${facts.corrections}</p>
 <form method="post" action="${link(ctx, '/console/models/promote')}">${csrfField(ctx)}
 <input type="hidden" name="version" value="${version}"><input type="hidden" name="from" value="${from}">
