@@ -1,14 +1,16 @@
 /**
  * The console's Models routes over plain HTTP: only admins reach them (an agent gets 403 on the page and on
  * every action), every POST needs the session's CSRF token, a promotion decided on a stale page is refused,
- * and what an admin does lands in the audit log.
+ * and what an admin does lands in the audit log. And `zapflow serve`'s processing thread follows a
+ * promotion from the next turn, with no restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PromotedEmbeddedModel } from '../../src/agents/embedded/index.js';
-import { activeModel } from '../../src/agents/embedded/model-versions.js';
+import { activeModel, promoteModelVersion } from '../../src/agents/embedded/model-versions.js';
+import { runTrain } from '../../src/cli/commands/train.js';
 import { hashPassword } from '../../src/people/index.js';
 import { defaultTaxonomy } from '../../src/taxonomy/index.js';
 import { startService, type TestService } from '../helpers/service.js';
@@ -112,4 +114,51 @@ describe('console Models routes', () => {
     expect(audit.map((e) => `${e.actorLabel}:${e.action}`).sort()).toEqual(['rita:model_promote', 'rita:model_train']);
     expect(audit.find((e) => e.action === 'model_promote')?.detail).toEqual({ from: 'builtin', to: version });
   }, 90_000);
+});
+
+describe('the processing thread of zapflow serve', () => {
+  const modelDir = mkdtempSync(join(tmpdir(), 'zapflow-models-thread-'));
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startService({ ZAPFLOW_MODEL_DIR: modelDir }, { processing: 'thread' });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    rmSync(modelDir, { recursive: true, force: true });
+  });
+
+  /** The model id of the conversation's newest finished typification run, once there are `count` of them. */
+  const typifiedBy = async (conversationKey: string, count: number): Promise<string | undefined> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { runs } = await service.app.storage.listRuns({ sessionId: conversationKey, workflowName: 'conversation-typification', limit: 50, offset: 0 });
+      const finished = runs.filter((r) => r.status !== 'running' && r.status !== 'pending').sort((a, b) => b.createdAt - a.createdAt);
+      if (finished.length >= count) {
+        const steps = await service.app.storage.getStepResults(finished[0]!.runId);
+        return (steps.find((s) => s.stepName === 'business_unit_classification')?.output as { content?: { modelId?: string } } | undefined)?.content?.modelId;
+      }
+      if (Date.now() > deadline) throw new Error(`no typification run number ${count} for ${conversationKey}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  it('typifies the next turn with a version promoted while it runs (here from the CLI), without a restart', async () => {
+    const customer = '5511987650201';
+    expect((await service.post(service.meta(customer, 'minha maquininha nao liga de jeito nenhum'))).status).toBe(200);
+    const conversationKey = await (async () => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const found = (await service.app.serviceStore.listConversations({ limit: 100 })).find((c) => c.customer === customer);
+        if (found) return found.conversationKey;
+        if (Date.now() > deadline) throw new Error('the conversation was never stored');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    expect(await typifiedBy(conversationKey, 1)).toMatch(/^zapflow-embedded-1@builtin-/);
+
+    const { version } = runTrain({ dir: modelDir, taxonomy: defaultTaxonomy() });
+    promoteModelVersion(version, defaultTaxonomy(), { dir: modelDir, by: 'cli' });
+    expect((await service.post(service.meta(customer, 'ja tentei carregar e continua sem ligar'))).status).toBe(200);
+    expect(await typifiedBy(conversationKey, 2)).toBe(`zapflow-embedded-1@${version}`);
+  }, 120_000);
 });

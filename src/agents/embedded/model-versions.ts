@@ -2,7 +2,8 @@
  * Versioned embedded models: `zapflow train` writes `embedded-<version>.bin` into the model folder, where the
  * version is the content hash of the file (the same training data gives the same version); nothing changes
  * for customers until an admin promotes a version (`zapflow model promote <version>`), which writes
- * `active.json`. `EmbeddedModel.load` uses the promoted version when there is one, else the bundled model.
+ * `active.json`. `EmbeddedModel.load` uses the promoted version when there is one, else the bundled model;
+ * a running service follows a new active.json from its next turn (promoted-model.ts).
  * A correction therefore never changes the model silently.
  */
 import { createHash } from 'node:crypto';
