@@ -18,6 +18,7 @@ import { embeddedModel } from '../helpers/workflow-deps.js';
 import { launchChromium, newAgentContext, seriousAxeViolations, signIn, type LaunchedBrowser } from './browser.js';
 
 const PASSWORDS = { ana: 'ana-password-0123', root: 'root-password-0123' };
+const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
 
 async function expectAccessible(page: Page): Promise<void> {
   const violations = await seriousAxeViolations(page);
@@ -123,6 +124,7 @@ describe('learning from agents in the console', () => {
       expect(await table.locator('thead').textContent()).toContain(`zapflow-embedded-1@${version}`);
       expect(await root.page.locator('#model-job').getByText(/Atenção: \d+ de 421 conversas deste arquivo estão no treino de zapflow-embedded-1@/).count()).toBe(2);
       await expectAccessible(root.page);
+      await root.page.screenshot({ path: `${SCREENSHOTS}models.png`, fullPage: true });
 
       // Promotion asks for a confirmation first, then the page says who promoted it.
       await root.page.getByRole('link', { name: `Promover a versão ${version}` }).click();
