@@ -18,7 +18,7 @@ import {
   activeModel, correctionKey, describeModelVersion, listModelVersions, promoteModelVersion, type ActiveModel, type ModelVersionFacts,
 } from '../agents/embedded/model-versions.js';
 import { packageRoot } from '../agents/embedded/store.js';
-import { exportCorrections } from '../cli/commands/corrections.js';
+import { correctionToJsonl, exportCorrections, learnableCorrections } from '../cli/commands/corrections.js';
 import type { ServiceStore } from '../conversations/store/types.js';
 import { ZapflowError } from '../engine/index.js';
 import type { Logger } from '../logging.js';
@@ -229,8 +229,9 @@ export class ModelLab {
     return lines;
   }
 
+  /** The stored corrections as labeled conversations; counting needs content and label only (no case look-ups). */
   async #corrections() {
-    const lines = await this.#correctionLines();
+    const lines = (await learnableCorrections(this.#options.serviceStore)).map((c) => `${correctionToJsonl(c)}\n`);
     return lines.length === 0 ? [] : parseLabeledConversations(lines.join(''), 'stored corrections');
   }
 

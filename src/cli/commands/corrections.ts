@@ -47,12 +47,19 @@ export function correctionToJsonl(correction: CorrectionRecord, escalation: Esca
   });
 }
 
+/** The corrections a classifier can learn from: a case with no customer text yet says nothing to learn. */
+export async function learnableCorrections(serviceStore: ServiceStore): Promise<CorrectionRecord[]> {
+  return (await serviceStore.cases.listCorrections()).filter((c) => c.messages.some((m) => m.role === 'customer'));
+}
+
 export async function exportCorrections(serviceStore: ServiceStore, write: (line: string) => void): Promise<number> {
+  // Corrections of one case share its escalation: look each case up once.
+  const escalations = new Map<string, Promise<EscalationLabel>>();
   let count = 0;
-  for (const correction of await serviceStore.cases.listCorrections()) {
-    // A correction on a case with no customer text yet says nothing a classifier can learn from.
-    if (!correction.messages.some((m) => m.role === 'customer')) continue;
-    write(`${correctionToJsonl(correction, await escalationOf(serviceStore, correction))}\n`);
+  for (const correction of await learnableCorrections(serviceStore)) {
+    let escalation = escalations.get(correction.caseId);
+    if (!escalation) escalations.set(correction.caseId, (escalation = escalationOf(serviceStore, correction)));
+    write(`${correctionToJsonl(correction, await escalation)}\n`);
     count++;
   }
   return count;
