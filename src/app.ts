@@ -8,6 +8,8 @@
  * wait behind conversation turns; in-memory stores and test overrides (a fake model, a clock, the demo's
  * event feed) keep it in this thread, where those objects live.
  */
+import { PromotedEmbeddedModel } from './agents/embedded/index.js';
+import { defaultModelDir } from './agents/embedded/model-versions.js';
 import type { Model } from './agents/model.js';
 import type { Config } from './config.js';
 import { consoleCases } from './console/cases.js';
@@ -210,6 +212,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     console: {
       people, cases, live, taxonomy: defaultTaxonomy(), sessionHours: config.consoleSessionHours,
       secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+      // The embedded model follows promotions from its next turn; Claude's embedded helper loads at start.
+      models: {
+        dir: config.modelDir ?? defaultModelDir({}),
+        livePromotion: overrides.model ? overrides.model instanceof PromotedEmbeddedModel : config.model.kind !== 'claude',
+      },
     },
   });
 

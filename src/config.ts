@@ -50,6 +50,7 @@ const envSchema = z.object({
 
   DATABASE_URL: z.preprocess(emptyToUndefined, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional()),
   ZAPFLOW_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  ZAPFLOW_MODEL_DIR: optionalString,
   ZAPFLOW_TABLE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'lowercase letters, digits and _ only').default('zapflow_')),
   SQLITE_SYNCHRONOUS: z.preprocess(emptyToUndefined, z.enum(['normal', 'full']).default('normal')),
 
@@ -202,6 +203,8 @@ export interface Config {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
+  /** ZAPFLOW_MODEL_DIR: embedded model versions and the promoted one (unset: data/models in the package). */
+  modelDir?: string;
   storage: StorageConfig;
   model: ModelConfig;
   sender: SenderConfig;
@@ -367,6 +370,7 @@ function toConfig(e: Env): Config {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     dataDir: e.ZAPFLOW_DATA_DIR,
+    ...(e.ZAPFLOW_MODEL_DIR ? { modelDir: e.ZAPFLOW_MODEL_DIR } : {}),
     storage,
     model,
     sender,

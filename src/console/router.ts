@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { ConversationNotFoundError, type ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
+import { defaultModelDir } from '../agents/embedded/model-versions.js';
 import type { AdminWorkflowsPort } from '../http/admin/ports.js';
 import { REPLY_ID } from '../http/admin/schemas.js';
 import type { Logger } from '../logging.js';
@@ -21,6 +22,8 @@ import type { Html } from './html.js';
 import type { Messages } from './i18n.js';
 import type { LiveEvent, LiveUpdates } from './live.js';
 import { agentsPage, auditPage, messagePage, outboxPage, runPage, runsPage } from './pages/admin.js';
+import { ModelLab } from './model-lab.js';
+import { modelRoutes } from './model-routes.js';
 import { conversationPage, threadList, type ConversationPageData } from './pages/conversation.js';
 import { link, type LayoutOptions } from './pages/layout.js';
 import { loginPage } from './pages/login.js';
@@ -47,6 +50,8 @@ export interface ConsoleDeps {
   /** Secure cookies whatever the request (PUBLIC_URL is https). @default false */
   secureCookies?: boolean;
   logger: Logger;
+  /** The Models page: where versions live, and whether the processing side follows promotions live. */
+  models?: { dir: string; livePromotion: boolean };
   throttle?: LoginThrottle;
   now?: () => number;
 }
@@ -299,7 +304,7 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
 
   // --- admin pages ---------------------------------------------------------------------------------------
   const admin = requireAdmin(forbidden);
-  for (const path of ['/console/runs', '/console/outbox', '/console/agents', '/console/audit']) router.use(path, admin);
+  for (const path of ['/console/runs', '/console/outbox', '/console/agents', '/console/audit', '/console/models']) router.use(path, admin);
 
   router.get('/console/runs', async (req, res) => {
     const pick = (name: string) => (typeof req.query[name] === 'string' && req.query[name] ? String(req.query[name]).slice(0, 256) : undefined);
@@ -345,6 +350,13 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
 
   router.get('/console/agents', async (_req, res) => sendPage(res, agentsPage(contextOf(res), await deps.people.listUsers())));
   router.get('/console/audit', async (_req, res) => sendPage(res, auditPage(contextOf(res), await deps.people.listAudit({ limit: 200 }))));
+
+  const lab = new ModelLab({
+    dir: deps.models?.dir ?? defaultModelDir(), taxonomy: deps.taxonomy, serviceStore: deps.serviceStore, logger: deps.logger,
+    recordAudit: (actor, action, about) => deps.people.recordAudit(actor, action, about),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  router.use(modelRoutes({ lab, livePromotion: deps.models?.livePromotion ?? false }));
 
   router.use('/console', (_req, res) => sendPage(res, messagePage(contextOf(res), '404', contextOf(res).t.notFound), 404));
   router.use('/console', consoleErrors(deps.logger));

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { ClaudeModel, GuidedClaudeModel } from '../agents/claude/index.js';
 import { withChatwoot } from '../chatwoot/wiring.js';
-import { defaultTrainingSetFile, EmbeddedModel, readLabeledConversations } from '../agents/embedded/index.js';
+import { defaultTrainingSetFile, EmbeddedModel, PromotedEmbeddedModel, readLabeledConversations } from '../agents/embedded/index.js';
+import { defaultModelDir } from '../agents/embedded/model-versions.js';
 import type { Model } from '../agents/model.js';
 import type { Config } from '../config.js';
 import { ConversationDispatcher } from './dispatcher.js';
@@ -160,7 +161,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
   });
   const observe = (workflowName: string, result: RunResult) => options.onRunObserved?.(observationOf(workflowName, result));
 
-  const models = options.model ? { classifier: options.model, escalation: options.model } : buildModels(config);
+  const models = options.model ? { classifier: options.model, escalation: options.model } : buildModels(config, logger);
   const deps: WorkflowDeps = {
     storage,
     models,
@@ -212,13 +213,13 @@ export async function createProcessing(config: Config, options: ProcessingOption
   // people table is read here too, so the processing thread and a separate worker know the agents' phones.
   const people = options.agentDirectory || options.inMemory ? undefined : await openPeopleStore(config);
   const agents = options.agentDirectory ?? (people ? agentDirectory(people) : undefined);
-  const processTurn = createTurnProcessor({
+  const processTurn = pinModelPerTurn(models, createTurnProcessor({
     storage, serviceStore, outbox: caseWork.outbox, lifecycle, cases, workflows: workflowSet, selfService: loadSelfServiceContent(), kickOutbox: () => outbox.kick(), now, logger,
     onRunFinished: observe,
     ...(agents ? { agentDirectory: agents } : {}),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  });
+  }));
   const dispatcher = new ConversationDispatcher({
     store: serviceStore,
     process: processTurn,
@@ -372,7 +373,14 @@ export async function createProcessing(config: Config, options: ProcessingOption
   };
 }
 
-function buildModels(config: Config): WorkflowDeps['models'] {
+/** A turn keeps the model version it started with, when the model follows promotions (see promoted-model.ts). */
+function pinModelPerTurn(models: WorkflowDeps['models'], processTurn: ReturnType<typeof createTurnProcessor>): ReturnType<typeof createTurnProcessor> {
+  const promoted = models.classifier instanceof PromotedEmbeddedModel ? models.classifier : undefined;
+  return promoted ? (conversationKey, items, runId) => promoted.forTurn(() => processTurn(conversationKey, items, runId)) : processTurn;
+}
+
+function buildModels(config: Config, logger: Logger): WorkflowDeps['models'] {
+  const modelDir = config.modelDir ?? defaultModelDir({});
   if (config.model.kind === 'claude') {
     const common = {
       apiKey: config.model.apiKey,
@@ -380,14 +388,20 @@ function buildModels(config: Config): WorkflowDeps['models'] {
       ...(config.model.baseURL ? { baseURL: config.model.baseURL } : {}),
     };
     // Claude gets the nearest labeled conversations as examples, and a second opinion on escalation.
-    const embedded = EmbeddedModel.load();
+    // The Claude path reads the promoted embedded version at start (a promotion takes effect on restart).
+    const embedded = EmbeddedModel.load({ modelDir });
     const labeled = readLabeledConversations(defaultTrainingSetFile());
     return {
       classifier: new GuidedClaudeModel(new ClaudeModel({ ...common, defaultModelId: config.model.classifierModel }), embedded, labeled),
       escalation: new GuidedClaudeModel(new ClaudeModel({ ...common, defaultModelId: config.model.escalationModel }), embedded, labeled),
     };
   }
-  const embedded = EmbeddedModel.load();
+  // Follows promotions (console or CLI) from the next turn on, in every process sharing the model folder.
+  const embedded = new PromotedEmbeddedModel({
+    dir: modelDir, taxonomy: defaultTaxonomy(),
+    onSwitch: (change) => logger.info(change, 'embedded model: the promoted version is now in use'),
+    onLoadError: (error) => logger.error({ err: error }, 'embedded model: the promoted version cannot be loaded; the previous one keeps answering'),
+  });
   return { classifier: embedded, escalation: embedded };
 }
 

@@ -47,14 +47,14 @@ interface PendingCall {
 }
 
 /**
- * The worker's entry: the compiled .js in a build. From source (tsx, vitest) the .ts, behind a two-line
+ * A worker's entry (`name`, beside the module at `base`): the compiled .js in a build. From source (tsx, vitest) the .ts, behind a two-line
  * bootstrap that registers tsx's loader inside the worker: Node 20 neither passes the parent's loader hooks
  * to a worker nor honours `--import` in a worker's execArgv.
  */
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./worker-entry.js', import.meta.url), eval: false };
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./worker-entry.ts', import.meta.url).href;
+export function workerEntry(base = import.meta.url, name = 'worker-entry'): { entry: URL | string; eval: boolean } {
+  if (!base.endsWith('.ts')) return { entry: new URL(`./${name}.js`, base), eval: false };
+  const tsxApi = pathToFileURL(createRequire(base).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL(`./${name}.ts`, base).href;
   return { entry: `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`, eval: true };
 }
 

@@ -58,6 +58,8 @@ export interface StartServiceOptions {
   processing?: 'inline' | 'thread';
   /** Agents' phones (inline only). */
   agentDirectory?: AppOverrides['agentDirectory'];
+  /** The model of every agent (inline only). @default the bundled embedded model, shared by the tests */
+  model?: AppOverrides['model'];
 }
 
 export async function startService(extraEnv: Record<string, string> = {}, options: StartServiceOptions = {}): Promise<TestService> {
@@ -67,7 +69,7 @@ export async function startService(extraEnv: Record<string, string> = {}, option
     config,
     options.processing === 'thread'
       ? { logger: silentLogger, processing: 'thread' }
-      : { logger: silentLogger, model: embeddedModel(), ...(options.agentDirectory ? { agentDirectory: options.agentDirectory } : {}) },
+      : { logger: silentLogger, model: options.model ?? embeddedModel(), ...(options.agentDirectory ? { agentDirectory: options.agentDirectory } : {}) },
   );
   const url = await app.start();
   const post = (request: WebhookRequest) => fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });

@@ -1,5 +1,6 @@
 /** The embedded (offline) model: trained classifiers behind the `Model` seam. */
 export { EmbeddedModel, EMBEDDED_MODEL_ID, type EmbeddedModelLoadOptions } from './embedded-model.js';
+export { PromotedEmbeddedModel, type PromotedModelOptions } from './promoted-model.js';
 export { EmbeddedClassifiers, defaultEmbeddedTrainingOptions, type ConversationAnalysis, type EmbeddedTrainingOptions } from './classifiers.js';
 export {
   defaultCacheDir,

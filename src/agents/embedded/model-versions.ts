@@ -2,18 +2,19 @@
  * Versioned embedded models: `zapflow train` writes `embedded-<version>.bin` into the model folder, where the
  * version is the content hash of the file (the same training data gives the same version); nothing changes
  * for customers until an admin promotes a version (`zapflow model promote <version>`), which writes
- * `active.json`. `EmbeddedModel.load` uses the promoted version when there is one, else the bundled model.
+ * `active.json`. `EmbeddedModel.load` uses the promoted version when there is one, else the bundled model;
+ * a running service follows a new active.json from its next turn (promoted-model.ts).
  * A correction therefore never changes the model silently.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Taxonomy } from '../../taxonomy/index.js';
 import { defaultEmbeddedTrainingOptions, EmbeddedClassifiers, type EmbeddedTrainingOptions } from './classifiers.js';
 import { conversationHash } from './content-hash.js';
 import { parseLabeledConversations, type LabeledConversation } from './dataset.js';
 import { ModelCacheError, TrainingDataError } from './errors.js';
-import { deserializeClassifiers, packageRoot, serializeClassifiers } from './store.js';
+import { deserializeClassifiers, packageRoot, readModelFacts, serializeClassifiers } from './store.js';
 
 const VERSION_FILE = /^embedded-([0-9a-f]{16})\.bin$/;
 const ACTIVE_FILE = 'active.json';
@@ -77,6 +78,7 @@ export function trainModelVersion(input: {
   const byHash = new Map<string, LabeledConversation>();
   const sources: ModelVersionInfo['sources'] = [];
   let correctedShipped = 0;
+  const correctionKeys = new Set<string>();
   for (const source of input.sources) {
     let text: string;
     try {
@@ -90,13 +92,15 @@ export function trainModelVersion(input: {
     for (const c of conversations) {
       const hash = conversationHash(c.messages);
       if (source.kind === 'corrections' && byHash.has(hash)) correctedShipped++;
+      if (source.kind === 'corrections') correctionKeys.add(correctionKey(c));
       byHash.set(hash, c);
     }
     sources.push({ name: basename(source.file), kind: source.kind, sha256: createHash('sha256').update(text).digest('hex').slice(0, 16), conversations: conversations.length });
   }
   const conversations = [...byHash.values()];
   const classifiers = EmbeddedClassifiers.train(input.taxonomy, conversations, input.options ?? defaultEmbeddedTrainingOptions);
-  const meta = { sources, conversations: conversations.length, correctedShipped };
+  // Which corrections (content + label) went in, so the console can count the ones no version has learned yet.
+  const meta = { sources, conversations: conversations.length, correctedShipped, ...(correctionKeys.size > 0 ? { correctionKeys: [...correctionKeys].sort() } : {}) };
   const bytes = serializeClassifiers(classifiers, 'versioned', meta);
   const version = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
   mkdirSync(dir, { recursive: true });
@@ -122,14 +126,53 @@ export function loadModelVersion(versionOrFile: string, taxonomy: Taxonomy, dir 
   return { classifiers: deserializeClassifiers(bytes, taxonomy, file).classifiers, version };
 }
 
+/**
+ * A correction as a version learns it: the conversation's content hash and the leaf it was labeled with
+ * (relabeling the same case to another leaf is a new correction that no version has learned yet).
+ */
+export function correctionKey(c: LabeledConversation): string {
+  return `${conversationHash(c.messages)}:${c.label.submotive}`;
+}
+
+/** What the console shows about a trained version, read from its file's header (not its weights). */
+export interface ModelVersionFacts {
+  version: string;
+  /** When the file was written (its mtime: the version is a content hash, so the file holds no clock). */
+  createdAt: number;
+  /** Conversations it was trained on (after corrections replaced shipped labels). */
+  conversations: number;
+  /** Corrections among its training sources. */
+  corrections: number;
+  correctionKeys: ReadonlySet<string>;
+}
+
+export function describeModelVersion(version: string, dir = defaultModelDir()): ModelVersionFacts {
+  const file = join(dir, `embedded-${version}.bin`);
+  const { meta, trainingConversations } = readModelFacts(file);
+  const sources = Array.isArray(meta?.sources) ? (meta.sources as ModelVersionInfo['sources']) : [];
+  const keys = Array.isArray(meta?.correctionKeys) ? (meta.correctionKeys as string[]) : [];
+  return {
+    version,
+    createdAt: statSync(file).mtimeMs,
+    conversations: typeof meta?.conversations === 'number' ? meta.conversations : trainingConversations,
+    corrections: sources.filter((s) => s.kind === 'corrections').reduce((sum, s) => sum + s.conversations, 0),
+    correctionKeys: new Set(keys),
+  };
+}
+
 export interface ActiveModel {
   version: string;
   promotedAt: string;
   promotedBy: string;
 }
 
+/** The promoted version's record; its mtime tells running processes that an admin promoted another version. */
+export function activeModelFile(dir = defaultModelDir()): string {
+  return join(dir, ACTIVE_FILE);
+}
+
 export function activeModel(dir = defaultModelDir()): ActiveModel | undefined {
-  const file = join(dir, ACTIVE_FILE);
+  const file = activeModelFile(dir);
   if (!existsSync(file)) return undefined;
   return JSON.parse(readFileSync(file, 'utf8')) as ActiveModel;
 }

@@ -8,7 +8,7 @@
  * Float32 arrays back to back (4-byte aligned), in the order the header lists them.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Taxonomy } from '../../taxonomy/index.js';
@@ -128,6 +128,29 @@ export function serializeClassifiers(classifiers: EmbeddedClassifiers, fingerpri
   prefix.writeUInt32LE(headerBytes.length, MAGIC.length);
   const padding = Buffer.alloc((4 - ((prefix.length + headerBytes.length) % 4)) % 4);
   return Buffer.concat([prefix, headerBytes, padding, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
+}
+
+/**
+ * The header's facts about a model file (`meta`, the training hashes) without building the classifiers:
+ * the console lists versions often, and a version file is immutable (content-addressed), so only the
+ * first bytes are read.
+ */
+export function readModelFacts(file: string): { meta?: Record<string, unknown>; trainingConversations: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const prefix = Buffer.alloc(MAGIC.length + 4);
+    readSync(fd, prefix, 0, prefix.length, 0);
+    if (prefix.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) throw new ModelCacheError(file, 'not a zapflow model file');
+    const headerBytes = Buffer.alloc(prefix.readUInt32LE(MAGIC.length));
+    readSync(fd, headerBytes, 0, headerBytes.length, prefix.length);
+    const header = JSON.parse(headerBytes.toString('utf8')) as Pick<Header, 'meta' | 'trainingHashes'>;
+    return { ...(header.meta ? { meta: header.meta } : {}), trainingConversations: header.trainingHashes?.length ?? 0 };
+  } catch (error) {
+    if (error instanceof ModelCacheError) throw error;
+    throw new ModelCacheError(file, 'unreadable header', { cause: error });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function deserializeClassifiers(

@@ -1,6 +1,7 @@
 /**
  * `zapflow model list` and `zapflow model promote <version>`: which embedded model versions exist, and the
- * admin's decision to serve one (the service and the CLI load the promoted version on their next start).
+ * admin's decision to serve one: a running service answers with it from its next turn (every process that
+ * shares the model folder; with Claude, whose helper reads it at start, after a restart).
  */
 import type { Command } from 'commander';
 import { activeModel, defaultModelDir, listModelVersions, promoteModelVersion } from '../../agents/embedded/model-versions.js';
@@ -22,12 +23,12 @@ export function register(program: Command): void {
     });
   model
     .command('promote <version>')
-    .description('serve this version from the next start of the service (and in zapflow classify/eval now)')
+    .description('serve this version from the next turn of a running service (and in zapflow classify/eval now)')
     .option('--dir <dir>', 'model folder (default: ZAPFLOW_MODEL_DIR or data/models)')
     .action((version: string, raw: { dir?: string }) => {
       try {
         const active = promoteModelVersion(version, defaultTaxonomy(), { ...(raw.dir !== undefined ? { dir: raw.dir } : {}), by: 'cli' });
-        process.stdout.write(`promoted ${active.version}; restart the service to load it\n`);
+        process.stdout.write(`promoted ${active.version}; a running service uses it from its next turn (with ANTHROPIC_API_KEY set: after a restart)\n`);
       } catch (error) {
         process.stderr.write(`zapflow model promote: ${(error as Error).message}\n`);
         process.exitCode = 2;

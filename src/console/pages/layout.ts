@@ -19,7 +19,7 @@ function nav(ctx: PageContext): Html {
   if (!user) return html``;
   const items: Array<[string, string]> = [['/console/queue', ctx.t.queue], ['/console/search', ctx.t.search]];
   if (user.role === 'admin') {
-    items.push(['/console/runs', ctx.t.runs], ['/console/outbox', ctx.t.deadOutbox], ['/console/agents', ctx.t.agents], ['/console/audit', ctx.t.audit]);
+    items.push(['/console/runs', ctx.t.runs], ['/console/outbox', ctx.t.deadOutbox], ['/console/agents', ctx.t.agents], ['/console/models', ctx.t.models.title], ['/console/audit', ctx.t.audit]);
   }
   const current = ctx.here.split('?')[0] ?? '';
   return html`<nav aria-label="${ctx.t.mainNav}"><ul>

@@ -6,6 +6,7 @@
  * customer, a correction, resolve, the next case referencing the previous protocol, the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labeledConversationSchema } from '../../../src/agents/embedded/dataset.js';
 import { exportCorrections } from '../../../src/cli/commands/corrections.js';
 import { formatWait } from '../../../src/workflows/human-handoff/messages.js';
 import { PROTOCOL_PATTERN } from '../../../src/workflows/shared/protocol.js';
@@ -201,7 +202,9 @@ describe('an agent works a case on the Meta Cloud API', () => {
     const lines: string[] = [];
     expect(await exportCorrections(service.app.serviceStore, (line) => lines.push(line))).toBe(1);
     const example = JSON.parse(lines[0]!) as { id: string; messages: Array<{ role: string; text: string }>; label: unknown };
-    expect(Object.keys(example)).toEqual(['id', 'messages', 'label']);
+    expect(Object.keys(example)).toEqual(['id', 'messages', 'label', 'escalation']);
+    // A labeled example `zapflow train --with-corrections` accepts as it is.
+    expect(labeledConversationSchema.safeParse(example).error).toBeUndefined();
     expect(example.label).toEqual(label);
     expect(example.messages[0]).toEqual({ role: 'customer', text: 'como faço para cadastrar uma chave pix aleatória?' });
     expect(example.messages.every((m) => m.role === 'customer' || m.role === 'bot')).toBe(true);
