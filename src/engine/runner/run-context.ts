@@ -5,7 +5,7 @@
  */
 import type { WorkflowEvent, WorkflowEventMap, WorkflowEventType } from '../events.js';
 import type { StepOutput } from '../step-output.js';
-import type { OutboxMessage, RunInputRecord, StepCommit, StepResultRecord, Storage } from '../storage/types.js';
+import type { OutboxMessage, RunInputRecord, StepCommit, StepResultRecord, Storage, WriteChain } from '../storage/types.js';
 import type { Clock, WorkflowHistoryEntry } from '../types.js';
 import type { RunDefinition, RunPlan } from './execute-run.js';
 import type { Runtime } from './runtime.js';
@@ -39,6 +39,15 @@ export class RunContext {
   private readonly eventsToSkip: ReadonlySet<string> | undefined;
   private readonly listener: ((event: WorkflowEvent) => void) | undefined;
   private seq: number;
+
+  /**
+   * Write-behind (a storage with `writeBehind`, durability 'sync', no listener streaming the run): a step that
+   * answered synchronously does not wait for its commit before the next step starts; its record is written with
+   * the run's next write, in the same transaction (see `behind`). Every write of the run carries this chain, so
+   * the storage refuses the later ones once one is refused. A run streamed to a listener keeps waiting per
+   * step: whoever watches it is never told of a step that is not on disk yet.
+   */
+  readonly chain: WriteChain | undefined;
 
   /** `durability: 'exit'`: records and outbox rows wait here for finishRun. */
   readonly exitRecords: StepResultRecord[] | undefined;
@@ -85,6 +94,7 @@ export class RunContext {
     this.seq = firstEventSeq;
     this.exitRecords = def.durability === 'exit' ? [] : undefined;
     this.exitOutbox = def.durability === 'exit' ? [] : undefined;
+    this.chain = runtime.storage.writeBehind === true && def.durability === 'sync' && plan.listener === undefined ? {} : undefined;
   }
 
   get stopped(): boolean {
@@ -188,7 +198,21 @@ export class RunContext {
     const events = this.takePendingEvents();
     if (events !== undefined) commit.events = events;
     if (outbox !== undefined) commit.outbox = outbox;
+    if (this.chain !== undefined) {
+      commit.chain = this.chain;
+      // The chain's writes land in order or not at all, so the version this one writes is known now.
+      if (commit.session !== undefined) this.sessionVersion = commit.session.expectedVersion + 1;
+    }
     return this.storage.commitStep(commit);
+  }
+
+  /**
+   * Write-behind: the run goes on without waiting for this commit (it is flushed with the run's next writes once
+   * the current microtasks are done). A refusal closes the run: its next step or its finish fails with that
+   * error, and the storage refuses the chain's later writes, so nothing after the refused step is kept.
+   */
+  behind(writing: Promise<unknown>): void {
+    writing.then(undefined, (error: unknown) => this.close(error));
   }
 
   /** Takes note of a commit's outcome (the session version it wrote). The caller awaits the write itself, saving a promise per step. */
@@ -196,9 +220,15 @@ export class RunContext {
     if (result.sessionVersion !== undefined) this.sessionVersion = result.sessionVersion;
   }
 
-  /** commit() + committed(), for the paths that are not per-step hot. */
-  async commitAndWait(scope: Scope, record: StepResultRecord, outbox: OutboxRow[] | undefined): Promise<void> {
+  /**
+   * commit() + committed(), for the paths that are not per-step hot. `derived`: the record was computed without
+   * waiting on I/O (a decision evaluated synchronously, a Parallel's merge, a reused record), so with
+   * write-behind the run need not wait for it.
+   */
+  async commitAndWait(scope: Scope, record: StepResultRecord, outbox: OutboxRow[] | undefined, derived = false): Promise<void> {
     const writing = this.commit(scope, record, outbox);
-    if (writing !== undefined) this.committed(await writing);
+    if (writing === undefined) return;
+    if (derived && this.chain !== undefined) this.behind(writing);
+    else this.committed(await writing);
   }
 }

@@ -18,7 +18,7 @@ import { SqliteConnection } from './sqlite-statements.js';
 import { purgeSqlite } from './sqlite-purge.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
-  SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
+  SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent, WriteChain,
 } from './types.js';
 
 export interface SqliteStorageOptions {
@@ -51,6 +51,7 @@ export interface SqliteStorageOptions {
 
 interface QueuedWrite {
   work: () => unknown;
+  chain: WriteChain | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -62,8 +63,26 @@ const placeholders = (count: number): string => Array.from({ length: count }, ()
 const INSERT_RUN = `INSERT INTO {p}runs (${RUN_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)})`;
 const UPSERT_STEP = `INSERT OR REPLACE INTO {p}step_results (${STEP_COLUMNS.join(', ')}) VALUES (${placeholders(STEP_COLUMNS.length)})`;
 
+/**
+ * A write of a WriteChain: refused unapplied once an earlier write of its chain was refused; a refusal (thrown
+ * inside the savepoint, so nothing of it is kept) refuses the chain's later writes. A failed COMMIT of a whole
+ * batch marks its chains in flushWrites.
+ */
+function chained<T>(work: () => T, chain: WriteChain | undefined): T {
+  if (chain === undefined) return work();
+  if (chain.refused !== undefined) throw chain.refused;
+  try {
+    return work();
+  } catch (error) {
+    chain.refused = error;
+    throw error;
+  }
+}
+
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
+  /** Writes are applied in call order (one connection, one queue), and chained ones honour WriteChain. */
+  readonly writeBehind = true;
   readonly dbFile: string;
   readonly tableName: string;
   private readonly beforeWrite: (() => void) | undefined;
@@ -124,17 +143,18 @@ export class SqliteStorage implements Storage {
    * `groupCommit`). The flush is a process.nextTick: it runs once the current microtasks are drained, i.e.
    * after every run that could progress without I/O has queued its write — no event-loop turn is added.
    */
-  private grouped<T>(work: () => T): Promise<T> {
+  private grouped<T>(work: () => T, chain?: WriteChain): Promise<T> {
     if (!this.groupCommit) {
       try {
-        return Promise.resolve(this.write(work));
+        return Promise.resolve(this.write(() => chained(work, chain)));
       } catch (error) {
+        if (chain !== undefined) chain.refused ??= error;
         return Promise.reject(error);
       }
     }
     return new Promise<T>((resolve, reject) => {
       if (this.queuedWrites.length === 0) process.nextTick(() => this.flushWrites());
-      this.queuedWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queuedWrites.push({ work, chain, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 
@@ -144,8 +164,9 @@ export class SqliteStorage implements Storage {
     if (batch.length === 1) {
       const only = batch[0]!;
       try {
-        only.resolve(this.write(only.work));
+        only.resolve(this.write(() => chained(only.work, only.chain)));
       } catch (error) {
+        if (only.chain !== undefined) only.chain.refused ??= error;
         only.reject(error);
       }
       return;
@@ -157,7 +178,7 @@ export class SqliteStorage implements Storage {
         this.savepoint ??= this.db.transaction((run: () => unknown) => run());
         for (const queued of batch) {
           try {
-            outcomes.push({ ok: true, value: this.savepoint(queued.work) });
+            outcomes.push({ ok: true, value: this.savepoint(() => chained(queued.work, queued.chain)) });
           } catch (error) {
             outcomes.push({ ok: false, error });
           }
@@ -165,7 +186,10 @@ export class SqliteStorage implements Storage {
       });
     } catch (error) {
       // BEGIN or COMMIT failed (the lock stayed taken past busy_timeout, the disk is full): nothing is written.
-      for (const queued of batch) queued.reject(error);
+      for (const queued of batch) {
+        if (queued.chain !== undefined) queued.chain.refused ??= error;
+        queued.reject(error);
+      }
       return;
     }
     batch.forEach((queued, i) => {
@@ -247,7 +271,7 @@ export class SqliteStorage implements Storage {
         .run(finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
           encodeJson(finish.pause), finish.now, final ? finish.now : null, finish.runId);
       return sessionVersion === undefined ? {} : { sessionVersion };
-    });
+    }, finish.chain);
   }
 
   async markResumed(runId: string, resumeData: unknown, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
@@ -268,7 +292,7 @@ export class SqliteStorage implements Storage {
       if (commit.events) this.putEvents(commit.events);
       if (commit.outbox) this.insertOutbox(commit.outbox, now);
       return sessionVersion === undefined ? {} : { sessionVersion };
-    });
+    }, commit.chain);
   }
 
   /** Fencing (StepCommit.leaseOwner): inside the write transaction, so no takeover slips in between. */
