@@ -63,6 +63,9 @@ const placeholders = (count: number): string => Array.from({ length: count }, ()
 const INSERT_RUN = `INSERT INTO {p}runs (${RUN_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)})`;
 const UPSERT_STEP = `INSERT OR REPLACE INTO {p}step_results (${STEP_COLUMNS.join(', ')}) VALUES (${placeholders(STEP_COLUMNS.length)})`;
 
+const outboxToParams = (message: OutboxMessage & { runId?: string }, now: number): unknown[] =>
+  [message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now];
+
 /**
  * A write of a WriteChain: refused unapplied once an earlier write of its chain was refused; a refusal (thrown
  * inside the savepoint, so nothing of it is kept) refuses the chain's later writes. A failed COMMIT of a whole
@@ -210,14 +213,17 @@ export class SqliteStorage implements Storage {
     return this.write(() => this.writeSession({ sessionId, state, expectedVersion }, now));
   }
 
-  /** One statement on the happy path: the version check is the UPDATE's WHERE (or the INSERT's conflict). */
   private writeSession(write: SessionWrite, now: number): number {
-    const state = encodeJson(write.state);
+    return this.writeEncodedSession({ ...write, encoded: encodeJson(write.state) }, now);
+  }
+
+  /** One statement on the happy path: the version check is the UPDATE's WHERE (or the INSERT's conflict). */
+  private writeEncodedSession(write: SessionWrite & { encoded: string | null }, now: number): number {
     const written = write.expectedVersion === 0
       ? this.sql('INSERT INTO {p}sessions (session_id, state, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (session_id) DO NOTHING')
-        .run(write.sessionId, state, now)
+        .run(write.sessionId, write.encoded, now)
       : this.sql('UPDATE {p}sessions SET state = ?, version = version + 1, updated_at = ? WHERE session_id = ? AND version = ?')
-        .run(state, now, write.sessionId, write.expectedVersion);
+        .run(write.encoded, now, write.sessionId, write.expectedVersion);
     if (written.changes !== 1) {
       const row = this.sql('SELECT version FROM {p}sessions WHERE session_id = ?').get(write.sessionId) as { version: number } | undefined;
       throw new StaleSessionStateError(write.sessionId, write.expectedVersion, row?.version);
@@ -284,13 +290,19 @@ export class SqliteStorage implements Storage {
   // --- step results and events ---
 
   commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
+    // Serialized now, not at the flush: with write-behind the run's next steps may change the state (or an
+    // output) before this commit is written, and this step's record must hold what it was when it completed.
+    const now = commit.step.finishedAt;
+    const session = commit.session && { ...commit.session, encoded: encodeJson(commit.session.state) };
+    const step = stepToParams(commit.step);
+    const events = commit.events?.map(eventToParams);
+    const outbox = commit.outbox?.map((message) => outboxToParams(message, now));
     return this.grouped(() => {
       this.checkLease(commit.step.runId, commit.leaseOwner);
-      const now = commit.step.finishedAt;
-      const sessionVersion = commit.session ? this.writeSession(commit.session, now) : undefined;
-      this.putStep(commit.step);
-      if (commit.events) this.putEvents(commit.events);
-      if (commit.outbox) this.insertOutbox(commit.outbox, now);
+      const sessionVersion = session ? this.writeEncodedSession(session, now) : undefined;
+      this.sql(UPSERT_STEP).run(...step);
+      if (events) this.putEventParams(events);
+      if (outbox) this.putOutboxParams(outbox);
       return sessionVersion === undefined ? {} : { sessionVersion };
     }, commit.chain);
   }
@@ -318,8 +330,12 @@ export class SqliteStorage implements Storage {
 
   /** (run_id, seq) is unique: an event re-sent by a replayed step is kept once. */
   private putEvents(events: StoredEvent[]): void {
+    this.putEventParams(events.map(eventToParams));
+  }
+
+  private putEventParams(events: unknown[][]): void {
     const insert = this.sql('INSERT OR IGNORE INTO {p}events (run_id, seq, type, step_path, time, data) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const event of events) insert.run(...eventToParams(event));
+    for (const params of events) insert.run(...params);
   }
 
   async getEvents(runId: string): Promise<StoredEvent[]> {
@@ -379,11 +395,13 @@ export class SqliteStorage implements Storage {
 
   /** The key is the idempotency key: a second insert of a known key is a no-op. */
   private insertOutbox(messages: Array<OutboxMessage & { runId?: string }>, now: number): void {
+    this.putOutboxParams(messages.map((message) => outboxToParams(message, now)));
+  }
+
+  private putOutboxParams(rows: unknown[][]): void {
     const insert = this.sql("INSERT INTO {p}outbox (key, topic, payload, run_id, status, attempts, next_attempt_at, created_at, updated_at) " +
       "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (key) DO NOTHING");
-    for (const message of messages) {
-      insert.run(message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now);
-    }
+    for (const params of rows) insert.run(...params);
   }
 
   /** `attempts` counts claims, so a message that crashes its deliverer still moves towards `dead`. */

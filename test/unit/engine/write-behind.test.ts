@@ -91,6 +91,32 @@ describe('write-behind on SQLite', () => {
     expect(transactions).toBe(3);
   });
 
+  it('what is on disk while a step waits is the state as the last written step left it, never a later step half done', async () => {
+    let storedWhileWaiting: unknown;
+    const workflow = new Workflow({
+      name: 'count_contacts',
+      storage,
+      steps: [
+        new Step({ name: 'count', executor: (input) => { input.workflowSessionState.contacts = 1; return 'counted'; } }),
+        new Step({
+          name: 'ask_model',
+          executor: async (input) => {
+            input.workflowSessionState.contacts = 2; // changed, then the step waits on I/O
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            const db = otherProcess();
+            storedWhileWaiting = JSON.parse((db.prepare('SELECT state FROM wb_sessions WHERE session_id = ?').get('meta:fabi') as { state: string }).state);
+            db.close();
+            return 'resposta';
+          },
+        }),
+      ],
+    });
+    await workflow.run({ message: 'oi', sessionId: 'meta:fabi', runId: 'run-6' });
+    // A crash at that moment resumes after `count` from contacts = 1: ask_model's change is applied once.
+    expect(storedWhileWaiting).toEqual({ contacts: 1 });
+    expect((await storage.getSession('meta:fabi'))?.state).toEqual({ contacts: 2 });
+  });
+
   it('a lease lost under a run refuses its unwritten steps and its end: nothing after the takeover is kept', async () => {
     const thief = otherProcess();
     const workflow = new Workflow({
