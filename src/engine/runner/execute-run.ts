@@ -144,6 +144,7 @@ async function executeRun(def: RunDefinition, runtime: Runtime, plan: RunPlan, a
     const events = run.takePendingEvents();
     if (events !== undefined) finish.events = events;
     if (run.chain !== undefined) finish.chain = run.chain;
+    await run.settleHeld(finish, scope.state);
     try {
       await storage.finishRun(finish);
     } catch (error) {

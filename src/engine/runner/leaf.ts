@@ -48,7 +48,7 @@ export function executeLeaf(step: LeafSpec, scope: Scope, path: string): Promise
     run.emit('StepStarted', path, step.name, step.startedEventData);
     const startedAt = run.clock.now();
     const input = new RunStepInput(scope, step.name, path, 1, step.historyRuns());
-    const startTurn = run.chain === undefined ? NOT_BEHIND : loopTurn();
+    const startTurn = run.writesBehind ? loopTurn() : NOT_BEHIND;
     let value: unknown;
     try {
       value = step.timeoutMs === undefined ? step.invoke(input) : attemptWithTimeout(step, input, scope, path, step.timeoutMs);
@@ -58,7 +58,7 @@ export function executeLeaf(step: LeafSpec, scope: Scope, path: string): Promise
     if (!isPromiseLike(value) && !(value instanceof PauseRun)) {
       const output = toStepOutput(value, step);
       if (output.success) {
-        const writing = recordLeaf(step, scope, path, startedAt, 1, 'completed', output, input);
+        const writing = recordLeaf(step, scope, path, startedAt, 1, 'completed', output, input, run.writesBehind);
         if (writing === undefined) return Promise.resolve(completeLeaf(step, scope, path, 1, 'completed', output));
         if (run.chain !== undefined) {
           // Answered synchronously, so no I/O is waiting on it: the next step need not wait for its commit.
@@ -136,10 +136,11 @@ async function runAttempts(
       break;
     }
   }
-  const writing = recordLeaf(step, scope, path, startedAt, attempt, status, output, input);
+  // Settled without leaving the microtask run it started in (no I/O waited on it): as a synchronous step.
+  const behind = attempt === 1 && startTurn !== NOT_BEHIND && loopTurn() === startTurn;
+  const writing = recordLeaf(step, scope, path, startedAt, attempt, status, output, input, behind);
   if (writing !== undefined) {
-    // Settled without leaving the microtask run it started in (no I/O waited on it): as a synchronous step.
-    if (attempt === 1 && startTurn !== NOT_BEHIND && loopTurn() === startTurn) run.behind(writing);
+    if (behind && run.chain !== undefined) run.behind(writing);
     else run.committed(await writing);
   }
   return completeLeaf(step, scope, path, attempt, status, output);
@@ -151,6 +152,7 @@ const NOT_BEHIND = -1;
 /** Takes the state change and commits the step's record (and its outbox rows, if it completed). */
 function recordLeaf(
   step: LeafSpec, scope: Scope, path: string, startedAt: number, attempt: number, status: StepRecordStatus, output: StepOutput, input: RunStepInput,
+  behind: boolean,
 ): Promise<{ sessionVersion?: number }> | undefined {
   const run = scope.run;
   const before = scope.fingerprint;
@@ -173,6 +175,7 @@ function recordLeaf(
     scope,
     { runId: run.runId, stepPath: path, stepName: step.name, stepType: step.stepType, status, output: storedOutput(output), stateDelta, attempts: attempt, startedAt, finishedAt },
     status === 'completed' ? input.stagedOutbox() : undefined,
+    behind,
   );
 }
 

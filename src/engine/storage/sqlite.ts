@@ -47,6 +47,11 @@ export interface SqliteStorageOptions {
    * `false`: every write commits alone, at once. @default true
    */
   groupCommit?: boolean;
+  /**
+   * Write-behind: a run's step that settles without waiting on I/O does not wait for its commit; the commit joins
+   * the run's next write (see WriteChain). `false`: every step is committed before the next starts. @default true
+   */
+  writeBehind?: boolean;
 }
 
 interface QueuedWrite {
@@ -85,7 +90,7 @@ function chained<T>(work: () => T, chain: WriteChain | undefined): T {
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   /** Writes are applied in call order (one connection, one queue), and chained ones honour WriteChain. */
-  readonly writeBehind = true;
+  readonly writeBehind: boolean;
   readonly dbFile: string;
   readonly tableName: string;
   private readonly beforeWrite: (() => void) | undefined;
@@ -107,6 +112,7 @@ export class SqliteStorage implements Storage {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.beforeWrite = options.beforeWrite;
     this.groupCommit = options.groupCommit ?? true;
+    this.writeBehind = options.writeBehind ?? true;
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
   }
 

@@ -232,6 +232,12 @@ export interface Storage {
    * the step's commit is flushed, so a run's consecutive synchronous steps share one transaction.
    */
   readonly writeBehind?: boolean;
+  /**
+   * True if finishRun writes `steps` (with their events) in the same transaction as the run's end, fenced like
+   * commitStep. Without `writeBehind`, the runner may then hold a run's steps that settled without I/O and
+   * write them with the run's end: one statement for a run that never waits on I/O.
+   */
+  readonly finishesWithSteps?: boolean;
 
   /**
    * Opens connections and applies pending migrations (numbered, in order, in a transaction, recorded,
