@@ -7,8 +7,10 @@
  *   BENCH_QUICK=1 … (fewer repetitions)   BENCH_NO_PEERS=1 … (zapflow only)
  *   BENCH_STORAGES=postgres BENCH_PEERS=postgres …   (only these rows: memory, sqlite, postgres; peers by name)
  *
- * Postgres is measured twice: with group commit (the default: concurrent runs' step commits share statements)
- * and with `groupCommit: false` (every commit alone), so the same sitting shows what sharing commits buys.
+ * Postgres is measured three ways: the defaults (write-behind: a run's steps that settle without I/O are written
+ * with its end; group commit: concurrent runs' commits share statements), `writeBehind: false` (every step
+ * written before the next starts, as a step that waits on I/O always is), and `groupCommit: false` too (every
+ * commit alone), so the same sitting shows what each buys. SQLite likewise with and without write-behind.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -177,14 +179,19 @@ async function main(): Promise<void> {
     if (STORAGES.includes('memory')) rows.push(await measureStorage('memory', new MemoryStorage()));
     if (STORAGES.includes('sqlite')) {
       rows.push(await measureStorage("SQLite (WAL, synchronous 'normal')", new SqliteStorage({ dbFile: join(dir, 'normal.db') })));
+      rows.push(await measureStorage("SQLite (WAL, 'normal', writeBehind: false)", new SqliteStorage({ dbFile: join(dir, 'normal-sync.db'), writeBehind: false })));
       rows.push(await measureStorage("SQLite (WAL, synchronous 'full')", new SqliteStorage({ dbFile: join(dir, 'full.db'), synchronous: 'full' })));
     }
     if (DATABASE_URL && STORAGES.includes('postgres')) {
       const pool = countingPool(DATABASE_URL);
-      for (const groupCommit of [true, false]) {
+      const variants: Array<[string, Partial<ConstructorParameters<typeof PostgresStorage>[0]>]> = [
+        ['Postgres (loopback, synchronous_commit on)', {}],
+        ['Postgres, each step written before the next (writeBehind: false)', { writeBehind: false }],
+        ['Postgres, every commit alone (groupCommit: false, writeBehind: false)', { groupCommit: false, writeBehind: false }],
+      ];
+      for (const [label, options] of variants) {
         schemaToDrop = `zapflow_bench_${randomBytes(3).toString('hex')}`;
-        const label = groupCommit ? 'Postgres (loopback, synchronous_commit on)' : 'Postgres, every commit alone (groupCommit: false)';
-        rows.push(await measureStorage(label, new PostgresStorage({ pool, schema: schemaToDrop, ...(groupCommit ? {} : { groupCommit: false }) })));
+        rows.push(await measureStorage(label, new PostgresStorage({ pool, schema: schemaToDrop, ...options })));
         await pool.query(`DROP SCHEMA "${schemaToDrop}" CASCADE`);
         schemaToDrop = undefined;
       }

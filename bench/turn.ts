@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '100' },
     repeat: { type: 'string', default: '3' },
     'cpu-prof': { type: 'string' },
+    /** `perf record` (Linux perf, if installed) of the processing service during the measured window, into this file. */
+    perf: { type: 'string' },
     /** Webhooks in flight at once (a keep-alive client, as Meta's). */
     concurrency: { type: 'string', default: '8' },
   },
@@ -192,6 +194,7 @@ async function sitting(index: number): Promise<Sitting> {
       await processing.start();
       await sendAll(processing.url, conversations(base, WARMUP));
       await drained(processing, meta, WARMUP);
+      const perf = args.perf ? await startPerf(processing.pid, args.perf) : undefined;
       const before = processCpuMs(processing.pid);
       const t0 = performance.now();
       const windowStartUs = monotonicUs();
@@ -199,6 +202,7 @@ async function sitting(index: number): Promise<Sitting> {
       await drained(processing, meta, WARMUP + CONVERSATIONS);
       totalMs = processCpuMs(processing.pid) - before;
       processingWallS = (performance.now() - t0) / 1000;
+      if (perf) await stopPerf(perf);
       // The profile's sample times are on the same monotonic clock: bench/turn-profile.ts keeps only this window.
       if (args['cpu-prof']) writeFileSync(join(args['cpu-prof'], `window-${processing.pid}.json`), JSON.stringify({ pid: processing.pid, startUs: windowStartUs, endUs: monotonicUs(), conversations: CONVERSATIONS }));
     } finally {
@@ -226,6 +230,24 @@ async function sitting(index: number): Promise<Sitting> {
   } finally {
     await meta.close();
   }
+}
+
+/**
+ * `perf record` of one process: sees what the V8 profile cannot — native code (SQLite, libc), the kernel, the
+ * garbage collector's and the compiler's background threads — all of which /proc counts as the process's CPU.
+ * Started with `--perf-basic-prof` in NODE_OPTIONS, `perf report` also names the JIT-compiled JS functions.
+ */
+async function startPerf(pid: number, file: string): Promise<ChildProcess> {
+  const perf = spawn('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (perf.exitCode !== null) throw new Error('perf record did not start (is Linux perf installed, perf_event_paranoid low enough?)');
+  return perf;
+}
+
+async function stopPerf(perf: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => perf.once('exit', () => resolve()));
+  perf.kill('SIGINT');
+  await exited;
 }
 
 const median = (values: number[]): number => {

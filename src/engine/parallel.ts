@@ -105,6 +105,7 @@ export class Parallel extends StepNode {
       scope,
       { runId: run.runId, stepPath: path, stepName: this.name, stepType: 'parallel', status: 'completed', output, stateDelta: diffFingerprints(base, after), attempts: 1, startedAt, finishedAt: run.clock.now() },
       undefined,
+      true,
     );
     run.emit('ParallelExecutionCompleted', path, this.name, { branches: names });
     scope.record(this.name, output);

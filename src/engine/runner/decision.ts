@@ -6,6 +6,7 @@ import { StepFailedError } from '../errors.js';
 import { PauseRun } from '../pause.js';
 import type { StepInput } from '../types.js';
 import { isPromiseLike } from './promise-like.js';
+import { loopTurn } from './loop-turn.js';
 import { recordedDecision } from './memo.js';
 import type { Scope } from './scope.js';
 import { applyDelta, diffFingerprints, fingerprintOf, restoreState } from './state.js';
@@ -28,7 +29,7 @@ export async function decide<T>(
   if (recorded !== undefined) {
     scope.fingerprint = applyDelta(scope.state, scope.fingerprint, recorded.stateDelta);
     run.stepsReused++;
-    if (run.copyReused) await run.commitAndWait(scope, { ...recorded, runId: run.runId }, undefined);
+    if (run.copyReused) await run.commitAndWait(scope, { ...recorded, runId: run.runId }, undefined, true);
     return (recorded.output as { decision: T }).decision;
   }
   run.assertOpen();
@@ -36,6 +37,7 @@ export async function decide<T>(
   const before = scope.fingerprint;
   const input = new RunStepInput(scope, name, path, 1, 0);
   let raw: unknown;
+  const startTurn = loopTurn();
   try {
     raw = evaluate(input);
     if (isPromiseLike(raw)) raw = await raw;
@@ -54,6 +56,8 @@ export async function decide<T>(
     scope,
     { runId: run.runId, stepPath: path, stepName: name, stepType: 'decision', status: 'completed', output: { decision }, stateDelta, attempts: 1, startedAt, finishedAt: run.clock.now() },
     undefined,
+    // An evaluator that waited on I/O (an LLM routing call) is recorded before the branch it chose starts.
+    loopTurn() === startTurn,
   );
   return decision;
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StepNode } from '../definition.js';
-import { RunAlreadyActiveError, RunCancelledError, SessionStateSchemaError, StaleSessionStateError } from '../errors.js';
+import { DuplicateRunError, LeaseLostError, RunAlreadyActiveError, RunCancelledError, RunNotFoundError, SessionStateSchemaError, StaleSessionStateError } from '../errors.js';
 import type { WorkflowEvent, WorkflowEventMap } from '../events.js';
 import { PauseRun } from '../pause.js';
 import type { StepOutput } from '../step-output.js';
@@ -143,10 +143,13 @@ async function executeRun(def: RunDefinition, runtime: Runtime, plan: RunPlan, a
     }
     const events = run.takePendingEvents();
     if (events !== undefined) finish.events = events;
+    if (run.chain !== undefined) finish.chain = run.chain;
+    await run.settleHeld(finish, scope.state);
     try {
       await storage.finishRun(finish);
     } catch (error) {
-      await finishAfterStaleSession(storage, finish, result, error);
+      if (run.chain !== undefined && run.chain.refused === error) await finishAfterRefusedWrite(storage, run, finish, result, error);
+      else await finishAfterStaleSession(storage, finish, result, error);
     }
     return result;
   } finally {
@@ -220,6 +223,28 @@ function emitFinal(run: RunContext, result: RunResult): void {
       run.emit('WorkflowError', undefined, undefined, { error: serializeError(result.error) });
       break;
   }
+}
+
+/**
+ * Write-behind: a write of the run was refused (a stale session, a full disk…), so the storage refused the
+ * finish too, and nothing after the refused write is on disk. The run ends as an error naming what was refused
+ * (written without the chain). A lost lease or a duplicate run is not this run's to finish: rethrown, as
+ * without write-behind.
+ */
+async function finishAfterRefusedWrite(storage: Storage, run: RunContext, finish: RunFinish, result: RunResult, error: unknown): Promise<void> {
+  if (error instanceof LeaseLostError || error instanceof DuplicateRunError || error instanceof RunNotFoundError) throw error;
+  if (result.status !== 'error') {
+    result.status = 'error';
+    result.content = undefined;
+    result.pause = undefined;
+    result.error = error instanceof Error ? error : new Error(String(error));
+    run.emit('WorkflowError', undefined, undefined, { error: serializeError(result.error) });
+  }
+  const events = [...(finish.events ?? []), ...(run.takePendingEvents() ?? [])];
+  await storage.finishRun({
+    ...finish, status: 'error', session: undefined, content: undefined, pause: undefined, chain: undefined,
+    events: events.length > 0 ? events : undefined, error: serializeError(result.error),
+  });
 }
 
 /** With durability 'exit' the session is only written here; a stale version turns the run into an error, never a lost update. */

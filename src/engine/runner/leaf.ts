@@ -9,6 +9,7 @@ import { PauseRun } from '../pause.js';
 import { StepOutput } from '../step-output.js';
 import type { StepRecordStatus, StepResultRecord } from '../storage/types.js';
 import { isPromiseLike } from './promise-like.js';
+import { loopTurn } from './loop-turn.js';
 import { serializeError } from './errors-json.js';
 import { reuseRecord } from './memo.js';
 import type { ResolvedBackoff } from './retry.js';
@@ -47,24 +48,30 @@ export function executeLeaf(step: LeafSpec, scope: Scope, path: string): Promise
     run.emit('StepStarted', path, step.name, step.startedEventData);
     const startedAt = run.clock.now();
     const input = new RunStepInput(scope, step.name, path, 1, step.historyRuns());
+    const startTurn = run.writesBehind ? loopTurn() : NOT_BEHIND;
     let value: unknown;
     try {
       value = step.timeoutMs === undefined ? step.invoke(input) : attemptWithTimeout(step, input, scope, path, step.timeoutMs);
     } catch (error) {
-      return runAttempts(step, scope, path, startedAt, input, { threw: error });
+      return runAttempts(step, scope, path, startedAt, input, { threw: error }, startTurn);
     }
     if (!isPromiseLike(value) && !(value instanceof PauseRun)) {
       const output = toStepOutput(value, step);
       if (output.success) {
-        const writing = recordLeaf(step, scope, path, startedAt, 1, 'completed', output, input);
+        const writing = recordLeaf(step, scope, path, startedAt, 1, 'completed', output, input, run.writesBehind);
         if (writing === undefined) return Promise.resolve(completeLeaf(step, scope, path, 1, 'completed', output));
+        if (run.chain !== undefined) {
+          // Answered synchronously, so no I/O is waiting on it: the next step need not wait for its commit.
+          run.behind(writing);
+          return Promise.resolve(completeLeaf(step, scope, path, 1, 'completed', output));
+        }
         return writing.then((written) => {
           run.committed(written);
           return completeLeaf(step, scope, path, 1, 'completed', output);
         });
       }
     }
-    return runAttempts(step, scope, path, startedAt, input, { value });
+    return runAttempts(step, scope, path, startedAt, input, { value }, startTurn);
   } catch (error) {
     return Promise.reject(error as Error);
   }
@@ -84,7 +91,7 @@ async function reuseLeaf(step: LeafSpec, scope: Scope, path: string, recorded: S
  * changes are rolled back, the backoff slept, and the last failure either fails the run or skips the step.
  */
 async function runAttempts(
-  step: LeafSpec, scope: Scope, path: string, startedAt: number, firstInput: RunStepInput, first: { value?: unknown; threw?: unknown },
+  step: LeafSpec, scope: Scope, path: string, startedAt: number, firstInput: RunStepInput, first: { value?: unknown; threw?: unknown }, startTurn: number,
 ): Promise<StepOutput> {
   const run = scope.run;
   const before = scope.fingerprint;
@@ -129,14 +136,23 @@ async function runAttempts(
       break;
     }
   }
-  const writing = recordLeaf(step, scope, path, startedAt, attempt, status, output, input);
-  if (writing !== undefined) run.committed(await writing);
+  // Settled without leaving the microtask run it started in (no I/O waited on it): as a synchronous step.
+  const behind = attempt === 1 && startTurn !== NOT_BEHIND && loopTurn() === startTurn;
+  const writing = recordLeaf(step, scope, path, startedAt, attempt, status, output, input, behind);
+  if (writing !== undefined) {
+    if (behind && run.chain !== undefined) run.behind(writing);
+    else run.committed(await writing);
+  }
   return completeLeaf(step, scope, path, attempt, status, output);
 }
+
+/** startTurn of a run without write-behind. */
+const NOT_BEHIND = -1;
 
 /** Takes the state change and commits the step's record (and its outbox rows, if it completed). */
 function recordLeaf(
   step: LeafSpec, scope: Scope, path: string, startedAt: number, attempt: number, status: StepRecordStatus, output: StepOutput, input: RunStepInput,
+  behind: boolean,
 ): Promise<{ sessionVersion?: number }> | undefined {
   const run = scope.run;
   const before = scope.fingerprint;
@@ -159,6 +175,7 @@ function recordLeaf(
     scope,
     { runId: run.runId, stepPath: path, stepName: step.name, stepType: step.stepType, status, output: storedOutput(output), stateDelta, attempts: attempt, startedAt, finishedAt },
     status === 'completed' ? input.stagedOutbox() : undefined,
+    behind,
   );
 }
 

@@ -13,7 +13,7 @@ export async function reuseRecord(scope: Scope, record: StepResultRecord): Promi
   scope.fingerprint = applyDelta(scope.state, scope.fingerprint, record.stateDelta);
   run.stepsReused++;
   // A rerun is a new run: it gets its own copy of every record it reuses, so it can itself be resumed.
-  if (run.copyReused) await run.commitAndWait(scope, { ...record, runId: run.runId }, undefined);
+  if (run.copyReused) await run.commitAndWait(scope, { ...record, runId: run.runId }, undefined, true);
   const output = StepOutput.fromJSON(record.output);
   output.stepName ??= record.stepName;
   output.stepType ??= record.stepType;

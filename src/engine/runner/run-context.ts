@@ -5,7 +5,7 @@
  */
 import type { WorkflowEvent, WorkflowEventMap, WorkflowEventType } from '../events.js';
 import type { StepOutput } from '../step-output.js';
-import type { OutboxMessage, RunInputRecord, StepCommit, StepResultRecord, Storage } from '../storage/types.js';
+import type { OutboxMessage, RunFinish, RunInputRecord, StepCommit, StepResultRecord, Storage, WriteChain } from '../storage/types.js';
 import type { Clock, WorkflowHistoryEntry } from '../types.js';
 import type { RunDefinition, RunPlan } from './execute-run.js';
 import type { Runtime } from './runtime.js';
@@ -39,6 +39,22 @@ export class RunContext {
   private readonly eventsToSkip: ReadonlySet<string> | undefined;
   private readonly listener: ((event: WorkflowEvent) => void) | undefined;
   private seq: number;
+
+  /**
+   * Write-behind (a storage with `writeBehind`, durability 'sync', no listener streaming the run): a step that
+   * answered synchronously does not wait for its commit before the next step starts; its record is written with
+   * the run's next write, in the same transaction (see `behind`). Every write of the run carries this chain, so
+   * the storage refuses the later ones once one is refused. A run streamed to a listener keeps waiting per
+   * step: whoever watches it is never told of a step that is not on disk yet.
+   */
+  readonly chain: WriteChain | undefined;
+  /** Held mode (see commitHolding): commits of steps that settled without I/O, not yet sent. */
+  private readonly held: StepCommit[] | undefined;
+  /** A held step changed the session state: the run's next write that can carry the session does. */
+  private heldState = false;
+  private heldFlushScheduled = false;
+  /** Held commits being sent (in order); rejected once one is refused. */
+  private heldSending: Promise<void> | undefined;
 
   /** `durability: 'exit'`: records and outbox rows wait here for finishRun. */
   readonly exitRecords: StepResultRecord[] | undefined;
@@ -85,6 +101,10 @@ export class RunContext {
     this.seq = firstEventSeq;
     this.exitRecords = def.durability === 'exit' ? [] : undefined;
     this.exitOutbox = def.durability === 'exit' ? [] : undefined;
+    // A run streamed to a listener waits for each step's write: whoever watches is never told of a step not on disk.
+    const behind = def.durability === 'sync' && plan.listener === undefined;
+    this.chain = behind && runtime.storage.writeBehind === true ? {} : undefined;
+    this.held = behind && this.chain === undefined && runtime.storage.finishesWithSteps === true ? [] : undefined;
   }
 
   get stopped(): boolean {
@@ -172,9 +192,11 @@ export class RunContext {
 
   /**
    * ONE storage write per completed step: its record, the session state after it (main line only, and only
-   * when the step changed it), the events since the last commit and the step's outbox rows.
+   * when the step changed it), the events since the last commit and the step's outbox rows. `behind`: the
+   * step settled without waiting on I/O, so with write-behind the run will not wait for this write (held
+   * mode keeps it for the run's next write and returns undefined).
    */
-  commit(scope: Scope, record: StepResultRecord, outbox: OutboxRow[] | undefined): Promise<{ sessionVersion?: number }> | undefined {
+  commit(scope: Scope, record: StepResultRecord, outbox: OutboxRow[] | undefined, behind = false): Promise<{ sessionVersion?: number }> | undefined {
     this.assertOpen();
     if (this.exitRecords !== undefined) {
       this.exitRecords.push(record);
@@ -182,13 +204,97 @@ export class RunContext {
       return undefined;
     }
     const commit: StepCommit = { step: record, leaseOwner: this.leaseOwner };
-    if (!scope.isBranch && record.stateDelta !== null) {
-      commit.session = { sessionId: this.sessionId, state: scope.state, expectedVersion: this.sessionVersion };
-    }
     const events = this.takePendingEvents();
     if (events !== undefined) commit.events = events;
     if (outbox !== undefined) commit.outbox = outbox;
+    if (this.held !== undefined) return this.commitHolding(scope, commit, behind);
+    if (!scope.isBranch && record.stateDelta !== null) {
+      commit.session = { sessionId: this.sessionId, state: scope.state, expectedVersion: this.sessionVersion };
+    }
+    if (this.chain !== undefined) {
+      commit.chain = this.chain;
+      // The chain's writes land in order or not at all, so the version this one writes is known now.
+      if (commit.session !== undefined) this.sessionVersion = commit.session.expectedVersion + 1;
+    }
     return this.storage.commitStep(commit);
+  }
+
+  /**
+   * Held mode (a storage with `finishesWithSteps`, e.g. Postgres, where every write is a round trip and a
+   * statement): a step that settled without I/O is held, not sent; the held steps ride with the run's end in
+   * ONE statement (finishRun writes step records), or are sent in order once the microtasks are done if the run
+   * goes on to wait on I/O. Held records carry no session state — their state deltas are in the records, and a
+   * resumed run rebuilds its state from them — so the run's next write that can carry the session (a step that
+   * waited on I/O, or the end) writes the state as it then is, checked against the version the run started from.
+   */
+  private commitHolding(scope: Scope, commit: StepCommit, behind: boolean): Promise<{ sessionVersion?: number }> | undefined {
+    const held = this.held!;
+    const changesState = !scope.isBranch && commit.step.stateDelta !== null;
+    if (behind) {
+      if (changesState) this.heldState = true;
+      held.push(commit);
+      if (!this.heldFlushScheduled) {
+        this.heldFlushScheduled = true;
+        process.nextTick(() => {
+          this.heldFlushScheduled = false;
+          this.sendHeld().then(undefined, () => {}); // a refusal closes the run (see sendHeld)
+        });
+      }
+      return undefined;
+    }
+    if (!scope.isBranch && (changesState || this.heldState)) {
+      commit.session = { sessionId: this.sessionId, state: scope.state, expectedVersion: this.sessionVersion };
+      this.heldState = false;
+    }
+    if (held.length === 0 && this.heldSending === undefined) return this.storage.commitStep(commit);
+    return this.sendHeld().then(() => this.storage.commitStep(commit));
+  }
+
+  /** Sends the held commits, in order, after any sent before; once one is refused the rest are not sent. */
+  private sendHeld(): Promise<void> {
+    const batch = this.held!.splice(0);
+    if (batch.length > 0) {
+      const previous = this.heldSending ?? Promise.resolve();
+      const sending = previous.then(async () => {
+        for (const commit of batch) await this.storage.commitStep(commit);
+      });
+      sending.then(undefined, (error: unknown) => this.close(error));
+      this.heldSending = sending;
+    }
+    return this.heldSending ?? Promise.resolve();
+  }
+
+  /**
+   * Held mode, at the run's end: the held steps join the finish (one statement) unless they must go first (rows
+   * for the outbox, which finishRun does not write, or earlier held steps still being sent); the session state
+   * is written with the finish if a held step changed it.
+   */
+  async settleHeld(finish: RunFinish, state: Record<string, unknown>): Promise<void> {
+    if (this.held === undefined) return;
+    const held = this.held;
+    const mergeable = this.heldSending === undefined && held.every((commit) => commit.outbox === undefined || commit.outbox.length === 0);
+    if (mergeable && held.length > 0) {
+      finish.steps = held.map((commit) => commit.step);
+      const events = held.flatMap((commit) => commit.events ?? []);
+      if (finish.events !== undefined) events.push(...finish.events);
+      if (events.length > 0) finish.events = events;
+      held.length = 0;
+    } else if (held.length > 0 || this.heldSending !== undefined) {
+      await this.sendHeld();
+    }
+    if (this.heldState) {
+      finish.session = { sessionId: this.sessionId, state, expectedVersion: this.sessionVersion };
+      this.heldState = false;
+    }
+  }
+
+  /**
+   * Write-behind: the run goes on without waiting for this commit (it is flushed with the run's next writes once
+   * the current microtasks are done). A refusal closes the run: its next step or its finish fails with that
+   * error, and the storage refuses the chain's later writes, so nothing after the refused step is kept.
+   */
+  behind(writing: Promise<unknown>): void {
+    writing.then(undefined, (error: unknown) => this.close(error));
   }
 
   /** Takes note of a commit's outcome (the session version it wrote). The caller awaits the write itself, saving a promise per step. */
@@ -196,9 +302,20 @@ export class RunContext {
     if (result.sessionVersion !== undefined) this.sessionVersion = result.sessionVersion;
   }
 
-  /** commit() + committed(), for the paths that are not per-step hot. */
-  async commitAndWait(scope: Scope, record: StepResultRecord, outbox: OutboxRow[] | undefined): Promise<void> {
-    const writing = this.commit(scope, record, outbox);
-    if (writing !== undefined) this.committed(await writing);
+  /**
+   * commit() + committed(), for the paths that are not per-step hot. `derived`: the record was computed without
+   * waiting on I/O (a decision evaluated synchronously, a Parallel's merge, a reused record), so with
+   * write-behind the run need not wait for it.
+   */
+  async commitAndWait(scope: Scope, record: StepResultRecord, outbox: OutboxRow[] | undefined, derived = false): Promise<void> {
+    const writing = this.commit(scope, record, outbox, derived && this.writesBehind);
+    if (writing === undefined) return;
+    if (derived && this.chain !== undefined) this.behind(writing);
+    else this.committed(await writing);
+  }
+
+  /** Write-behind in either form: a step that settled without I/O need not be waited for. */
+  get writesBehind(): boolean {
+    return this.chain !== undefined || this.held !== undefined;
   }
 }

@@ -41,6 +41,12 @@ export interface PostgresStorageOptions {
    * complete only once it is committed. `false` sends every commit alone. @default { maxInFlight: 4, maxBatch: 64 }
    */
   groupCommit?: GroupCommitOptions | false;
+  /**
+   * A run's steps that settle without waiting on I/O are written with the run's next write (its end, or the
+   * next step that waited on I/O) instead of one statement each (Storage.finishesWithSteps). `false`: every step
+   * is written before the next starts. @default true
+   */
+  writeBehind?: boolean;
 }
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
@@ -49,6 +55,8 @@ const sqlState = (error: unknown): unknown => (error as { code?: unknown }).code
 
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres';
+  /** finishRun writes step records and events in its one statement (see Storage.finishesWithSteps). */
+  readonly finishesWithSteps: boolean;
   readonly tableName: string;
   readonly schema: string;
   private readonly pool: pg.Pool;
@@ -64,6 +72,7 @@ export class PostgresStorage implements Storage {
   private readonly runCreations: GroupCommit<RunRecord, void> | undefined;
 
   constructor(options: PostgresStorageOptions) {
+    this.finishesWithSteps = options.writeBehind ?? true;
     if (!options.pool && !options.dbUrl) {
       throw new TypeError('PostgresStorage needs dbUrl (e.g. process.env.DATABASE_URL) or an existing pg pool.');
     }

@@ -18,7 +18,7 @@ import { SqliteConnection } from './sqlite-statements.js';
 import { purgeSqlite } from './sqlite-purge.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
-  SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent,
+  SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent, WriteChain,
 } from './types.js';
 
 export interface SqliteStorageOptions {
@@ -47,10 +47,16 @@ export interface SqliteStorageOptions {
    * `false`: every write commits alone, at once. @default true
    */
   groupCommit?: boolean;
+  /**
+   * Write-behind: a run's step that settles without waiting on I/O does not wait for its commit; the commit joins
+   * the run's next write (see WriteChain). `false`: every step is committed before the next starts. @default true
+   */
+  writeBehind?: boolean;
 }
 
 interface QueuedWrite {
   work: () => unknown;
+  chain: WriteChain | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -62,8 +68,29 @@ const placeholders = (count: number): string => Array.from({ length: count }, ()
 const INSERT_RUN = `INSERT INTO {p}runs (${RUN_COLUMNS.join(', ')}) VALUES (${placeholders(RUN_COLUMNS.length)})`;
 const UPSERT_STEP = `INSERT OR REPLACE INTO {p}step_results (${STEP_COLUMNS.join(', ')}) VALUES (${placeholders(STEP_COLUMNS.length)})`;
 
+const outboxToParams = (message: OutboxMessage & { runId?: string }, now: number): unknown[] =>
+  [message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now];
+
+/**
+ * A write of a WriteChain: refused unapplied once an earlier write of its chain was refused; a refusal (thrown
+ * inside the savepoint, so nothing of it is kept) refuses the chain's later writes. A failed COMMIT of a whole
+ * batch marks its chains in flushWrites.
+ */
+function chained<T>(work: () => T, chain: WriteChain | undefined): T {
+  if (chain === undefined) return work();
+  if (chain.refused !== undefined) throw chain.refused;
+  try {
+    return work();
+  } catch (error) {
+    chain.refused = error;
+    throw error;
+  }
+}
+
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
+  /** Writes are applied in call order (one connection, one queue), and chained ones honour WriteChain. */
+  readonly writeBehind: boolean;
   readonly dbFile: string;
   readonly tableName: string;
   private readonly beforeWrite: (() => void) | undefined;
@@ -85,6 +112,7 @@ export class SqliteStorage implements Storage {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.beforeWrite = options.beforeWrite;
     this.groupCommit = options.groupCommit ?? true;
+    this.writeBehind = options.writeBehind ?? true;
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
   }
 
@@ -124,17 +152,18 @@ export class SqliteStorage implements Storage {
    * `groupCommit`). The flush is a process.nextTick: it runs once the current microtasks are drained, i.e.
    * after every run that could progress without I/O has queued its write — no event-loop turn is added.
    */
-  private grouped<T>(work: () => T): Promise<T> {
+  private grouped<T>(work: () => T, chain?: WriteChain): Promise<T> {
     if (!this.groupCommit) {
       try {
-        return Promise.resolve(this.write(work));
+        return Promise.resolve(this.write(() => chained(work, chain)));
       } catch (error) {
+        if (chain !== undefined) chain.refused ??= error;
         return Promise.reject(error);
       }
     }
     return new Promise<T>((resolve, reject) => {
       if (this.queuedWrites.length === 0) process.nextTick(() => this.flushWrites());
-      this.queuedWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queuedWrites.push({ work, chain, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 
@@ -144,8 +173,9 @@ export class SqliteStorage implements Storage {
     if (batch.length === 1) {
       const only = batch[0]!;
       try {
-        only.resolve(this.write(only.work));
+        only.resolve(this.write(() => chained(only.work, only.chain)));
       } catch (error) {
+        if (only.chain !== undefined) only.chain.refused ??= error;
         only.reject(error);
       }
       return;
@@ -157,7 +187,7 @@ export class SqliteStorage implements Storage {
         this.savepoint ??= this.db.transaction((run: () => unknown) => run());
         for (const queued of batch) {
           try {
-            outcomes.push({ ok: true, value: this.savepoint(queued.work) });
+            outcomes.push({ ok: true, value: this.savepoint(() => chained(queued.work, queued.chain)) });
           } catch (error) {
             outcomes.push({ ok: false, error });
           }
@@ -165,7 +195,10 @@ export class SqliteStorage implements Storage {
       });
     } catch (error) {
       // BEGIN or COMMIT failed (the lock stayed taken past busy_timeout, the disk is full): nothing is written.
-      for (const queued of batch) queued.reject(error);
+      for (const queued of batch) {
+        if (queued.chain !== undefined) queued.chain.refused ??= error;
+        queued.reject(error);
+      }
       return;
     }
     batch.forEach((queued, i) => {
@@ -186,14 +219,17 @@ export class SqliteStorage implements Storage {
     return this.write(() => this.writeSession({ sessionId, state, expectedVersion }, now));
   }
 
-  /** One statement on the happy path: the version check is the UPDATE's WHERE (or the INSERT's conflict). */
   private writeSession(write: SessionWrite, now: number): number {
-    const state = encodeJson(write.state);
+    return this.writeEncodedSession({ ...write, encoded: encodeJson(write.state) }, now);
+  }
+
+  /** One statement on the happy path: the version check is the UPDATE's WHERE (or the INSERT's conflict). */
+  private writeEncodedSession(write: SessionWrite & { encoded: string | null }, now: number): number {
     const written = write.expectedVersion === 0
       ? this.sql('INSERT INTO {p}sessions (session_id, state, version, updated_at) VALUES (?, ?, 1, ?) ON CONFLICT (session_id) DO NOTHING')
-        .run(write.sessionId, state, now)
+        .run(write.sessionId, write.encoded, now)
       : this.sql('UPDATE {p}sessions SET state = ?, version = version + 1, updated_at = ? WHERE session_id = ? AND version = ?')
-        .run(state, now, write.sessionId, write.expectedVersion);
+        .run(write.encoded, now, write.sessionId, write.expectedVersion);
     if (written.changes !== 1) {
       const row = this.sql('SELECT version FROM {p}sessions WHERE session_id = ?').get(write.sessionId) as { version: number } | undefined;
       throw new StaleSessionStateError(write.sessionId, write.expectedVersion, row?.version);
@@ -247,7 +283,7 @@ export class SqliteStorage implements Storage {
         .run(finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
           encodeJson(finish.pause), finish.now, final ? finish.now : null, finish.runId);
       return sessionVersion === undefined ? {} : { sessionVersion };
-    });
+    }, finish.chain);
   }
 
   async markResumed(runId: string, resumeData: unknown, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
@@ -260,15 +296,21 @@ export class SqliteStorage implements Storage {
   // --- step results and events ---
 
   commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }> {
+    // Serialized now, not at the flush: with write-behind the run's next steps may change the state (or an
+    // output) before this commit is written, and this step's record must hold what it was when it completed.
+    const now = commit.step.finishedAt;
+    const session = commit.session && { ...commit.session, encoded: encodeJson(commit.session.state) };
+    const step = stepToParams(commit.step);
+    const events = commit.events?.map(eventToParams);
+    const outbox = commit.outbox?.map((message) => outboxToParams(message, now));
     return this.grouped(() => {
       this.checkLease(commit.step.runId, commit.leaseOwner);
-      const now = commit.step.finishedAt;
-      const sessionVersion = commit.session ? this.writeSession(commit.session, now) : undefined;
-      this.putStep(commit.step);
-      if (commit.events) this.putEvents(commit.events);
-      if (commit.outbox) this.insertOutbox(commit.outbox, now);
+      const sessionVersion = session ? this.writeEncodedSession(session, now) : undefined;
+      this.sql(UPSERT_STEP).run(...step);
+      if (events) this.putEventParams(events);
+      if (outbox) this.putOutboxParams(outbox);
       return sessionVersion === undefined ? {} : { sessionVersion };
-    });
+    }, commit.chain);
   }
 
   /** Fencing (StepCommit.leaseOwner): inside the write transaction, so no takeover slips in between. */
@@ -294,8 +336,12 @@ export class SqliteStorage implements Storage {
 
   /** (run_id, seq) is unique: an event re-sent by a replayed step is kept once. */
   private putEvents(events: StoredEvent[]): void {
+    this.putEventParams(events.map(eventToParams));
+  }
+
+  private putEventParams(events: unknown[][]): void {
     const insert = this.sql('INSERT OR IGNORE INTO {p}events (run_id, seq, type, step_path, time, data) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const event of events) insert.run(...eventToParams(event));
+    for (const params of events) insert.run(...params);
   }
 
   async getEvents(runId: string): Promise<StoredEvent[]> {
@@ -355,11 +401,13 @@ export class SqliteStorage implements Storage {
 
   /** The key is the idempotency key: a second insert of a known key is a no-op. */
   private insertOutbox(messages: Array<OutboxMessage & { runId?: string }>, now: number): void {
+    this.putOutboxParams(messages.map((message) => outboxToParams(message, now)));
+  }
+
+  private putOutboxParams(rows: unknown[][]): void {
     const insert = this.sql("INSERT INTO {p}outbox (key, topic, payload, run_id, status, attempts, next_attempt_at, created_at, updated_at) " +
       "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (key) DO NOTHING");
-    for (const message of messages) {
-      insert.run(message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now);
-    }
+    for (const params of rows) insert.run(...params);
   }
 
   /** `attempts` counts claims, so a message that crashes its deliverer still moves towards `dead`. */

@@ -161,6 +161,20 @@ export interface StepCommit {
    * (nothing written) unless `step.runId` is still leased to this owner.
    */
   leaseOwner?: string;
+  /** Write-behind (see WriteChain): the run's chain of writes this commit belongs to. */
+  chain?: WriteChain;
+}
+
+/**
+ * Write-behind: a runner that does not wait for a synchronous step's commit before the next step (only with a
+ * storage whose `writeBehind` is true) ties the run's writes together with one WriteChain. Such a storage applies
+ * a chain's writes in the order they were asked for and, once one is refused (a stale session, a lost lease, a
+ * full disk), refuses every later write of the chain with the same error without applying it — so a run never
+ * has a later step on disk without an earlier one, and a session write predicted on a refused one never lands.
+ */
+export interface WriteChain {
+  /** The error that refused a write of this chain; set by the storage. */
+  refused?: unknown;
 }
 
 /** Written in one transaction when a run ends (or pauses). */
@@ -177,6 +191,8 @@ export interface RunFinish {
   steps?: StepResultRecord[];
   /** Fencing, as in StepCommit: refused with LeaseLostError unless the run is still leased to this owner. */
   leaseOwner?: string;
+  /** Write-behind: refused (unapplied) if an earlier write of the chain was refused. */
+  chain?: WriteChain;
   now: number;
 }
 
@@ -210,6 +226,18 @@ export interface PurgeCounts {
 export interface Storage {
   /** Human-readable kind: 'memory' | 'sqlite' | 'postgres'. */
   readonly kind: string;
+  /**
+   * True if this storage honours WriteChain on commitStep and finishRun (writes applied in call order, the
+   * rest of a chain refused after a refusal). The runner then lets a synchronous step's successor start before
+   * the step's commit is flushed, so a run's consecutive synchronous steps share one transaction.
+   */
+  readonly writeBehind?: boolean;
+  /**
+   * True if finishRun writes `steps` (with their events) in the same transaction as the run's end, fenced like
+   * commitStep. Without `writeBehind`, the runner may then hold a run's steps that settled without I/O and
+   * write them with the run's end: one statement for a run that never waits on I/O.
+   */
+  readonly finishesWithSteps?: boolean;
 
   /**
    * Opens connections and applies pending migrations (numbered, in order, in a transaction, recorded,
