@@ -10,9 +10,11 @@
  *     blocks. Their columns come last (from `topicDimension` on): the typifier never trains on them, the
  *     escalation classifiers do.
  * Bot turns count less than customer turns: they often restate the topic, but the customer's words decide;
- * the first substantive customer message counts more: it usually states the main issue.
+ * the first substantive customer message counts more: it usually states the main issue; a side remark of
+ * the customer ("aliás, …", "… mas isso vejo depois") counts less: it is not the issue.
  */
 import type { ConversationMessage } from '../model.js';
+import { messageTokens } from './asides.js';
 import { isOffTopic, isStopword, normalizeTokens, stem } from './normalize.js';
 
 export interface FeatureOptions {
@@ -40,6 +42,12 @@ export interface FeatureOptions {
   dropOffTopicWords: boolean;
   /** Weight of the tone-word block. @default 1 */
   toneWeight: number;
+  /**
+   * Multiplier for the words of a customer's side-remark sentence ("aliás, …", "aproveitando: …", "… mas isso
+   * vejo depois"; asides.ts): the guide labels the main issue, and a side remark names another topic.
+   * Measured (repeated 5-fold CV, seeds 42/1/2): 0.5 / 0.4 / 0.3 / 0.1 all ≈ +0.5 path as written. @default 0.4
+   */
+  asideWeight: number;
 }
 
 export const defaultFeatureOptions: FeatureOptions = {
@@ -53,6 +61,7 @@ export const defaultFeatureOptions: FeatureOptions = {
   firstCustomerWeight: 2,
   dropOffTopicWords: true,
   toneWeight: 1,
+  asideWeight: 0.4,
 };
 
 /**
@@ -109,11 +118,12 @@ export function extractTerms(messages: readonly ConversationMessage[], options: 
   const [minN, maxN] = options.charRange;
   const messageWeight = messageWeights(messages, options);
   for (const [m, message] of messages.entries()) {
-    const weight = messageWeight[m] as number;
-    const tokens = normalizeTokens(message.text);
+    const messageBase = messageWeight[m] as number;
+    const { tokens, factors } = messageTokens(message.text, message.role === 'customer' ? options.asideWeight : 1);
     let previous: string | undefined;
     let previousContent: string | undefined;
-    for (const token of tokens) {
+    for (const [t, token] of tokens.entries()) {
+      const weight = factors ? messageBase * (factors[t] as number) : messageBase;
       if (options.dropOffTopicWords && isOffTopic(token)) {
         add(tone, token, weight);
         continue;
@@ -200,10 +210,13 @@ export class Featurizer {
     };
     const messageWeight = messageWeights(messages, this.options);
     for (const [m, message] of messages.entries()) {
-      const weight = messageWeight[m] as number;
+      const messageBase = messageWeight[m] as number;
+      const { tokens, factors } = messageTokens(message.text, message.role === 'customer' ? this.options.asideWeight : 1);
       let previous: string | undefined;
       let previousContent: string | undefined;
-      for (const token of normalizeTokens(message.text)) {
+      for (let t = 0; t < tokens.length; t++) {
+        const token = tokens[t] as string;
+        const weight = factors ? messageBase * (factors[t] as number) : messageBase;
         if (this.options.dropOffTopicWords && isOffTopic(token)) {
           const column = toneVocabulary?.get(token);
           if (column !== undefined) add(3, column, weight);

@@ -164,7 +164,9 @@ export function deserializeClassifiers(
     const offsetInBlock = header.features.vocabulary.slice(0, block).reduce((sum, t) => sum + t.length, 0);
     return new Map(terms.map((term, i) => [term, offsetInBlock + i]));
   });
-  const featurizer = new Featurizer(header.features.options, vocabulary, array(header.features.idf));
+  // Files written before side remarks were weighed carry no asideWeight: they were trained weighing them as 1.
+  const stored: Partial<FeatureOptions> = header.features.options;
+  const featurizer = new Featurizer({ ...header.features.options, asideWeight: stored.asideWeight ?? 1 }, vocabulary, array(header.features.idf));
   const typifier = new Typifier(taxonomy, featurizer, svm(header.leafClassifier), header.levelClassifiers.map(svm), header.scoreWeights,
     (header.siblingClassifiers ?? []).map((s) => ({ group: s.group, svm: svm(s.svm) })),
   );
