@@ -164,9 +164,13 @@ export function deserializeClassifiers(
     const offsetInBlock = header.features.vocabulary.slice(0, block).reduce((sum, t) => sum + t.length, 0);
     return new Map(terms.map((term, i) => [term, offsetInBlock + i]));
   });
-  // Files written before side remarks were weighed carry no asideWeight: they were trained weighing them as 1.
+  // Files written before side remarks and signal terms carry neither option: they were trained without them.
   const stored: Partial<FeatureOptions> = header.features.options;
-  const featurizer = new Featurizer({ ...header.features.options, asideWeight: stored.asideWeight ?? 1 }, vocabulary, array(header.features.idf));
+  const featurizer = new Featurizer(
+    { ...header.features.options, asideWeight: stored.asideWeight ?? 1, signalWeight: stored.signalWeight ?? 0 },
+    vocabulary,
+    array(header.features.idf),
+  );
   const typifier = new Typifier(taxonomy, featurizer, svm(header.leafClassifier), header.levelClassifiers.map(svm), header.scoreWeights,
     (header.siblingClassifiers ?? []).map((s) => ({ group: s.group, svm: svm(s.svm) })),
   );

@@ -1,6 +1,6 @@
 /** What the featurizer sees: the same idea written with or without the little words in between meets on one term. */
 import { describe, expect, it } from 'vitest';
-import { defaultFeatureOptions, extractTerms, messageWeights } from '../../../src/agents/embedded/features.js';
+import { defaultFeatureOptions, extractTerms, messageWeights, signalTerms } from '../../../src/agents/embedded/features.js';
 import { normalizeTokens } from '../../../src/agents/embedded/normalize.js';
 
 const pairsOf = (text: string, contentPairs = true): string[] =>
@@ -39,5 +39,22 @@ describe('the statement of the issue', () => {
 
   it('is one message when that message already states the issue', () => {
     expect(weights('meu cartão de crédito foi recusado no mercado hoje', 'tenho saldo')).toEqual([2, 1]);
+  });
+});
+
+describe('escalation signals as topic words', () => {
+  const signalsOf = (text: string): string[] => signalTerms([{ role: 'customer', text }], defaultFeatureOptions);
+
+  it('tells a problem from a question about the same thing, and marks a debit the customer did not make', () => {
+    expect(signalsOf('a venda de ontem no credito nao caiu ate agora')).toContain('@describesProblem');
+    expect(signalsOf('quando cai a venda no credito?')).toEqual([]);
+    expect(signalsOf('saiu um pix da minha conta que eu nao fiz')).toContain('@securityConcern');
+  });
+
+  it('adds them to the word block, and model files trained without them stay without them', () => {
+    const words = (options: typeof defaultFeatureOptions): string[] =>
+      [...(extractTerms([{ role: 'customer', text: 'o link da erro toda vez que o cliente tenta pagar' }], options)[0] as Map<string, number>).keys()];
+    expect(words(defaultFeatureOptions)).toEqual(expect.arrayContaining(['@describesProblem', '@systemLimitation']));
+    expect(words({ ...defaultFeatureOptions, signalWeight: 0 }).filter((term) => term.startsWith('@'))).toEqual([]);
   });
 });
