@@ -28,9 +28,14 @@ export function fitScoreWeights(
 ): { weights: ScoreWeights; meanLogLoss: number } {
   const leafCount = distribution.leaves.length;
   // Features per sample and leaf, computed once: f[s][j] = [leaf, bu, product, motive] values.
-  const features = samples.map((s) => Array.from({ length: leafCount }, (_, j) => distribution.leafFeatures(s.decisionValues, j)));
+  // The fit is of the weights under the shipped temperature (the four weights alone cannot scale the
+  // sibling terms), so every feature is divided by it: the softmax sees exactly what `probabilities` sees.
+  const temperature = start.temperature ?? 1;
+  const features = samples.map((s) =>
+    Array.from({ length: leafCount }, (_, j) => distribution.leafFeatures(s.decisionValues, j).map((v) => v / temperature) as [number, number, number, number]),
+  );
   // The sibling classifiers' log-probabilities enter every score with weight 1 (their scale is set apart).
-  const offsets = samples.map((s) => distribution.siblingTerms(s.decisionValues));
+  const offsets = samples.map((s) => distribution.siblingTerms(s.decisionValues)?.map((v) => v / temperature));
   let a = keys.map((k) => start[k]);
   const ridge = 1e-6;
   const evaluate = (w: number[]): { loss: number; gradient: number[]; hessian: number[][] } => {

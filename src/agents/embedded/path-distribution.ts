@@ -24,6 +24,12 @@ export interface ScoreWeights {
    * log-softmax; 0 or absent leaves that depth's sibling classifiers out.
    */
   siblings?: readonly [number, number, number];
+  /**
+   * Divides every leaf's score before the softmax (absent: 1). It never changes which path wins, only how
+   * sure the distribution is: the sibling classifiers sharpen it, and without it conversations scored
+   * 0.80–0.90 were right only ~70 % of the time.
+   */
+  temperature?: number;
 }
 
 /** A classifier among the children of one node: it only ever saw conversations under that node. */
@@ -110,11 +116,12 @@ export class PathDistribution {
   /** P(leaf) for each leaf in `taxonomy.leaves()` order. */
   probabilities(decisionValues: readonly Float64Array[]): Float64Array {
     const scores = this.scores(decisionValues);
+    const temperature = this.weights.temperature ?? 1;
     let max = -Infinity;
     for (const s of scores) if (s > max) max = s;
     let sum = 0;
     for (let j = 0; j < scores.length; j++) {
-      const e = Math.exp((scores[j] as number) - max);
+      const e = Math.exp(((scores[j] as number) - max) / temperature);
       scores[j] = e;
       sum += e;
     }

@@ -85,6 +85,16 @@ describe('PathDistribution', () => {
     expect(terms[elsewhere]).toBe(0);
     expect(Math.exp(terms[customerError] as number)).toBeCloseTo(1 / (1 + Math.exp(-8 * 0.6)), 10);
   });
+
+  it('with a temperature above 1 answers the same path, less sure of it', () => {
+    const cooler = new PathDistribution(taxonomy, { ...weights, temperature: 1.2 });
+    const decisionValues = values('machine_card_read_error', 0.6, 'merchant_acquiring', 0.3);
+    const sure = distribution.decode(distribution.probabilities(decisionValues));
+    const lessSure = cooler.decode(cooler.probabilities(decisionValues));
+    expect(lessSure.path).toEqual(sure.path);
+    expect(lessSure.confidence).toBeLessThan(sure.confidence);
+    expect(lessSure.confidence).toBeGreaterThan(0.5 * sure.confidence);
+  });
 });
 
 describe('fitScoreWeights', () => {
