@@ -20,6 +20,7 @@ import { confidenceBuckets, fitScoreWeights, routerShares, type CalibrationSampl
 import { EmbeddedClassifiers } from '../src/agents/embedded/classifiers.js';
 import { readLabeledConversations, type LabeledConversation } from '../src/agents/embedded/dataset.js';
 import { EmbeddedModel } from '../src/agents/embedded/embedded-model.js';
+import type { ScoreWeights } from '../src/agents/embedded/path-distribution.js';
 import { roughenConversation } from '../src/agents/embedded/rough.js';
 import { defaultTrainingSetFile, packageRoot } from '../src/agents/embedded/store.js';
 import type { ConversationMessage } from '../src/agents/model.js';
@@ -170,9 +171,9 @@ if (values.json) {
     }
   }
   if (fit && shippedFit) {
-    const show = (w: Record<string, number>): string => Object.entries(w).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
-    console.log(`\nScore weights fitted on ${samples.length} held-out scorings: ${show({ ...fit.weights })} (mean log-loss ${fit.meanLogLoss.toFixed(4)})`);
-    console.log(`Shipped score weights:                 ${show({ ...shippedFit.weights })} (mean log-loss ${shippedFit.meanLogLoss.toFixed(4)})`);
+    const show = (w: ScoreWeights): string => Object.entries(w).map(([k, v]) => `${k} ${Array.isArray(v) ? `[${(v as number[]).join(', ')}]` : (v as number).toFixed(2)}`).join(', ');
+    console.log(`\nScore weights fitted on ${samples.length} held-out scorings: ${show(fit.weights)} (mean log-loss ${fit.meanLogLoss.toFixed(4)})`);
+    console.log(`Shipped score weights:                 ${show(shippedFit.weights)} (mean log-loss ${shippedFit.meanLogLoss.toFixed(4)})`);
   }
   console.log(`\n${formatReport(reports.dev as EvaluationReport, 'dev CV detail')}`);
 }

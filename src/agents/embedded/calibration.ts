@@ -28,7 +28,14 @@ export function fitScoreWeights(
 ): { weights: ScoreWeights; meanLogLoss: number } {
   const leafCount = distribution.leaves.length;
   // Features per sample and leaf, computed once: f[s][j] = [leaf, bu, product, motive] values.
-  const features = samples.map((s) => Array.from({ length: leafCount }, (_, j) => distribution.leafFeatures(s.decisionValues, j)));
+  // The fit is of the weights under the shipped temperature (the four weights alone cannot scale the
+  // sibling terms), so every feature is divided by it: the softmax sees exactly what `probabilities` sees.
+  const temperature = start.temperature ?? 1;
+  const features = samples.map((s) =>
+    Array.from({ length: leafCount }, (_, j) => distribution.leafFeatures(s.decisionValues, j).map((v) => v / temperature) as [number, number, number, number]),
+  );
+  // The sibling classifiers' log-probabilities enter every score with weight 1 (their scale is set apart).
+  const offsets = samples.map((s) => distribution.siblingTerms(s.decisionValues)?.map((v) => v / temperature));
   let a = keys.map((k) => start[k]);
   const ridge = 1e-6;
   const evaluate = (w: number[]): { loss: number; gradient: number[]; hessian: number[][] } => {
@@ -37,7 +44,8 @@ export function fitScoreWeights(
     const hessian = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
     samples.forEach((sample, s) => {
       const rows = features[s] as [number, number, number, number][];
-      const scores = rows.map((f) => f.reduce((sum, v, k) => sum + v * (w[k] as number), 0));
+      const offset = offsets[s];
+      const scores = rows.map((f, j) => f.reduce((sum, v, k) => sum + v * (w[k] as number), offset ? (offset[j] as number) : 0));
       const max = Math.max(...scores);
       const exps = scores.map((x) => Math.exp(x - max));
       const total = exps.reduce((x, y) => x + y, 0);
@@ -81,7 +89,7 @@ export function fitScoreWeights(
     current = candidate;
     if (improvement < 1e-9) break;
   }
-  const weights = Object.fromEntries(keys.map((k, i) => [k, a[i] as number])) as unknown as ScoreWeights;
+  const weights: ScoreWeights = { ...start, ...(Object.fromEntries(keys.map((k, i) => [k, a[i] as number])) as Pick<ScoreWeights, (typeof keys)[number]>) };
   return { weights, meanLogLoss: current.loss };
 }
 

@@ -194,7 +194,21 @@ export function customerText(messages: readonly ConversationMessage[]): string {
     .join(' . ');
 }
 
-export function detectSignals(messages: readonly ConversationMessage[]): EscalationSignals {
+/**
+ * The featurizer and the escalation analysis both read the signals of the conversation being analysed, one
+ * right after the other: the last answer is kept (the signals depend on the customer's texts only).
+ */
+let last: { key: string; signals: Readonly<EscalationSignals> } | undefined;
+
+export function detectSignals(messages: readonly ConversationMessage[]): Readonly<EscalationSignals> {
+  const key = messages.filter((m) => m.role === 'customer').map((m) => m.text).join('\u0000');
+  if (last?.key === key) return last.signals;
+  const signals = Object.freeze(readSignals(messages));
+  last = { key, signals };
+  return signals;
+}
+
+function readSignals(messages: readonly ConversationMessage[]): EscalationSignals {
   const customerMessages = messages.filter((m) => m.role === 'customer');
   const raw = customerMessages.map((m) => m.text).join('\n');
   const text = customerText(messages);

@@ -18,7 +18,7 @@ import { ModelCacheError, TrainingDataError } from './errors.js';
 import { EscalationAnalyzer } from './escalation.js';
 import { Featurizer, type FeatureOptions } from './features.js';
 import { leafPhrases } from './leaf-phrases.js';
-import type { ScoreWeights } from './path-distribution.js';
+import type { ScoreWeights, SiblingGroup } from './path-distribution.js';
 import { LinearSvm } from './svm.js';
 import { Typifier } from './typifier.js';
 
@@ -83,6 +83,8 @@ interface Header {
   features: { options: FeatureOptions; vocabulary: string[][]; idf: number };
   leafClassifier: SvmHeader;
   levelClassifiers: SvmHeader[];
+  /** Absent in files written before the sibling classifiers existed. */
+  siblingClassifiers?: { group: SiblingGroup; svm: SvmHeader }[];
   scoreWeights: ScoreWeights;
   escalate: SvmHeader;
   reason: SvmHeader;
@@ -112,6 +114,7 @@ export function serializeClassifiers(classifiers: EmbeddedClassifiers, fingerpri
     features: { options: typifier.featurizer.options, vocabulary: vocabulary.map((t) => t.filter((x) => x !== undefined)), idf: push(typifier.featurizer.idf) },
     leafClassifier: svm(typifier.classifier),
     levelClassifiers: typifier.levelClassifiers.map(svm),
+    siblingClassifiers: typifier.siblingClassifiers.map((s) => ({ group: s.group, svm: svm(s.svm) })),
     scoreWeights: typifier.scoreWeights,
     escalate: svm(escalation.escalateClassifier),
     reason: svm(escalation.reasonClassifier),
@@ -184,8 +187,16 @@ export function deserializeClassifiers(
     const offsetInBlock = header.features.vocabulary.slice(0, block).reduce((sum, t) => sum + t.length, 0);
     return new Map(terms.map((term, i) => [term, offsetInBlock + i]));
   });
-  const featurizer = new Featurizer(header.features.options, vocabulary, array(header.features.idf));
-  const typifier = new Typifier(taxonomy, featurizer, svm(header.leafClassifier), header.levelClassifiers.map(svm), header.scoreWeights);
+  // Files written before side remarks and signal terms carry neither option: they were trained without them.
+  const stored: Partial<FeatureOptions> = header.features.options;
+  const featurizer = new Featurizer(
+    { ...header.features.options, asideWeight: stored.asideWeight ?? 1, signalWeight: stored.signalWeight ?? 0 },
+    vocabulary,
+    array(header.features.idf),
+  );
+  const typifier = new Typifier(taxonomy, featurizer, svm(header.leafClassifier), header.levelClassifiers.map(svm), header.scoreWeights,
+    (header.siblingClassifiers ?? []).map((s) => ({ group: s.group, svm: svm(s.svm) })),
+  );
   const escalation = new EscalationAnalyzer(svm(header.escalate), svm(header.reason), svm(header.emotion), header.classifierThreshold);
   const classifiers = new EmbeddedClassifiers(typifier, escalation, new Set(header.trainingHashes ?? []));
   return { classifiers, fingerprint: header.fingerprint, ...(header.meta ? { meta: header.meta } : {}) };

@@ -68,6 +68,33 @@ describe('PathDistribution', () => {
     expect(offered).toContain(choice?.id);
     expect(distribution.choose(p, ['cards'], ['pix'])).toBeUndefined();
   });
+
+  it('lets a sibling classifier decide between two leaves of one motive, and leaves other leaves untouched', () => {
+    // The leaf model cannot tell "create a link" from "the customer cannot pay by the link"; the classifier
+    // trained on payment-link conversations only leans to the customer's error.
+    const group = { depth: 3 as const, parentId: 'payment_link', childIds: ['payment_link_create', 'payment_link_customer_error'] };
+    const withSiblings = new PathDistribution(taxonomy, { ...weights, siblings: [0, 0, 8] }, [group]);
+    const tie = values('payment_link_create', 2);
+    const customerError = leaves.findIndex((l) => l[3] === 'payment_link_customer_error');
+    (tie[0] as Float64Array)[customerError] = 1;
+    const decisionValues = [...tie, Float64Array.from([-0.3, 0.3])];
+    expect(distribution.decode(distribution.probabilities(tie)).path[3]).toBe('payment_link_create');
+    expect(withSiblings.decode(withSiblings.probabilities(decisionValues)).path[3]).toBe('payment_link_customer_error');
+    const terms = withSiblings.siblingTerms(decisionValues) as Float64Array;
+    const elsewhere = leaves.findIndex((l) => l[3] === 'pix_scam_report');
+    expect(terms[elsewhere]).toBe(0);
+    expect(Math.exp(terms[customerError] as number)).toBeCloseTo(1 / (1 + Math.exp(-8 * 0.6)), 10);
+  });
+
+  it('with a temperature above 1 answers the same path, less sure of it', () => {
+    const cooler = new PathDistribution(taxonomy, { ...weights, temperature: 1.2 });
+    const decisionValues = values('machine_card_read_error', 0.6, 'merchant_acquiring', 0.3);
+    const sure = distribution.decode(distribution.probabilities(decisionValues));
+    const lessSure = cooler.decode(cooler.probabilities(decisionValues));
+    expect(lessSure.path).toEqual(sure.path);
+    expect(lessSure.confidence).toBeLessThan(sure.confidence);
+    expect(lessSure.confidence).toBeGreaterThan(0.5 * sure.confidence);
+  });
 });
 
 describe('fitScoreWeights', () => {
