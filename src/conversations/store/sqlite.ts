@@ -41,6 +41,22 @@ export interface SqliteServiceStoreOptions {
   announceWait?: { want(): void; done(): void };
   /** Called before each write transaction, with no lock held (see SqliteStorageOptions.beforeWrite). */
   beforeWrite?: () => void;
+  /**
+   * Group commit (with `lockWait: 'block'`, the processing thread's): the writes asked for while the current
+   * microtasks run — the ones a turn issues together (its case, run and conversation marks), and those of
+   * other turns and deliveries that reach a write in the same run — are written in ONE transaction when the
+   * microtasks are done, each in its own savepoint (a write that fails is rolled back alone and only its
+   * caller sees the error). Every commit appends its pages to the WAL, so one commit instead of several is
+   * less CPU; a caller's promise still resolves only after the transaction holding its write committed.
+   * `false`: every write commits alone, at once. @default true
+   */
+  groupCommit?: boolean;
+}
+
+interface QueuedWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 const isBusy = (error: unknown) => error instanceof Error && /^SQLITE_BUSY/.test(String((error as Error & { code?: unknown }).code));
@@ -60,6 +76,11 @@ export class SqliteServiceStore implements ServiceStore {
   private readonly announceWait: { want(): void; done(): void } | undefined;
   private readonly beforeWrite: (() => void) | undefined;
   private readonly connection: SqliteConnection;
+  private readonly groupCommit: boolean;
+  private queuedWrites: QueuedWrite[] = [];
+  // One transaction function each (better-sqlite3 builds its BEGIN/COMMIT wrappers when one is made).
+  private transaction: Database.Transaction<(work: () => unknown) => unknown> | undefined;
+  private savepoint: Database.Transaction<(work: () => unknown) => unknown> | undefined;
   readonly cases: SqlCaseStore;
 
   constructor(options: SqliteServiceStoreOptions = {}) {
@@ -73,6 +94,7 @@ export class SqliteServiceStore implements ServiceStore {
     this.lockWait = options.lockWait ?? 'block';
     this.announceWait = options.announceWait;
     this.beforeWrite = options.beforeWrite;
+    this.groupCommit = (options.groupCommit ?? true) && this.lockWait === 'block';
     this.connection = new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
     const statement = (text: string, params: unknown[]): Row[] => {
       const prepared = this.sql(text);
@@ -106,6 +128,10 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async close(): Promise<void> {
+    // Writes still queued for this microtask run are committed first: their callers are waiting for them.
+    if (this.queuedWrites.length > 0) this.flushWrites();
+    this.transaction = undefined;
+    this.savepoint = undefined;
     this.connection.close();
   }
 
@@ -117,10 +143,17 @@ export class SqliteServiceStore implements ServiceStore {
     return this.connection.sql(text);
   }
 
+  /** Runs `work` in one IMMEDIATE transaction. */
+  private commit<T>(work: () => T): T {
+    this.transaction ??= this.db.transaction((run: () => unknown) => run());
+    return this.transaction.immediate(work) as T;
+  }
+
   private async write<T>(work: () => T): Promise<T> {
     if (this.lockWait === 'block') {
+      if (this.groupCommit) return this.grouped(work);
       this.beforeWrite?.();
-      return this.db.transaction(work).immediate();
+      return this.commit(work);
     }
     const deadline = Date.now() + this.busyTimeoutMs;
     let announced = false;
@@ -128,7 +161,7 @@ export class SqliteServiceStore implements ServiceStore {
       for (let attempt = 1; ; attempt++) {
         try {
           // BEGIN IMMEDIATE fails before `work` runs, so a retry never repeats half a transaction.
-          return this.db.transaction(work).immediate();
+          return this.commit(work);
         } catch (error) {
           if (!isBusy(error) || Date.now() >= deadline) throw error;
           if (!announced) this.announceWait?.want();
@@ -139,6 +172,61 @@ export class SqliteServiceStore implements ServiceStore {
     } finally {
       if (announced) this.announceWait?.done();
     }
+  }
+
+  /**
+   * Queues `work` for the group commit (see `groupCommit`). The flush is a process.nextTick: it runs once the
+   * current microtasks are drained, so no event-loop turn is added and a turn never gives the loop back here.
+   */
+  private grouped<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queuedWrites.length === 0) process.nextTick(() => this.flushWrites());
+      this.queuedWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.queuedWrites;
+    this.queuedWrites = [];
+    if (batch.length === 0) return;
+    try {
+      this.beforeWrite?.();
+    } catch (error) {
+      for (const queued of batch) queued.reject(error);
+      return;
+    }
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      try {
+        only.resolve(this.commit(only.work));
+      } catch (error) {
+        only.reject(error);
+      }
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.commit(() => {
+        // A nested better-sqlite3 transaction is a savepoint: a write that throws is rolled back alone.
+        this.savepoint ??= this.db.transaction((run: () => unknown) => run());
+        for (const queued of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.savepoint(queued.work) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // BEGIN or COMMIT failed (the lock stayed taken past busy_timeout, the disk is full): nothing is written.
+      for (const queued of batch) queued.reject(error);
+      return;
+    }
+    batch.forEach((queued, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) queued.resolve(outcome.value);
+      else queued.reject(outcome.error);
+    });
   }
 
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
