@@ -11,7 +11,7 @@ import type {
 } from './case-types.js';
 import { CaseNotFoundError, searchTerms } from './case-types.js';
 import { conversationFromRow, optNum, optStr, type Row } from './rows.js';
-import type { ClaimRequest } from './case-types.js';
+import type { CaseCandidate, ClaimRequest } from './case-types.js';
 import type { ConversationRecord } from './types.js';
 
 export interface SqlRunner {
@@ -115,11 +115,11 @@ export class SqlCaseStore implements CaseStore {
     return current ? { conversation: conversationFromRow(current), claimed: false } : undefined;
   }
 
-  async ensureOpenCase(candidate: { id: string; conversationKey: string; previousProtocol?: string; openedAt: number }): Promise<{ case: CaseRecord; opened: boolean }> {
+  async ensureOpenCase(candidate: CaseCandidate): Promise<{ case: CaseRecord; opened: boolean }> {
     const [inserted] = await this.db.write(
-      "INSERT INTO {p}cases (id, conversation_key, status, previous_protocol, handoffs, opened_at, updated_at) VALUES (?, ?, 'open', ?, 0, ?, ?) " +
+      "INSERT INTO {p}cases (id, conversation_key, status, protocol_number, previous_protocol, handoffs, opened_at, updated_at) VALUES (?, ?, 'open', ?, ?, 0, ?, ?) " +
         'ON CONFLICT DO NOTHING RETURNING *',
-      [candidate.id, candidate.conversationKey, candidate.previousProtocol ?? null, candidate.openedAt, candidate.openedAt],
+      [candidate.id, candidate.conversationKey, candidate.protocolNumber ?? null, candidate.previousProtocol ?? null, candidate.openedAt, candidate.openedAt],
     );
     if (inserted) return { case: caseFromRow(inserted), opened: true };
     const open = await this.openCaseOf(candidate.conversationKey);

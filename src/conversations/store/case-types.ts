@@ -115,6 +115,15 @@ export interface ClaimRequest {
   force: boolean;
 }
 
+/** A case to open (CaseStore.ensureOpenCase). */
+export interface CaseCandidate {
+  id: string;
+  conversationKey: string;
+  previousProtocol?: string;
+  protocolNumber?: string;
+  openedAt: number;
+}
+
 export interface CaseStore {
   /**
    * Gives the conversation to `agent` (→ `human`) in one conditional write, unless another agent holds it
@@ -124,9 +133,10 @@ export interface CaseStore {
   claimConversation(conversationKey: string, claim: ClaimRequest, now: number): Promise<{ conversation: ConversationRecord; claimed: boolean } | undefined>;
   /**
    * The conversation's open case, opening `candidate` when there is none (at most one open case per
-   * conversation, even with two processes racing). `opened` tells which happened.
+   * conversation, even with two processes racing). `opened` tells which happened. The candidate may carry
+   * its protocol already (minted before the insert, so opening a case is one write).
    */
-  ensureOpenCase(candidate: { id: string; conversationKey: string; previousProtocol?: string; openedAt: number }): Promise<{ case: CaseRecord; opened: boolean }>;
+  ensureOpenCase(candidate: CaseCandidate): Promise<{ case: CaseRecord; opened: boolean }>;
   openCaseOf(conversationKey: string): Promise<CaseRecord | undefined>;
   getCase(id: string): Promise<CaseRecord | undefined>;
   /** The conversation's cases, newest first. */
