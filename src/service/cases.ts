@@ -73,10 +73,8 @@ export class CaseService {
 
   /** A turn's typification refines the case; earlier ones stay in its history (once per run, even when re-processed). */
   async botTypified(caseId: string, typification: TypificationRecord): Promise<void> {
-    const history = await this.deps.store.cases.typificationsOf(caseId);
-    if (history.some((entry) => entry.source === 'bot' && entry.runId === typification.runId)) return;
-    await this.deps.store.cases.addTypification({
-      caseId, at: typification.at, source: 'bot', path: typification.path, confidence: typification.confidence, runId: typification.runId,
+    await this.deps.store.cases.addRunTypification({
+      caseId, at: typification.at, path: typification.path, confidence: typification.confidence, runId: typification.runId,
     });
   }
 

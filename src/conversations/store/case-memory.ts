@@ -108,6 +108,12 @@ export class MemoryCaseStore implements CaseStore {
     return copy(record);
   }
 
+  async addRunTypification(entry: Omit<CaseTypification, 'id' | 'source' | 'actor'> & { runId: string }): Promise<boolean> {
+    if (this.typifications.some((t) => t.caseId === entry.caseId && t.source === 'bot' && t.runId === entry.runId)) return false;
+    await this.addTypification({ ...entry, source: 'bot' });
+    return true;
+  }
+
   async typificationsOf(caseId: string): Promise<CaseTypification[]> {
     return this.typifications.filter((t) => t.caseId === caseId).map(copy);
   }

@@ -182,6 +182,17 @@ export class SqlCaseStore implements CaseStore {
     return typificationFromRow(row!);
   }
 
+  async addRunTypification(entry: Omit<CaseTypification, 'id' | 'source' | 'actor'> & { runId: string }): Promise<boolean> {
+    const inserted = await this.db.write(
+      'INSERT INTO {p}case_typifications (case_id, at, source, business_unit, product, motive, submotive, confidence, run_id) ' +
+        // Typed casts: Postgres gives parameters in a SELECT list no type of their own (they would be text).
+        "SELECT ?, CAST(? AS BIGINT), 'bot', ?, ?, ?, ?, CAST(? AS DOUBLE PRECISION), ? " +
+        "WHERE NOT EXISTS (SELECT 1 FROM {p}case_typifications WHERE case_id = ? AND source = 'bot' AND run_id = ?) RETURNING id",
+      [entry.caseId, entry.at, entry.path.businessUnit, entry.path.product, entry.path.motive, entry.path.submotive, entry.confidence ?? null, entry.runId, entry.caseId, entry.runId],
+    );
+    return inserted.length > 0;
+  }
+
   async typificationsOf(caseId: string): Promise<CaseTypification[]> {
     const rows = await this.db.read('SELECT * FROM {p}case_typifications WHERE case_id = ? ORDER BY id', [caseId]);
     return rows.map(typificationFromRow);

@@ -151,6 +151,11 @@ export interface CaseStore {
   caseOfRun(runId: string): Promise<CaseRecord | undefined>;
 
   addTypification(entry: Omit<CaseTypification, 'id'>): Promise<CaseTypification>;
+  /**
+   * The bot's typification of a run, unless one of that run is recorded already (a replayed turn): checked
+   * inside the write, without reading the case's history. Whether it was added.
+   */
+  addRunTypification(entry: Omit<CaseTypification, 'id' | 'source' | 'actor'> & { runId: string }): Promise<boolean>;
   /** Oldest first. */
   typificationsOf(caseId: string): Promise<CaseTypification[]>;
 

@@ -16,6 +16,7 @@ import type {
   ConversationExpectation, ConversationPatch, ConversationRecord, HandoffStatus, InboxItem, InboxProgress, InboxRecord, InboxStatus, OwnMessage, ServiceStore,
 } from './types.js';
 import { ConversationChangedError, ConversationNotFoundError } from './types.js';
+import { byCustomerOrder } from './shared.js';
 
 export interface SqliteServiceStoreOptions {
   /** Database file (the engine's file is fine); its folder is created if missing. @default './data/zapflow.db' */
@@ -62,6 +63,19 @@ interface QueuedWrite {
 const isBusy = (error: unknown) => error instanceof Error && /^SQLITE_BUSY/.test(String((error as Error & { code?: unknown }).code));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const oneMillisecond = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+// Built once: the statement cache is keyed by SQL text.
+/** A customer's message, owed a turn; a redelivery is dropped (no row comes back). */
+const INSERT_PENDING =
+  `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, 'pending', ?) ` +
+  'ON CONFLICT (provider, message_id) DO NOTHING RETURNING *';
+/** An inbox row stored already `done` (the bot's replies, the thread's notes); a redelivery is dropped. */
+const INSERT_DONE =
+  `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at, processed_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, 'done', ?, ?) ` +
+  'ON CONFLICT (provider, message_id) DO NOTHING';
+const INSERT_CONVERSATION =
+  'INSERT INTO {p}conversations (conversation_key, provider, customer, name, handoff_status, realerts, created_at, updated_at) ' +
+  "VALUES (?, ?, ?, ?, 'bot', 0, ?, ?) ON CONFLICT (conversation_key) DO NOTHING";
 
 /** Items the store is done with; everything else is still owed to the customer and never purged. */
 const FINISHED = `status IN ('done', 'forwarded')`;
@@ -230,26 +244,12 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
-    return this.insert(items, now, 'pending');
-  }
-
-  async recordProcessed(items: InboxItem[], now: number): Promise<void> {
-    await this.insert(items, now, 'done');
-  }
-
-  private async insert(items: InboxItem[], now: number, status: 'pending' | 'done'): Promise<InboxRecord[]> {
-    const insertItem = this.sql(
-      `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at, processed_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?) ` +
-        'ON CONFLICT (provider, message_id) DO NOTHING RETURNING *',
-    );
-    const insertConversation = this.sql(
-      'INSERT INTO {p}conversations (conversation_key, provider, customer, name, handoff_status, realerts, created_at, updated_at) ' +
-        "VALUES (?, ?, ?, ?, 'bot', 0, ?, ?) ON CONFLICT (conversation_key) DO NOTHING",
-    );
+    const insertItem = this.sql(INSERT_PENDING);
+    const insertConversation = this.sql(INSERT_CONVERSATION);
     return this.write(() => {
       const inserted: InboxRecord[] = [];
       for (const item of items) {
-        const row = insertItem.get(...inboxItemToParams(item), status, now, status === 'done' ? now : null) as Row | undefined;
+        const row = insertItem.get(...inboxItemToParams(item), now) as Row | undefined;
         if (!row) continue; // a redelivery
         inserted.push(inboxFromRow(row));
         insertConversation.run(item.conversationKey, item.provider, item.customer, item.name || null, now, now);
@@ -258,12 +258,22 @@ export class SqliteServiceStore implements ServiceStore {
     });
   }
 
+  async recordProcessed(items: InboxItem[], now: number): Promise<void> {
+    if (items.length === 0) return;
+    // Like insertInbox, without reading the rows back: nobody needs them.
+    const insertItem = this.sql(INSERT_DONE);
+    const insertConversation = this.sql(INSERT_CONVERSATION);
+    await this.write(() => {
+      for (const item of items) {
+        if (insertItem.run(...inboxItemToParams(item), now, now).changes === 0) continue; // recorded before
+        insertConversation.run(item.conversationKey, item.provider, item.customer, item.name || null, now, now);
+      }
+    });
+  }
+
   async appendThread(items: InboxItem[], now: number): Promise<void> {
     if (items.length === 0) return;
-    const insert = this.sql(
-      `INSERT INTO {p}inbox (${INBOX_INSERT_COLUMNS.join(', ')}, status, received_at, processed_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, 'done', ?, ?) ` +
-        'ON CONFLICT (provider, message_id) DO NOTHING',
-    );
+    const insert = this.sql(INSERT_DONE);
     await this.write(() => {
       for (const item of items) insert.run(...inboxItemToParams(item), now, now);
     });
@@ -281,11 +291,13 @@ export class SqliteServiceStore implements ServiceStore {
       const crashed = this.sql("SELECT run_id FROM {p}inbox WHERE conversation_key = ? AND status = 'processing' ORDER BY sent_at, id LIMIT 1")
         .get(conversationKey) as { run_id: string | null } | undefined;
       if (crashed === undefined) {
-        this.sql("UPDATE {p}inbox SET status = 'processing', run_id = ?, processed_at = ? WHERE conversation_key = ? AND status = 'pending'")
-          .run(runId, now, conversationKey);
+        // The rows it marks are the batch: returned by the UPDATE itself, put in the customer's order here.
+        const taken = this.sql("UPDATE {p}inbox SET status = 'processing', run_id = ?, processed_at = ? WHERE conversation_key = ? AND status = 'pending' RETURNING *")
+          .all(runId, now, conversationKey) as Row[];
+        return taken.map(inboxFromRow).sort(byCustomerOrder);
       }
       const rows = this.sql("SELECT * FROM {p}inbox WHERE conversation_key = ? AND status = 'processing' AND run_id IS ? ORDER BY sent_at, id")
-        .all(conversationKey, crashed === undefined ? runId : crashed.run_id) as Row[];
+        .all(conversationKey, crashed.run_id) as Row[];
       return rows.map(inboxFromRow);
     });
   }
