@@ -29,7 +29,7 @@ import type { TypificationOutcome } from '../workflows/conversation-typification
 import type { HandoffOutcome } from '../workflows/human-handoff/steps.js';
 import { effects, isHandoffAck, outboxKeys, threadMessageId, type Outbox } from './outbox.js';
 import type { WorkflowSet } from '../workflows/registry.js';
-import { readConversationState, type TypificationRecord } from '../workflows/session-state.js';
+import { typificationOfRun } from '../workflows/session-state.js';
 import { consoleConversationLink } from '../workflows/shared/links.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CaseService } from './cases.js';
@@ -276,12 +276,7 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     // The case's run for this turn was added with the customer's marks (processTurn).
     const typification = await runOnce(deps.workflows['conversation-typification'], { runId, sessionId: key, message, additionalData });
     const outcome = typification.content as TypificationOutcome;
-    let typified: TypificationRecord | undefined;
-    if (outcome.path) {
-      const state = readConversationState((await deps.storage.getSession(key))?.state);
-      const record = state.typificationHistory?.find((entry) => entry.runId === runId) ?? state.typification;
-      if (record && record.runId === runId) typified = record;
-    }
+    const typified = outcome.path ? typificationOfRun((await deps.storage.getSession(key))?.state, runId) : undefined;
     let handoff = outcome.handoff as HandoffOutcome | undefined;
     // The case's typification and its next run: written together (see processTurn).
     await Promise.all([
