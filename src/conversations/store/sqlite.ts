@@ -10,6 +10,7 @@ import { openSqlite } from '../../engine/storage-kit.js';
 import { SqliteConnection } from '../../engine/storage-kit.js';
 import { SqlCaseStore } from './case-sql.js';
 import { migrateServiceSqlite } from './migrate.js';
+import { SqliteWriter } from './sqlite-writer.js';
 import { INBOX_INSERT_COLUMNS, conversationFromRow, expectationConditions, inboxFromRow, inboxItemToParams, patchAssignments } from './rows.js';
 import type { Row } from './rows.js';
 import type {
@@ -42,27 +43,9 @@ export interface SqliteServiceStoreOptions {
   announceWait?: { want(): void; done(): void };
   /** Called before each write transaction, with no lock held (see SqliteStorageOptions.beforeWrite). */
   beforeWrite?: () => void;
-  /**
-   * Group commit (with `lockWait: 'block'`, the processing thread's): the writes asked for while the current
-   * microtasks run — the ones a turn issues together (its case, run and conversation marks), and those of
-   * other turns and deliveries that reach a write in the same run — are written in ONE transaction when the
-   * microtasks are done, each in its own savepoint (a write that fails is rolled back alone and only its
-   * caller sees the error). Every commit appends its pages to the WAL, so one commit instead of several is
-   * less CPU; a caller's promise still resolves only after the transaction holding its write committed.
-   * `false`: every write commits alone, at once. @default true
-   */
+  /** Group commit of the writes of one microtask run, with `lockWait: 'block'` (./sqlite-writer.ts). @default true */
   groupCommit?: boolean;
 }
-
-interface QueuedWrite {
-  work: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-const isBusy = (error: unknown) => error instanceof Error && /^SQLITE_BUSY/.test(String((error as Error & { code?: unknown }).code));
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const oneMillisecond = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
 // Built once: the statement cache is keyed by SQL text.
 /** A customer's message, owed a turn; a redelivery is dropped (no row comes back). */
@@ -87,14 +70,8 @@ export class SqliteServiceStore implements ServiceStore {
   private readonly synchronous: 'normal' | 'full';
   private readonly busyTimeoutMs: number;
   private readonly lockWait: 'block' | 'yield';
-  private readonly announceWait: { want(): void; done(): void } | undefined;
-  private readonly beforeWrite: (() => void) | undefined;
   private readonly connection: SqliteConnection;
-  private readonly groupCommit: boolean;
-  private queuedWrites: QueuedWrite[] = [];
-  // One transaction function each (better-sqlite3 builds its BEGIN/COMMIT wrappers when one is made).
-  private transaction: Database.Transaction<(work: () => unknown) => unknown> | undefined;
-  private savepoint: Database.Transaction<(work: () => unknown) => unknown> | undefined;
+  private readonly writer: SqliteWriter;
   readonly cases: SqlCaseStore;
 
   constructor(options: SqliteServiceStoreOptions = {}) {
@@ -106,10 +83,14 @@ export class SqliteServiceStore implements ServiceStore {
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.lockWait = options.lockWait ?? 'block';
-    this.announceWait = options.announceWait;
-    this.beforeWrite = options.beforeWrite;
-    this.groupCommit = (options.groupCommit ?? true) && this.lockWait === 'block';
     this.connection = new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
+    this.writer = new SqliteWriter(() => this.connection.db, {
+      lockWait: this.lockWait,
+      busyTimeoutMs: this.busyTimeoutMs,
+      announceWait: options.announceWait,
+      beforeWrite: options.beforeWrite,
+      groupCommit: options.groupCommit ?? true,
+    });
     const statement = (text: string, params: unknown[]): Row[] => {
       const prepared = this.sql(text);
       if (prepared.reader) return prepared.all(...params) as Row[];
@@ -133,7 +114,7 @@ export class SqliteServiceStore implements ServiceStore {
       migrate: (db, file) => db.transaction(() => migrateServiceSqlite(db, file, prefix)).immediate(),
     });
     if (this.lockWait === 'yield') {
-      // Retries are ours (write() below); checkpoints are left to the other connections, so that a commit
+      // Retries are ours (./sqlite-writer.ts); checkpoints are left to the other connections, so that a commit
       // here never also copies the WAL back into the database file.
       db.pragma('busy_timeout = 0');
       db.pragma('wal_autocheckpoint = 0');
@@ -142,105 +123,16 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async close(): Promise<void> {
-    // Writes still queued for this microtask run are committed first: their callers are waiting for them.
-    if (this.queuedWrites.length > 0) this.flushWrites();
-    this.transaction = undefined;
-    this.savepoint = undefined;
+    this.writer.close();
     this.connection.close();
-  }
-
-  private get db(): Database.Database {
-    return this.connection.db;
   }
 
   private sql(text: string): Database.Statement {
     return this.connection.sql(text);
   }
 
-  /** Runs `work` in one IMMEDIATE transaction. */
-  private commit<T>(work: () => T): T {
-    this.transaction ??= this.db.transaction((run: () => unknown) => run());
-    return this.transaction.immediate(work) as T;
-  }
-
-  private async write<T>(work: () => T): Promise<T> {
-    if (this.lockWait === 'block') {
-      if (this.groupCommit) return this.grouped(work);
-      this.beforeWrite?.();
-      return this.commit(work);
-    }
-    const deadline = Date.now() + this.busyTimeoutMs;
-    let announced = false;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          // BEGIN IMMEDIATE fails before `work` runs, so a retry never repeats half a transaction.
-          return this.commit(work);
-        } catch (error) {
-          if (!isBusy(error) || Date.now() >= deadline) throw error;
-          if (!announced) this.announceWait?.want();
-          announced = true;
-          await (attempt <= 8 ? nextTurn() : oneMillisecond());
-        }
-      }
-    } finally {
-      if (announced) this.announceWait?.done();
-    }
-  }
-
-  /**
-   * Queues `work` for the group commit (see `groupCommit`). The flush is a process.nextTick: it runs once the
-   * current microtasks are drained, so no event-loop turn is added and a turn never gives the loop back here.
-   */
-  private grouped<T>(work: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.queuedWrites.length === 0) process.nextTick(() => this.flushWrites());
-      this.queuedWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
-    });
-  }
-
-  private flushWrites(): void {
-    const batch = this.queuedWrites;
-    this.queuedWrites = [];
-    if (batch.length === 0) return;
-    try {
-      this.beforeWrite?.();
-    } catch (error) {
-      for (const queued of batch) queued.reject(error);
-      return;
-    }
-    if (batch.length === 1) {
-      const only = batch[0]!;
-      try {
-        only.resolve(this.commit(only.work));
-      } catch (error) {
-        only.reject(error);
-      }
-      return;
-    }
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    try {
-      this.commit(() => {
-        // A nested better-sqlite3 transaction is a savepoint: a write that throws is rolled back alone.
-        this.savepoint ??= this.db.transaction((run: () => unknown) => run());
-        for (const queued of batch) {
-          try {
-            outcomes.push({ ok: true, value: this.savepoint(queued.work) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
-      // BEGIN or COMMIT failed (the lock stayed taken past busy_timeout, the disk is full): nothing is written.
-      for (const queued of batch) queued.reject(error);
-      return;
-    }
-    batch.forEach((queued, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) queued.resolve(outcome.value);
-      else queued.reject(outcome.error);
-    });
+  private write<T>(work: () => T): Promise<T> {
+    return this.writer.write(work);
   }
 
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
