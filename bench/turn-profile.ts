@@ -40,9 +40,10 @@ const AREAS: Array<[string, RegExp]> = [
   ['workflows (steps, protocol, reply text)', /^src\/workflows\/|^src\/taxonomy\//],
   ['pipeline (dispatch, processor, outbox delivery, cases)', /^src\/(conversations|processing|cron)\//],
   ['webhook intake (HTTP, verify, normalize)', /^src\/(webhooks|http)\//],
-  ['logging', /^src\/logging|npm:pino|^writev$|^writeString$/],
+  // writeString is pino's file write; writev is a socket's (the HTTP client's or the server's), not logging.
+  ['logging', /^src\/logging|npm:pino|npm:sonic-boom|^writeString$/],
   ['zod (outside our frames)', /npm:zod/],
-  ['HTTP client (undici, async parts)', /undici|node:_http|node:net|node:internal\/streams/],
+  ['HTTP client (undici, async parts)', /undici|node:_http|node:net|node:internal\/streams|^writev$/],
   ['garbage collector', /garbage collector/],
 ];
 

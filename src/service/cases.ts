@@ -34,20 +34,27 @@ export class CaseService {
     const open = await this.deps.store.cases.openCaseOf(conversationKey);
     if (open) return this.withProtocol(open);
     const [previous] = await this.deps.store.cases.casesOf(conversationKey, 1);
+    // The protocol is minted before the case is stored, so opening a case is one write. A crash (or another
+    // thread opening the conversation's case first) leaves that number unused: a gap, never a duplicate.
+    const id = randomUUID();
     const { case: opened } = await this.deps.store.cases.ensureOpenCase({
-      id: randomUUID(),
+      id,
       conversationKey,
+      protocolNumber: await this.mintProtocol(id),
       ...(previous?.protocolNumber ? { previousProtocol: previous.protocolNumber } : {}),
       openedAt: this.now(),
     });
     return this.withProtocol(opened);
   }
 
+  private mintProtocol(caseId: string): Promise<string> {
+    return allocateProtocolNumber(this.deps.storage as Storage, `case:${caseId}`, new Date(this.now()));
+  }
+
   /** Mints the case's protocol at first need (idempotent on the case id: one number per case, ever). */
   async withProtocol(record: CaseRecord): Promise<CaseRecord> {
     if (record.protocolNumber) return record;
-    const protocolNumber = await allocateProtocolNumber(this.deps.storage as Storage, `case:${record.id}`, new Date(this.now()));
-    return this.deps.store.cases.updateCase(record.id, { protocolNumber }, this.now());
+    return this.deps.store.cases.updateCase(record.id, { protocolNumber: await this.mintProtocol(record.id) }, this.now());
   }
 
   /** The id of the case's next handoff: the protocol for the first (the key format alerts always had), `<protocol>.<n>` after. */
@@ -66,10 +73,8 @@ export class CaseService {
 
   /** A turn's typification refines the case; earlier ones stay in its history (once per run, even when re-processed). */
   async botTypified(caseId: string, typification: TypificationRecord): Promise<void> {
-    const history = await this.deps.store.cases.typificationsOf(caseId);
-    if (history.some((entry) => entry.source === 'bot' && entry.runId === typification.runId)) return;
-    await this.deps.store.cases.addTypification({
-      caseId, at: typification.at, source: 'bot', path: typification.path, confidence: typification.confidence, runId: typification.runId,
+    await this.deps.store.cases.addRunTypification({
+      caseId, at: typification.at, path: typification.path, confidence: typification.confidence, runId: typification.runId,
     });
   }
 

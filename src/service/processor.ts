@@ -29,7 +29,7 @@ import type { TypificationOutcome } from '../workflows/conversation-typification
 import type { HandoffOutcome } from '../workflows/human-handoff/steps.js';
 import { effects, isHandoffAck, outboxKeys, threadMessageId, type Outbox } from './outbox.js';
 import type { WorkflowSet } from '../workflows/registry.js';
-import { readConversationState } from '../workflows/session-state.js';
+import { typificationOfRun } from '../workflows/session-state.js';
 import { consoleConversationLink } from '../workflows/shared/links.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { CaseService } from './cases.js';
@@ -121,9 +121,12 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     return stream.result;
   }
 
-  /** History first, then the outbox: a replayed turn that finds the reply in the history answers the same way. */
-  async function reply(conversation: ConversationRecord, key: string, text: string, runId?: string): Promise<void> {
-    await recordBotReply(conversation, key, text);
+  /**
+   * History first, then the outbox: a replayed turn that finds the reply in the history answers the same way.
+   * `alongside`: a write of the same moment, committed with the history entry.
+   */
+  async function reply(conversation: ConversationRecord, key: string, text: string, runId?: string, alongside?: () => Promise<void>): Promise<void> {
+    await Promise.all([recordBotReply(conversation, key, text), alongside?.()]);
     await deps.outbox.write([effects.toCustomer(key, conversation.conversationKey, text)], runId ? { runId } : {});
   }
 
@@ -207,11 +210,21 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       else if (item.kind === 'welcome_request') welcomes.push(item);
       else texts.push(item);
     }
+    // A turn replayed after a crash whose runs exist carries on with them, even if its own handoff already
+    // changed the status: otherwise its messages would be forwarded instead of marked as the run processed them.
+    const replaying = texts.length > 0 && conversation.handoffStatus !== 'bot' && (await deps.storage.getRun(runId)) !== undefined;
+    const runsWorkflows = texts.length > 0 && (conversation.handoffStatus === 'bot' || replaying);
     let openCase: CaseRecord | undefined;
     if (texts.length + notices.length > 0) {
-      await deps.lifecycle.customerWrote(conversationKey);
       // The first customer message with no open case opens one; later turns belong to it.
-      openCase = await deps.cases.customerWrote(await deps.cases.current(conversationKey));
+      const current = await deps.cases.current(conversationKey);
+      // What the customer's writing changes happens at one moment, so it is asked for at once: the store
+      // commits the writes together (each stays idempotent on its own, so a crash between them is replayed).
+      [openCase] = await Promise.all([
+        deps.cases.customerWrote(current),
+        deps.lifecycle.customerWrote(conversationKey),
+        runsWorkflows ? deps.cases.addRun(current.id, runId) : undefined,
+      ]);
     }
     // Opening the chat is not a message: greeted when the bot answers, otherwise nothing to tell anyone.
     done.push(...welcomes.map((i) => i.id));
@@ -219,9 +232,6 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       await reply(conversation, outboxKeys.welcome(welcomes[0]!.provider, welcomes[0]!.messageId), WELCOME_GREETING);
     }
 
-    // A turn replayed after a crash whose runs exist carries on with them, even if its own handoff already
-    // changed the status: otherwise its messages would be forwarded instead of marked as the run processed them.
-    const replaying = texts.length > 0 && conversation.handoffStatus !== 'bot' && (await deps.storage.getRun(runId)) !== undefined;
     if (conversation.handoffStatus !== 'bot' && !replaying) {
       // A person owns the conversation: the bot never answers; the agents see what the customer wrote.
       await forwardToAgents(conversation, [...texts, ...notices]);
@@ -229,13 +239,15 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
     } else if (texts.length === 0 && notices.length > 0) {
       await reply(conversation, outboxKeys.textOnlyNotice(notices[0]!.provider, notices[0]!.messageId), TEXT_ONLY_NOTICE);
       done.push(...notices.map((i) => i.id));
-    } else if (texts.length > 0 && openCase) {
+    } else if (runsWorkflows && openCase) {
       const disposition = await runWorkflows(conversation, texts, runId, openCase);
       (disposition === 'forwarded' ? forwarded : done).push(...texts.map((i) => i.id), ...notices.map((i) => i.id));
     }
     deps.kickOutbox?.();
-    if (done.length) await deps.serviceStore.markInbox(done, 'done', now());
-    if (forwarded.length) await deps.serviceStore.markInbox(forwarded, 'forwarded', now());
+    await Promise.all([
+      done.length ? deps.serviceStore.markInbox(done, 'done', now()) : undefined,
+      forwarded.length ? deps.serviceStore.markInbox(forwarded, 'forwarded', now()) : undefined,
+    ]);
   };
 
   /** The turn's workflows; `forwarded` when a person took the conversation while they ran (the bot stays silent). */
@@ -261,17 +273,17 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       ...(conversation.name ? { customerName: conversation.name } : {}),
       ...(/^\d{8,15}$/.test(conversation.customer) ? { customerPhone: conversation.customer } : {}),
     };
-    await deps.cases.addRun(openCase.id, runId);
+    // The case's run for this turn was added with the customer's marks (processTurn).
     const typification = await runOnce(deps.workflows['conversation-typification'], { runId, sessionId: key, message, additionalData });
     const outcome = typification.content as TypificationOutcome;
-    if (outcome.path) {
-      const state = readConversationState((await deps.storage.getSession(key))?.state);
-      const record = state.typificationHistory?.find((entry) => entry.runId === runId) ?? state.typification;
-      if (record && record.runId === runId) await deps.cases.botTypified(openCase.id, record);
-    }
+    const typified = outcome.path ? typificationOfRun((await deps.storage.getSession(key))?.state, runId) : undefined;
     let handoff = outcome.handoff as HandoffOutcome | undefined;
+    // The case's typification and its next run: written together (see processTurn).
+    await Promise.all([
+      typified ? deps.cases.botTypified(openCase.id, typified) : undefined,
+      handoff ? undefined : deps.cases.addRun(openCase.id, `${runId}.handoff`),
+    ]);
     if (!handoff) {
-      await deps.cases.addRun(openCase.id, `${runId}.handoff`);
       const result = await runOnce(deps.workflows['human-handoff'], {
         runId: `${runId}.handoff`,
         sessionId: key,
@@ -297,9 +309,10 @@ export function createTurnProcessor(deps: TurnProcessorDeps) {
       return 'forwarded';
     }
     const answer = unclear ? clarifyingReply(deps.selfService, unclear, earlierBotTexts) : botReply(deps.selfService, { path: outcome.path, route: outcome.route, earlierBotTexts, customerTurn: texts.map((item) => item.text).join('\n') });
-    await reply(conversation, outboxKeys.botReply(runId), answer.text, runId);
     // A self-service answer starts the idle clock: silence after it closes the case (CASE_IDLE_CLOSE_HOURS).
-    if (answer.kind === 'answer') await deps.cases.selfServiceAnswered(openCase.id);
+    // Stamped with the reply's history entry, before its outbox row: a crash in between replays the turn,
+    // which answers (and stamps) again.
+    await reply(conversation, outboxKeys.botReply(runId), answer.text, runId, answer.kind === 'answer' ? () => deps.cases.selfServiceAnswered(openCase.id) : undefined);
     logger.info({ conversationKey: key, runId, route: outcome.route, replyKind: answer.kind, protocolNumber: outcome.protocolNumber }, 'bot answered');
     return 'done';
   }

@@ -87,6 +87,21 @@ export const conversationStateSchema = z.looseObject({
 });
 export type ConversationSessionState = z.infer<typeof conversationStateSchema>;
 
+/**
+ * The typification a run recorded in the conversation's state (in the history, or as the latest), checked
+ * alone: a turn needs only its own record, not the whole state parsed (two histories of up to
+ * HISTORY_LIMIT entries each, on every turn).
+ */
+export function typificationOfRun(state: Record<string, unknown> | undefined, runId: string): TypificationRecord | undefined {
+  const history: unknown[] = Array.isArray(state?.typificationHistory) ? state.typificationHistory : [];
+  for (const entry of [...history, state?.typification]) {
+    if (typeof entry !== 'object' || entry === null || (entry as { runId?: unknown }).runId !== runId) continue;
+    const parsed = typificationRecordSchema.safeParse(entry);
+    if (parsed.success) return parsed.data;
+  }
+  return undefined;
+}
+
 /** History lists keep the last N entries: enough context for agents, bounded for storage. */
 export const HISTORY_LIMIT = 20;
 

@@ -115,8 +115,10 @@ describe.each([memory, sqlite(), postgres()])('CaseStore contract: $name', (back
     await store.cases.updateCase(open1.id, { status: 'resolved', resolvedAt: NOW + 10, resolvedBy: 'ana', resolution: 'agent' }, NOW + 10);
     expect(await store.cases.openCaseOf('c1')).toBeUndefined();
 
-    const next = await store.cases.ensureOpenCase({ id: 'case-c', conversationKey: 'c1', previousProtocol: '20261207000001', openedAt: NOW + 20 });
-    expect(next).toMatchObject({ opened: true, case: { id: 'case-c', previousProtocol: '20261207000001', status: 'open' } });
+    // A case may be opened with its protocol already minted (one write).
+    const next = await store.cases.ensureOpenCase({ id: 'case-c', conversationKey: 'c1', previousProtocol: '20261207000001', protocolNumber: '20261207000002', openedAt: NOW + 20 });
+    expect(next).toMatchObject({ opened: true, case: { id: 'case-c', previousProtocol: '20261207000001', protocolNumber: '20261207000002', status: 'open' } });
+    expect(await other.cases.openCaseOf('c1')).toMatchObject({ id: 'case-c', protocolNumber: '20261207000002' });
     expect((await other.cases.casesOf('c1', 10)).map((c) => c.id)).toEqual(['case-c', open1.id]);
     expect(await store.cases.getCase(open1.id)).toMatchObject({ status: 'resolved', resolvedBy: 'ana', resolution: 'agent', resolvedAt: NOW + 10 });
     await expect(store.cases.updateCase('nope', { handoffs: 1 }, NOW)).rejects.toMatchObject({ code: 'CASE_NOT_FOUND' });
@@ -147,6 +149,14 @@ describe.each([memory, sqlite(), postgres()])('CaseStore contract: $name', (back
     expect(await store.cases.typificationsOf('case-1')).toEqual([
       { id: expect.any(Number), caseId: 'case-1', at: NOW, source: 'bot', path, confidence: 0.5, runId: 'run-1' },
       { id: expect.any(Number), caseId: 'case-1', at: NOW + 1, source: 'agent', actor: 'ana', path },
+    ]);
+    // A run's typification is kept once, however often its turn is replayed.
+    const turnPath = { ...path, submotive: 'virtual_card_block' };
+    expect(await store.cases.addRunTypification({ caseId: 'case-1', at: NOW + 2, path: turnPath, confidence: 0.875, runId: 'run-2' })).toBe(true);
+    expect(await store.cases.addRunTypification({ caseId: 'case-1', at: NOW + 3, path: turnPath, confidence: 0.875, runId: 'run-2' })).toBe(false);
+    expect(await store.cases.addRunTypification({ caseId: 'case-1', at: NOW + 4, path, runId: 'run-1' })).toBe(false);
+    expect((await store.cases.typificationsOf('case-1')).slice(2)).toEqual([
+      { id: expect.any(Number), caseId: 'case-1', at: NOW + 2, source: 'bot', path: turnPath, confidence: 0.875, runId: 'run-2' },
     ]);
 
     await store.cases.recordAudit({ at: NOW, actorKind: 'user', actorId: 'u1', actorLabel: 'ana', action: 'claim', conversationKey: 'c1', caseId: 'case-1', detail: { protocolNumber: 'p' } });

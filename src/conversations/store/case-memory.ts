@@ -4,7 +4,7 @@ import type {
   CorrectionRecord,
 } from './case-types.js';
 import { CaseNotFoundError, searchTerms } from './case-types.js';
-import type { ClaimRequest } from './case-types.js';
+import type { CaseCandidate, ClaimRequest } from './case-types.js';
 import type { ConversationRecord } from './types.js';
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -33,13 +33,14 @@ export class MemoryCaseStore implements CaseStore {
     return { conversation: copy(next), claimed: true };
   }
 
-  async ensureOpenCase(candidate: { id: string; conversationKey: string; previousProtocol?: string; openedAt: number }): Promise<{ case: CaseRecord; opened: boolean }> {
+  async ensureOpenCase(candidate: CaseCandidate): Promise<{ case: CaseRecord; opened: boolean }> {
     const open = this.findOpen(candidate.conversationKey);
     if (open) return { case: copy(open), opened: false };
     const record: CaseRecord = {
       id: candidate.id,
       conversationKey: candidate.conversationKey,
       status: 'open',
+      ...(candidate.protocolNumber ? { protocolNumber: candidate.protocolNumber } : {}),
       ...(candidate.previousProtocol ? { previousProtocol: candidate.previousProtocol } : {}),
       handoffs: 0,
       openedAt: candidate.openedAt,
@@ -105,6 +106,12 @@ export class MemoryCaseStore implements CaseStore {
     const record = { ...copy(entry), id: this.typifications.length + 1 };
     this.typifications.push(record);
     return copy(record);
+  }
+
+  async addRunTypification(entry: Omit<CaseTypification, 'id' | 'source' | 'actor'> & { runId: string }): Promise<boolean> {
+    if (this.typifications.some((t) => t.caseId === entry.caseId && t.source === 'bot' && t.runId === entry.runId)) return false;
+    await this.addTypification({ ...entry, source: 'bot' });
+    return true;
   }
 
   async typificationsOf(caseId: string): Promise<CaseTypification[]> {

@@ -11,7 +11,7 @@ import type {
 } from './case-types.js';
 import { CaseNotFoundError, searchTerms } from './case-types.js';
 import { conversationFromRow, optNum, optStr, type Row } from './rows.js';
-import type { ClaimRequest } from './case-types.js';
+import type { CaseCandidate, ClaimRequest } from './case-types.js';
 import type { ConversationRecord } from './types.js';
 
 export interface SqlRunner {
@@ -115,11 +115,11 @@ export class SqlCaseStore implements CaseStore {
     return current ? { conversation: conversationFromRow(current), claimed: false } : undefined;
   }
 
-  async ensureOpenCase(candidate: { id: string; conversationKey: string; previousProtocol?: string; openedAt: number }): Promise<{ case: CaseRecord; opened: boolean }> {
+  async ensureOpenCase(candidate: CaseCandidate): Promise<{ case: CaseRecord; opened: boolean }> {
     const [inserted] = await this.db.write(
-      "INSERT INTO {p}cases (id, conversation_key, status, previous_protocol, handoffs, opened_at, updated_at) VALUES (?, ?, 'open', ?, 0, ?, ?) " +
+      "INSERT INTO {p}cases (id, conversation_key, status, protocol_number, previous_protocol, handoffs, opened_at, updated_at) VALUES (?, ?, 'open', ?, ?, 0, ?, ?) " +
         'ON CONFLICT DO NOTHING RETURNING *',
-      [candidate.id, candidate.conversationKey, candidate.previousProtocol ?? null, candidate.openedAt, candidate.openedAt],
+      [candidate.id, candidate.conversationKey, candidate.protocolNumber ?? null, candidate.previousProtocol ?? null, candidate.openedAt, candidate.openedAt],
     );
     if (inserted) return { case: caseFromRow(inserted), opened: true };
     const open = await this.openCaseOf(candidate.conversationKey);
@@ -180,6 +180,17 @@ export class SqlCaseStore implements CaseStore {
       [entry.caseId, entry.at, entry.source, entry.actor ?? null, entry.path.businessUnit, entry.path.product, entry.path.motive, entry.path.submotive, entry.confidence ?? null, entry.runId ?? null],
     );
     return typificationFromRow(row!);
+  }
+
+  async addRunTypification(entry: Omit<CaseTypification, 'id' | 'source' | 'actor'> & { runId: string }): Promise<boolean> {
+    const inserted = await this.db.write(
+      'INSERT INTO {p}case_typifications (case_id, at, source, business_unit, product, motive, submotive, confidence, run_id) ' +
+        // Typed casts: Postgres gives parameters in a SELECT list no type of their own (they would be text).
+        "SELECT ?, CAST(? AS BIGINT), 'bot', ?, ?, ?, ?, CAST(? AS DOUBLE PRECISION), ? " +
+        "WHERE NOT EXISTS (SELECT 1 FROM {p}case_typifications WHERE case_id = ? AND source = 'bot' AND run_id = ?) RETURNING id",
+      [entry.caseId, entry.at, entry.path.businessUnit, entry.path.product, entry.path.motive, entry.path.submotive, entry.confidence ?? null, entry.runId, entry.caseId, entry.runId],
+    );
+    return inserted.length > 0;
   }
 
   async typificationsOf(caseId: string): Promise<CaseTypification[]> {

@@ -115,6 +115,15 @@ export interface ClaimRequest {
   force: boolean;
 }
 
+/** A case to open (CaseStore.ensureOpenCase). */
+export interface CaseCandidate {
+  id: string;
+  conversationKey: string;
+  previousProtocol?: string;
+  protocolNumber?: string;
+  openedAt: number;
+}
+
 export interface CaseStore {
   /**
    * Gives the conversation to `agent` (→ `human`) in one conditional write, unless another agent holds it
@@ -124,9 +133,10 @@ export interface CaseStore {
   claimConversation(conversationKey: string, claim: ClaimRequest, now: number): Promise<{ conversation: ConversationRecord; claimed: boolean } | undefined>;
   /**
    * The conversation's open case, opening `candidate` when there is none (at most one open case per
-   * conversation, even with two processes racing). `opened` tells which happened.
+   * conversation, even with two processes racing). `opened` tells which happened. The candidate may carry
+   * its protocol already (minted before the insert, so opening a case is one write).
    */
-  ensureOpenCase(candidate: { id: string; conversationKey: string; previousProtocol?: string; openedAt: number }): Promise<{ case: CaseRecord; opened: boolean }>;
+  ensureOpenCase(candidate: CaseCandidate): Promise<{ case: CaseRecord; opened: boolean }>;
   openCaseOf(conversationKey: string): Promise<CaseRecord | undefined>;
   getCase(id: string): Promise<CaseRecord | undefined>;
   /** The conversation's cases, newest first. */
@@ -141,6 +151,11 @@ export interface CaseStore {
   caseOfRun(runId: string): Promise<CaseRecord | undefined>;
 
   addTypification(entry: Omit<CaseTypification, 'id'>): Promise<CaseTypification>;
+  /**
+   * The bot's typification of a run, unless one of that run is recorded already (a replayed turn): checked
+   * inside the write, without reading the case's history. Whether it was added.
+   */
+  addRunTypification(entry: Omit<CaseTypification, 'id' | 'source' | 'actor'> & { runId: string }): Promise<boolean>;
   /** Oldest first. */
   typificationsOf(caseId: string): Promise<CaseTypification[]>;
 

@@ -1,7 +1,13 @@
 /**
  * One JSON POST to a provider with a hard per-request timeout, turning transport failures into
  * `WhatsAppSendError`s (timeouts and unreachable hosts are retryable: the provider may be back soon).
+ *
+ * node:http(s) rather than `fetch`: every reply of every turn is one of these, and fetch's WHATWG
+ * machinery (Request, Headers, body streams, the AbortSignal) cost ~3× the CPU of a plain request on the
+ * same keep-alive connection (measured: ~290 vs ~90 µs a POST on loopback) for nothing a JSON POST uses.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { WhatsAppSendError } from '../errors.js';
 
 export interface JsonResponse {
@@ -12,6 +18,11 @@ export interface JsonResponse {
   text: string;
 }
 
+/** The exchange ran past its deadline (before or after the answer's status arrived). */
+class DeadlineError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
 export async function postJson(
   url: string,
   headers: Record<string, string>,
@@ -19,16 +30,46 @@ export async function postJson(
   timeoutMs: number,
   providerName: string,
 ): Promise<JsonResponse> {
-  let response: Response;
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  let response: IncomingMessage | undefined;
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+    return await new Promise<JsonResponse>((resolve, reject) => {
+      const target = new URL(url);
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const request = send(target, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers, 'content-length': payload.length },
+      }, (answer) => {
+        response = answer;
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          clearTimeout(deadline);
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: answer.statusCode ?? 0, body: parseJson(text), text });
+        });
+        // A connection that closes before the body ended errors the answer (ECONNRESET "aborted").
+        answer.on('error', fail);
+      });
+      // One deadline for the whole exchange, the body included (as fetch's AbortSignal.timeout was).
+      const deadline = setTimeout(() => request.destroy(new DeadlineError(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+      deadline.unref();
+      function fail(error: Error): void {
+        clearTimeout(deadline);
+        reject(error);
+      }
+      request.on('error', fail);
+      request.end(payload);
     });
   } catch (error) {
-    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    if (response) {
+      throw new WhatsAppSendError(
+        'PROVIDER_TIMEOUT',
+        `${providerName} started answering but the body did not arrive within ${timeoutMs} ms; retrying can help.`,
+        true, { httpStatus: response.statusCode ?? 0 }, { cause: error },
+      );
+    }
+    if (error instanceof DeadlineError) {
       throw new WhatsAppSendError(
         'PROVIDER_TIMEOUT',
         `${providerName} did not answer within ${timeoutMs} ms; the message may or may not have been sent. Retrying with the same idempotency key is safe.`,
@@ -41,17 +82,6 @@ export async function postJson(
       true, {}, { cause: error },
     );
   }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    throw new WhatsAppSendError(
-      'PROVIDER_TIMEOUT',
-      `${providerName} started answering but the body did not arrive within ${timeoutMs} ms; retrying can help.`,
-      true, { httpStatus: response.status }, { cause: error },
-    );
-  }
-  return { status: response.status, body: parseJson(text), text };
 }
 
 function parseJson(text: string): unknown {
@@ -64,8 +94,8 @@ function parseJson(text: string): unknown {
 }
 
 function describeNetworkError(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  if (cause && typeof cause.code === 'string') return cause.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -27,10 +27,23 @@ export interface TurnContext {
   handoffRef?: string;
 }
 
-export function conversationOf(input: StepInput): ConversationMessage[] {
-  const parsed = turnMessageSchema.safeParse(input.message);
+/**
+ * A run's message as checked by the first step that read it: every step of a turn reads the same input
+ * object, and parsing it again per step was most of the workflows' own CPU. Frozen, since steps share it.
+ */
+const checkedMessages = new WeakMap<object, readonly ConversationMessage[]>();
+
+export function conversationOf(input: StepInput): readonly ConversationMessage[] {
+  const message = input.message;
+  const known = typeof message === 'object' && message !== null ? checkedMessages.get(message) : undefined;
+  if (known) return known;
+  const parsed = turnMessageSchema.safeParse(message);
   if (!parsed.success) throw new InvalidTurnError(parsed.error.issues.map((i) => i.message).join('; '));
-  return typeof parsed.data === 'string' ? [{ role: 'customer', text: parsed.data }] : parsed.data.messages;
+  const conversation = typeof parsed.data === 'string' ? [{ role: 'customer' as const, text: parsed.data }] : parsed.data.messages;
+  for (const entry of conversation) Object.freeze(entry);
+  Object.freeze(conversation);
+  if (typeof message === 'object' && message !== null) checkedMessages.set(message, conversation);
+  return conversation;
 }
 
 export function customerTexts(conversation: readonly ConversationMessage[]): string[] {
