@@ -72,6 +72,15 @@ describe('an agent claims the conversation during the bot\'s turn', () => {
       expect(view?.recentMessages.filter((m) => m.kind === 'text').map((m) => [m.kind, m.status])).toEqual([['text', 'forwarded']]);
       expect(view?.recentMessages.filter((m) => m.kind === 'bot_reply').map((m) => m.text)).toEqual([JOINED]);
       expect(view?.handoff).toMatchObject({ status: 'human', assignedAgent: 'ana' });
+      // The forward to the agents is an outbox row delivered after the turn: wait for it before stopping (a stop
+      // leaves a row that is still due for the next start, as it should).
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+        const log = new SqliteSentMessageLog(join(dataDir, 'mcp-whatsapp.sqlite'));
+        const sentSoFar = await log.list({ limit: 100 });
+        await log.close();
+        if (sentSoFar.some((r) => AGENTS.some((agent) => r.recipient.includes(agent)))) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     } finally {
       await service.stop();
     }
