@@ -122,7 +122,14 @@ describe.each(targets)('kill -9 at random moments: $name', (target) => {
         const after = 1 + Math.floor(random() * 20);
         await worker.until(() => worker.executions >= after, 20_000);
       } else {
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 600)));
+        // A random instant of the boot: a random time, cut short once the first steps run (a fast boot would
+        // otherwise let the whole workload finish before ten kills are delivered).
+        const firstSteps = 1 + Math.floor(random() * 3);
+        const bootMs = Math.floor(random() * 600);
+        await Promise.race([
+          new Promise((resolve) => setTimeout(resolve, bootMs)),
+          worker.until(() => worker.executions >= firstSteps, bootMs + 1000).catch(() => undefined),
+        ]);
       }
       if (await worker.kill()) killed.add(generation);
       else expect(worker.lines.at(-1), `generation ${generation} ended by itself: ${worker.stderr}`).toBe('all-done');
