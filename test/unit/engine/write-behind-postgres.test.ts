@@ -1,6 +1,6 @@
 /**
- * Write-behind on Postgres (held mode): steps that settle without waiting on I/O are held and written with the
- * run's end in one statement. What a user relies on: every step is on disk when the run returns; a step that
+ * Write-behind on Postgres (held mode, `writeBehind: true`): steps that settle without waiting on I/O are held
+ * and written with the run's end in one statement. What a user relies on: every step is on disk when the run returns; a step that
  * waits on I/O finds the steps before it on disk; a lost lease or a session another writer changed never lets
  * the run overwrite anything.
  */
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   table = `wb${++tableCount}_`;
-  storage = new PostgresStorage({ dbUrl: schema.databaseUrl, schema: schema.schema, tableName: table, poolSize: 2 });
+  storage = new PostgresStorage({ dbUrl: schema.databaseUrl, schema: schema.schema, tableName: table, poolSize: 2, writeBehind: true });
   await storage.init();
   other = new pg.Client({ connectionString: schema.databaseUrl });
   await other.connect();
