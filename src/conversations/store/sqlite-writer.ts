@@ -11,6 +11,7 @@
  * SqliteStorage does with its run writes).
  */
 import type Database from 'better-sqlite3';
+import { SqliteGroupCommit } from '../../engine/storage-kit.js';
 
 export interface SqliteWriterOptions {
   /** How a write waits for the write lock (SqliteServiceStoreOptions.lockWait). */
@@ -25,46 +26,32 @@ export interface SqliteWriterOptions {
   groupCommit: boolean;
 }
 
-interface QueuedWrite {
-  work: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
 const isBusy = (error: unknown) => error instanceof Error && /^SQLITE_BUSY/.test(String((error as Error & { code?: unknown }).code));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const oneMillisecond = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
 export class SqliteWriter {
-  private queuedWrites: QueuedWrite[] = [];
-  // One transaction function each (better-sqlite3 builds its BEGIN/COMMIT wrappers when one is made).
-  private transaction: Database.Transaction<(work: () => unknown) => unknown> | undefined;
-  private savepoint: Database.Transaction<(work: () => unknown) => unknown> | undefined;
+  /** The engine's group commit (the same mechanism its SqliteStorage writes runs with). */
+  private readonly commits: SqliteGroupCommit;
 
   constructor(
     /** The open connection (throws when the store is closed). */
-    private readonly db: () => Database.Database,
+    db: () => Database.Database,
     private readonly options: SqliteWriterOptions,
-  ) {}
+  ) {
+    this.commits = new SqliteGroupCommit(db, { beforeWrite: options.beforeWrite, enabled: options.groupCommit });
+  }
 
   /** `work` committed in one transaction (possibly shared, see the header); resolves once it is on disk. */
   async write<T>(work: () => T): Promise<T> {
     if (this.options.lockWait === 'yield') return this.writeYielding(work);
-    if (this.options.groupCommit) return this.grouped(work);
-    this.options.beforeWrite?.();
-    return this.commit(work);
+    return this.commits.grouped(work);
   }
 
   /** Commits what is still queued (the store is closing: those callers are waiting), then forgets the connection. */
   close(): void {
-    if (this.queuedWrites.length > 0) this.flushWrites();
-    this.transaction = undefined;
-    this.savepoint = undefined;
-  }
-
-  private commit<T>(work: () => T): T {
-    this.transaction ??= this.db().transaction((run: () => unknown) => run());
-    return this.transaction.immediate(work) as T;
+    this.commits.flush();
+    this.commits.forget();
   }
 
   /** Never sleeps the thread: a write that finds the lock taken is retried from the event loop. */
@@ -75,7 +62,7 @@ export class SqliteWriter {
       for (let attempt = 1; ; attempt++) {
         try {
           // BEGIN IMMEDIATE fails before `work` runs, so a retry never repeats half a transaction.
-          return this.commit(work);
+          return this.commits.commit(work);
         } catch (error) {
           if (!isBusy(error) || Date.now() >= deadline) throw error;
           if (!announced) this.options.announceWait?.want();
@@ -86,60 +73,5 @@ export class SqliteWriter {
     } finally {
       if (announced) this.options.announceWait?.done();
     }
-  }
-
-  /**
-   * Queues `work` for the group commit. The flush is a process.nextTick: it runs once the current microtasks
-   * are drained, so no event-loop turn is added and a turn never gives the loop back here.
-   */
-  private grouped<T>(work: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.queuedWrites.length === 0) process.nextTick(() => this.flushWrites());
-      this.queuedWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
-    });
-  }
-
-  private flushWrites(): void {
-    const batch = this.queuedWrites;
-    this.queuedWrites = [];
-    if (batch.length === 0) return;
-    try {
-      this.options.beforeWrite?.();
-    } catch (error) {
-      for (const queued of batch) queued.reject(error);
-      return;
-    }
-    if (batch.length === 1) {
-      const only = batch[0]!;
-      try {
-        only.resolve(this.commit(only.work));
-      } catch (error) {
-        only.reject(error);
-      }
-      return;
-    }
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    try {
-      this.commit(() => {
-        // A nested better-sqlite3 transaction is a savepoint: a write that throws is rolled back alone.
-        this.savepoint ??= this.db().transaction((run: () => unknown) => run());
-        for (const queued of batch) {
-          try {
-            outcomes.push({ ok: true, value: this.savepoint(queued.work) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
-      // BEGIN or COMMIT failed (the lock stayed taken past busy_timeout, the disk is full): nothing is written.
-      for (const queued of batch) queued.reject(error);
-      return;
-    }
-    batch.forEach((queued, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) queued.resolve(outcome.value);
-      else queued.reject(outcome.error);
-    });
   }
 }

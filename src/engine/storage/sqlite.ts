@@ -13,6 +13,7 @@ import {
   stepFromRow, stepToParams,
 } from './rows.js';
 import type { Row } from './rows.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { openSqlite } from './sqlite-open.js';
 import { SqliteConnection } from './sqlite-statements.js';
 import { purgeSqlite } from './sqlite-purge.js';
@@ -54,13 +55,6 @@ export interface SqliteStorageOptions {
   writeBehind?: boolean;
 }
 
-interface QueuedWrite {
-  work: () => unknown;
-  chain: WriteChain | undefined;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
@@ -71,36 +65,17 @@ const UPSERT_STEP = `INSERT OR REPLACE INTO {p}step_results (${STEP_COLUMNS.join
 const outboxToParams = (message: OutboxMessage & { runId?: string }, now: number): unknown[] =>
   [message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now];
 
-/**
- * A write of a WriteChain: refused unapplied once an earlier write of its chain was refused; a refusal (thrown
- * inside the savepoint, so nothing of it is kept) refuses the chain's later writes. A failed COMMIT of a whole
- * batch marks its chains in flushWrites.
- */
-function chained<T>(work: () => T, chain: WriteChain | undefined): T {
-  if (chain === undefined) return work();
-  if (chain.refused !== undefined) throw chain.refused;
-  try {
-    return work();
-  } catch (error) {
-    chain.refused = error;
-    throw error;
-  }
-}
-
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   /** Writes are applied in call order (one connection, one queue), and chained ones honour WriteChain. */
   readonly writeBehind: boolean;
   readonly dbFile: string;
   readonly tableName: string;
-  private readonly beforeWrite: (() => void) | undefined;
   readonly synchronous: 'normal' | 'full';
   private readonly busyTimeoutMs: number;
   private readonly connection: SqliteConnection;
-  private transaction: Database.Transaction<(run: () => unknown) => unknown> | undefined;
-  private savepoint: Database.Transaction<(run: () => unknown) => unknown> | undefined;
-  private readonly groupCommit: boolean;
-  private queuedWrites: QueuedWrite[] = [];
+  /** Every write goes through it: alone (`now`) or sharing the microtask run's transaction (`grouped`). */
+  private readonly commits: SqliteGroupCommit;
 
   constructor(options: SqliteStorageOptions = {}) {
     this.dbFile = options.dbFile ?? './data/zapflow.db';
@@ -110,10 +85,9 @@ export class SqliteStorage implements Storage {
       throw new TypeError(`SqliteStorage synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    this.beforeWrite = options.beforeWrite;
-    this.groupCommit = options.groupCommit ?? true;
     this.writeBehind = options.writeBehind ?? true;
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
+    this.commits = new SqliteGroupCommit(() => this.connection.db, { beforeWrite: options.beforeWrite, enabled: options.groupCommit ?? true });
   }
 
   async init(): Promise<void> {
@@ -123,8 +97,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    this.transaction = undefined;
-    this.savepoint = undefined;
+    this.commits.forget();
     this.connection.close();
   }
 
@@ -132,80 +105,18 @@ export class SqliteStorage implements Storage {
     this.sql('SELECT 1').get();
   }
 
-  private get db(): Database.Database {
-    return this.connection.db;
-  }
-
   private sql(text: string): Database.Statement {
     return this.connection.sql(text);
   }
 
-  /** One transaction function for every write (better-sqlite3 builds its BEGIN/COMMIT wrappers once). */
+  /** A write in an IMMEDIATE transaction of its own, now. */
   private write<T>(work: () => T): T {
-    this.beforeWrite?.();
-    this.transaction ??= this.db.transaction((run: () => unknown) => run());
-    return this.transaction.immediate(work) as T;
+    return this.commits.now(work);
   }
 
-  /**
-   * A write that may share its transaction with the others asked for in the same microtask run (see
-   * `groupCommit`). The flush is a process.nextTick: it runs once the current microtasks are drained, i.e.
-   * after every run that could progress without I/O has queued its write — no event-loop turn is added.
-   */
+  /** A write that may share its transaction with the others asked for in the same microtask run (`groupCommit`). */
   private grouped<T>(work: () => T, chain?: WriteChain): Promise<T> {
-    if (!this.groupCommit) {
-      try {
-        return Promise.resolve(this.write(() => chained(work, chain)));
-      } catch (error) {
-        if (chain !== undefined) chain.refused ??= error;
-        return Promise.reject(error);
-      }
-    }
-    return new Promise<T>((resolve, reject) => {
-      if (this.queuedWrites.length === 0) process.nextTick(() => this.flushWrites());
-      this.queuedWrites.push({ work, chain, resolve: resolve as (value: unknown) => void, reject });
-    });
-  }
-
-  private flushWrites(): void {
-    const batch = this.queuedWrites;
-    this.queuedWrites = [];
-    if (batch.length === 1) {
-      const only = batch[0]!;
-      try {
-        only.resolve(this.write(() => chained(only.work, only.chain)));
-      } catch (error) {
-        if (only.chain !== undefined) only.chain.refused ??= error;
-        only.reject(error);
-      }
-      return;
-    }
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    try {
-      this.write(() => {
-        // Nested better-sqlite3 transactions are savepoints: a write that throws is rolled back alone.
-        this.savepoint ??= this.db.transaction((run: () => unknown) => run());
-        for (const queued of batch) {
-          try {
-            outcomes.push({ ok: true, value: this.savepoint(() => chained(queued.work, queued.chain)) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
-      // BEGIN or COMMIT failed (the lock stayed taken past busy_timeout, the disk is full): nothing is written.
-      for (const queued of batch) {
-        if (queued.chain !== undefined) queued.chain.refused ??= error;
-        queued.reject(error);
-      }
-      return;
-    }
-    batch.forEach((queued, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) queued.resolve(outcome.value);
-      else queued.reject(outcome.error);
-    });
+    return this.commits.grouped(work, chain);
   }
 
   // --- sessions ---
