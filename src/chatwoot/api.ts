@@ -17,6 +17,7 @@
  * Errors say whether retrying can help: network failures, timeouts, 408/429/5xx are retryable (the outbox
  * retries them for OUTBOX_RETRY_HOURS); other 4xx are not (the row becomes dead, visible in the admin API).
  */
+import { excerpt, parseJsonBody } from '../provider-text.js';
 
 export class ChatwootApiError extends Error {
   readonly code: string;
@@ -52,11 +53,6 @@ export interface ChatwootConversationRef {
 
 export type ChatwootPriority = 'urgent' | 'high' | 'medium' | 'low';
 
-/** The first characters of a body, for error messages (Chatwoot's errors name fields, never our text). */
-function excerpt(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
 
 export class ChatwootApi {
   private readonly timeoutMs: number;
@@ -121,19 +117,11 @@ export class ChatwootApi {
     } catch (error) {
       throw new ChatwootApiError('CHATWOOT_TIMEOUT', `Chatwoot started answering ${action} but the body did not arrive; retrying can help.`, true, response.status, { cause: error });
     }
-    if (response.ok) return parseJson(text);
+    if (response.ok) return parseJsonBody(text);
     throw errorFor(action, response.status, text);
   }
 }
 
-function parseJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 function errorFor(action: string, status: number, text: string): ChatwootApiError {
   const prefix = `Chatwoot answered ${status} to ${action}: ${excerpt(text)}`;

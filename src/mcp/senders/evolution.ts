@@ -3,7 +3,8 @@
  * `{ number, text }`. The answer's `key.id` is the WhatsApp message id.
  */
 import { WhatsAppSendError } from '../errors.js';
-import { excerpt, joinUrl, postJson } from './http.js';
+import { excerpt } from '../../provider-text.js';
+import { joinUrl, postJson } from './http.js';
 import type { OutgoingText, SentText, WhatsAppSender } from './types.js';
 
 export interface EvolutionSenderOptions {

@@ -8,6 +8,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { parseJsonBody } from '../../provider-text.js';
 import { WhatsAppSendError } from '../errors.js';
 
 export interface JsonResponse {
@@ -46,7 +47,7 @@ export async function postJson(
         answer.on('end', () => {
           clearTimeout(deadline);
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: answer.statusCode ?? 0, body: parseJson(text), text });
+          resolve({ status: answer.statusCode ?? 0, body: parseJsonBody(text), text });
         });
         // A connection that closes before the body ended errors the answer (ECONNRESET "aborted").
         answer.on('error', fail);
@@ -84,14 +85,6 @@ export async function postJson(
   }
 }
 
-function parseJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 function describeNetworkError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -99,11 +92,6 @@ function describeNetworkError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The first characters of a provider body, for error messages (never the message we sent). */
-export function excerpt(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
 
 /** Joins a configured base URL and a path without doubling or dropping slashes. */
 export function joinUrl(baseUrl: string, path: string): string {

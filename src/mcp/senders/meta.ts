@@ -4,7 +4,8 @@
  * Meta recommends over titles or HTTP status alone.
  */
 import { WhatsAppSendError } from '../errors.js';
-import { excerpt, joinUrl, postJson } from './http.js';
+import { excerpt } from '../../provider-text.js';
+import { joinUrl, postJson } from './http.js';
 import type { OutgoingText, SentText, WhatsAppSender } from './types.js';
 
 export interface MetaSenderOptions {
