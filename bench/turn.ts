@@ -6,7 +6,9 @@
  * (utime + stime of every thread, /proc/<pid>/stat) is read before the first webhook and after the last reply
  * was delivered and nothing is pending. The same N webhooks are then sent to a fresh service with processing
  * held back (`COALESCE_WINDOW_MS=60000`: every conversation waits in its coalescing window for longer than the
- * measurement), which prices the acks alone. total − ack = what the turns cost.
+ * measurement), which prices the acks alone. total − ack = what the turns cost. The bytes the process hands
+ * to write syscalls (/proc/<pid>/io) are priced the same way: SQLite rewrites every page a commit touches, so
+ * "KB written a turn" shows how many commits a turn costs.
  *
  * Both services first take a warm-up of the same shape (processed, or held back), so the JIT has compiled the
  * paths before the measured conversations. Median of `--repeat` (default 3) sittings, each measuring both.
@@ -14,6 +16,8 @@
  *   npm run bench:turn                         # 400 conversations, 3 sittings (~2 min)
  *   npm run bench:turn -- --repeat 1 --conversations 200
  *   npm run bench:turn -- --cpu-prof /tmp/turn-prof   # a V8 CPU profile of each processing service
+ *   npm run bench:turn -- --perf /tmp/turn.perf       # Linux perf of the measured window (all threads, native)
+ *   BENCH_TURN_NODE_FLAGS="--trace-deopt" npm run bench:turn   # V8 flags for the service (NODE_OPTIONS refuses them)
  *
  * Loopback only; every process it starts is stopped before it exits.
  */
@@ -70,6 +74,15 @@ function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
 
+/**
+ * Bytes a process (all its threads) handed to write syscalls, in KB (/proc/<pid>/io `wchar`): WAL frames,
+ * checkpoints, sockets, logs. SQLite rewrites every page a commit touches, so this tells commits apart.
+ */
+function processWrittenKb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/io`, 'utf8').split('\n').find((entry) => entry.startsWith('wchar:'));
+  return Number(line?.slice('wchar:'.length) ?? 0) / 1024;
+}
+
 /** One message each from `count` new customers, numbered from `firstCustomer`. */
 function conversations(firstCustomer: number, count: number): WebhookRequest[] {
   const now = Date.now();
@@ -117,7 +130,9 @@ class Service {
 
   async start(): Promise<void> {
     const profile = this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    // BENCH_TURN_NODE_FLAGS: V8 flags for the service (e.g. --trace-deopt), which NODE_OPTIONS refuses.
+    const flags = process.env.BENCH_TURN_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
       cwd: repoRoot,
       env: {
         ...process.env,
@@ -174,6 +189,8 @@ interface Sitting {
   ackMsPerMessage: number;
   totalMsPerMessage: number;
   turnMs: number;
+  /** KB handed to write syscalls per turn (processing service − acks alone, per message). */
+  turnWrittenKb: number;
   /** Wall time of the measured processing (first webhook → drained). */
   processingWallS: number;
   load1: number;
@@ -189,6 +206,7 @@ async function sitting(index: number): Promise<Sitting> {
     // Processing: warm-up conversations drained first, then the measured ones.
     const processing = new Service(await freePort(), senderEnv, args['cpu-prof']);
     let totalMs: number;
+    let totalKb: number;
     let processingWallS: number;
     try {
       await processing.start();
@@ -196,11 +214,13 @@ async function sitting(index: number): Promise<Sitting> {
       await drained(processing, meta, WARMUP);
       const perf = args.perf ? await startPerf(processing.pid, args.perf) : undefined;
       const before = processCpuMs(processing.pid);
+      const writtenBefore = processWrittenKb(processing.pid);
       const t0 = performance.now();
       const windowStartUs = monotonicUs();
       await sendAll(processing.url, conversations(base + WARMUP, CONVERSATIONS));
       await drained(processing, meta, WARMUP + CONVERSATIONS);
       totalMs = processCpuMs(processing.pid) - before;
+      totalKb = processWrittenKb(processing.pid) - writtenBefore;
       processingWallS = (performance.now() - t0) / 1000;
       if (perf) await stopPerf(perf);
       // The profile's sample times are on the same monotonic clock: bench/turn-profile.ts keeps only this window.
@@ -211,14 +231,17 @@ async function sitting(index: number): Promise<Sitting> {
     // Acks alone: the same shape, processing held back for longer than the phase lasts.
     const held = new Service(await freePort(), { ...senderEnv, COALESCE_WINDOW_MS: '60000' });
     let ackMs: number;
+    let ackKb: number;
     try {
       await held.start();
       await sendAll(held.url, conversations(base + WARMUP + CONVERSATIONS, WARMUP));
       const before = processCpuMs(held.pid);
+      const writtenBefore = processWrittenKb(held.pid);
       await sendAll(held.url, conversations(base + 2 * WARMUP + CONVERSATIONS, CONVERSATIONS));
       // The inbox commit is part of the ack; whatever trails it (the worker hearing of the keys) settles here.
       await new Promise((resolve) => setTimeout(resolve, 200));
       ackMs = processCpuMs(held.pid) - before;
+      ackKb = processWrittenKb(held.pid) - writtenBefore;
       if (meta.accepted.length > WARMUP + CONVERSATIONS) throw new Error('processing was not held back: replies were sent');
     } finally {
       await held.stop();
@@ -226,7 +249,9 @@ async function sitting(index: number): Promise<Sitting> {
     if (meta.violations.length > 0) throw new Error(`fake Meta saw bad requests: ${meta.violations.join('; ')}`);
     const ackMsPerMessage = ackMs / CONVERSATIONS;
     const totalMsPerMessage = totalMs / CONVERSATIONS;
-    return { ackMsPerMessage, totalMsPerMessage, turnMs: totalMsPerMessage - ackMsPerMessage, processingWallS, load1 };
+    return {
+      ackMsPerMessage, totalMsPerMessage, turnMs: totalMsPerMessage - ackMsPerMessage, turnWrittenKb: (totalKb - ackKb) / CONVERSATIONS, processingWallS, load1,
+    };
   } finally {
     await meta.close();
   }
@@ -262,19 +287,20 @@ const sittings: Sitting[] = [];
 for (let i = 0; i < REPEAT; i++) {
   const result = await sitting(i);
   sittings.push(result);
-  console.log(`sitting ${i + 1}/${REPEAT}: ack ${ms(result.ackMsPerMessage)} ms/msg, total ${ms(result.totalMsPerMessage)} ms/msg, turn ${ms(result.turnMs)} ms (load ${result.load1.toFixed(1)})`);
+  console.log(`sitting ${i + 1}/${REPEAT}: ack ${ms(result.ackMsPerMessage)} ms/msg, total ${ms(result.totalMsPerMessage)} ms/msg, turn ${ms(result.turnMs)} ms, ${result.turnWrittenKb.toFixed(0)} KB written a turn (load ${result.load1.toFixed(1)})`);
 }
 const summary = {
   ackMsPerMessage: median(sittings.map((s) => s.ackMsPerMessage)),
   totalMsPerMessage: median(sittings.map((s) => s.totalMsPerMessage)),
   turnMs: median(sittings.map((s) => s.turnMs)),
+  turnWrittenKb: median(sittings.map((s) => s.turnWrittenKb)),
 };
 console.log(`\n${CONVERSATIONS} single-message conversations per sitting, ${WARMUP} warm-up, median of ${REPEAT} (load average ${sittings.map((s) => s.load1.toFixed(1)).join(' / ')})\n`);
 console.log(table(
-  ['', 'ack CPU ms/msg', 'total CPU ms/msg', 'turn CPU ms (total − ack)', 'target'],
+  ['', 'ack CPU ms/msg', 'total CPU ms/msg', 'turn CPU ms (total − ack)', 'KB written a turn', 'target'],
   [
-    ...sittings.map((s, i) => [`sitting ${i + 1}`, ms(s.ackMsPerMessage), ms(s.totalMsPerMessage), ms(s.turnMs), '']),
-    ['median', ms(summary.ackMsPerMessage), ms(summary.totalMsPerMessage), ms(summary.turnMs), summary.turnMs <= 1.5 ? '≤ 1.5 ✔' : '≤ 1.5 ✘'],
+    ...sittings.map((s, i) => [`sitting ${i + 1}`, ms(s.ackMsPerMessage), ms(s.totalMsPerMessage), ms(s.turnMs), s.turnWrittenKb.toFixed(0), '']),
+    ['median', ms(summary.ackMsPerMessage), ms(summary.totalMsPerMessage), ms(summary.turnMs), summary.turnWrittenKb.toFixed(0), summary.turnMs <= 1.5 ? '≤ 1.5 ✔' : '≤ 1.5 ✘'],
   ],
 ));
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });

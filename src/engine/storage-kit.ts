@@ -8,6 +8,7 @@ export { assertIdentifier, compact, decodeJson, encodeJson } from './storage/ser
 export { openSqlite } from './storage/sqlite-open.js';
 export { SqliteConnection } from './storage/sqlite-statements.js';
 export { SqliteGroupCommit } from './storage/sqlite-group-commit.js';
+export type { SharedSqlite } from './storage/sqlite.js';
 export { checkOut, ownedPool, pgDriver, PG_RAW_TYPES } from './storage/pg-types.js';
 export { connectWithRetry } from './storage/postgres-migrate.js';
 export { loadMigrationsFrom, pendingMigrations, renderMigration } from './storage/migrate.js';

@@ -58,6 +58,8 @@ export interface ProcessingOptions {
   onEvent?: TurnProcessorDeps['onEvent'];
   /** Before each SQLite write transaction: give way to the request thread's inbox commits (./sqlite-write-gate.ts). */
   beforeSqliteWrite?: () => void;
+  /** See OpenStoresOptions.holdSqliteWrites; call Processing.commitHeldWrites() before telling another thread anything. */
+  holdSqliteWrites?: { lockWanted: () => boolean };
   /** The request thread's current cap on concurrent turns and pause between them (./intake-pressure.ts). */
   turnBudget?: () => TurnBudget;
   /** Each finished run, for the metrics. */
@@ -69,6 +71,8 @@ export interface ProcessingOptions {
 
 export interface Processing extends ProcessingPort {
   readonly storage: Storage;
+  /** Commits the SQLite writes held open (holdSqliteWrites): before another thread hears of them. No-op otherwise. */
+  commitHeldWrites(): void;
   readonly serviceStore: ServiceStore;
   readonly lifecycle: ConversationLifecycle;
   /** Lifecycle, cases, the outbox writer and the agents' actions of this side. */
@@ -99,6 +103,12 @@ export interface OpenStoresOptions {
   intake?: { announceWait?: { want(): void; done(): void } };
   /** The processing thread's stores: called before each SQLite write transaction (./sqlite-write-gate.ts). */
   beforeSqliteWrite?: () => void;
+  /**
+   * The processing thread's stores on SQLite: one connection for the runs and the service tables, each
+   * event-loop turn's writes in one transaction held open until its check phase (SqliteStorageOptions.holdOpen);
+   * `lockWanted` says the request thread waits for the lock (./sqlite-write-gate.ts). @default off
+   */
+  holdSqliteWrites?: { lockWanted: () => boolean };
   /** Postgres: runs inside each inbox insert's transaction (scale-out: the turn jobs commit with the rows). */
   withinInboxCommit?: ConstructorParameters<typeof PostgresServiceStore>[0]['withinInboxCommit'];
 }
@@ -113,7 +123,10 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
     ? new MemoryStorage()
     : config.storage.kind === 'postgres'
       ? new PostgresStorage({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
-      : new SqliteStorage({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous, ...beforeWrite });
+      : new SqliteStorage({
+        dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous, ...beforeWrite,
+        ...(options.holdSqliteWrites ? { holdOpen: true, lockWanted: options.holdSqliteWrites.lockWanted } : {}),
+      });
   await storage.init();
   const serviceStore: ServiceStore = inMemory
     ? new MemoryServiceStore()
@@ -126,6 +139,7 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
         dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous,
         ...(options.intake ? { lockWait: 'yield' as const, ...(options.intake.announceWait ? { announceWait: options.intake.announceWait } : {}) } : {}),
         ...beforeWrite,
+        ...(options.holdSqliteWrites && storage instanceof SqliteStorage ? { share: storage.shared() } : {}),
       });
   try {
     await serviceStore.init();
@@ -157,6 +171,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
   const { storage, serviceStore } = await openStores(config, {
     inMemory: Boolean(options.inMemory),
     ...(options.beforeSqliteWrite ? { beforeSqliteWrite: options.beforeSqliteWrite } : {}),
+    ...(options.holdSqliteWrites ? { holdSqliteWrites: options.holdSqliteWrites } : {}),
     ...(withinInboxCommit ? { withinInboxCommit } : {}),
   });
   const observe = (workflowName: string, result: RunResult) => options.onRunObserved?.(observationOf(workflowName, result));
@@ -308,6 +323,9 @@ export async function createProcessing(config: Config, options: ProcessingOption
   return {
     mode: 'inline',
     storage, serviceStore, lifecycle, caseWork, engine,
+    commitHeldWrites: () => {
+      if (storage instanceof SqliteStorage) storage.commitHeld();
+    },
     stages: { dispatch: { notify }, turn: processTurn, effects: caseWork.outbox, delivery: outbox }, workflows, workflowSet, dispatcher, outbox, mcp, scheduler,
     ...(queue ? { queue } : {}),
     ...(queuedTurns ? { queuedTurns } : {}),

@@ -40,3 +40,9 @@ export function giveWayTo(buffer: SharedArrayBuffer, maxWaitMs = 5): () => void 
     }
   };
 }
+
+/** The processing thread's side: does a commit of the request thread wait for the lock now? */
+export function lockWantedBy(buffer: SharedArrayBuffer): () => boolean {
+  const view = new Int32Array(buffer);
+  return () => Atomics.load(view, 0) > 0;
+}

@@ -9,7 +9,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../logging.js';
 import { turnBudgetFrom } from './intake-pressure.js';
-import { giveWayTo } from './sqlite-write-gate.js';
+import { giveWayTo, lockWantedBy } from './sqlite-write-gate.js';
 import { parseCallArgs, serializeError, toWorkerSchema, workerDataSchema, type CallArgs, type CallMethod, type CallResult, type FromWorker } from './messages.js';
 import type { RunObservation } from './port.js';
 import { createProcessing, type Processing } from './pipeline.js';
@@ -19,7 +19,14 @@ if (!port) throw new Error('src/service/worker-entry is a worker thread entry po
 
 const { config, intakePressure, sqliteWriteGate } = workerDataSchema.parse(workerData);
 const logger = createLogger({ level: config.logLevel }).child({ thread: 'processing' });
-const send = (message: FromWorker) => port.postMessage(message);
+/**
+ * Every message to the request thread goes out after the writes held open are committed (holdSqliteWrites):
+ * what the request thread hears of (a finished call, a settled backlog) it can read from its own connection.
+ */
+const send = (message: FromWorker) => {
+  processing?.commitHeldWrites();
+  port.postMessage(message);
+};
 
 /**
  * The processing thread runs at a lower CPU priority than the request thread (Linux nice, per thread), so
@@ -59,7 +66,7 @@ let processing: Processing | undefined;
 const building = createProcessing(config, {
   logger,
   ...(intakePressure ? { turnBudget: turnBudgetFrom(intakePressure) } : {}),
-  ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate) } : {}),
+  ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate), holdSqliteWrites: { lockWanted: lockWantedBy(sqliteWriteGate) } } : {}),
   onRunObserved(observation) {
     if (pendingObservations.push(observation) === 1) observationTimer = setTimeout(flushObservations, OBSERVATION_BATCH_MS).unref();
   },

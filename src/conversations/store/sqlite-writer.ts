@@ -24,6 +24,8 @@ export interface SqliteWriterOptions {
   beforeWrite?: (() => void) | undefined;
   /** With `block`: see the header. */
   groupCommit: boolean;
+  /** With `block`: another store's group commit on the same connection (its owner closes it). @default one of its own */
+  commits?: SqliteGroupCommit | undefined;
 }
 
 const isBusy = (error: unknown) => error instanceof Error && /^SQLITE_BUSY/.test(String((error as Error & { code?: unknown }).code));
@@ -33,13 +35,15 @@ const oneMillisecond = () => new Promise<void>((resolve) => setTimeout(resolve, 
 export class SqliteWriter {
   /** The engine's group commit (the same mechanism its SqliteStorage writes runs with). */
   private readonly commits: SqliteGroupCommit;
+  private readonly ownsCommits: boolean;
 
   constructor(
     /** The open connection (throws when the store is closed). */
     db: () => Database.Database,
     private readonly options: SqliteWriterOptions,
   ) {
-    this.commits = new SqliteGroupCommit(db, { beforeWrite: options.beforeWrite, enabled: options.groupCommit });
+    this.ownsCommits = options.commits === undefined;
+    this.commits = options.commits ?? new SqliteGroupCommit(db, { beforeWrite: options.beforeWrite, enabled: options.groupCommit });
   }
 
   /** `work` committed in one transaction (possibly shared, see the header); resolves once it is on disk. */
@@ -51,7 +55,7 @@ export class SqliteWriter {
   /** Commits what is still queued (the store is closing: those callers are waiting), then forgets the connection. */
   close(): void {
     this.commits.flush();
-    this.commits.forget();
+    if (this.ownsCommits) this.commits.forget();
   }
 
   /** Never sleeps the thread: a write that finds the lock taken is retried from the event loop. */

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { assertIdentifier, encodeJson } from '../../engine/storage-kit.js';
 import { openSqlite } from '../../engine/storage-kit.js';
-import { SqliteConnection } from '../../engine/storage-kit.js';
+import { SqliteConnection, type SharedSqlite } from '../../engine/storage-kit.js';
 import { SqlCaseStore } from './case-sql.js';
 import { migrateServiceSqlite } from './migrate.js';
 import { SqliteWriter } from './sqlite-writer.js';
@@ -45,6 +45,13 @@ export interface SqliteServiceStoreOptions {
   beforeWrite?: () => void;
   /** Group commit of the writes of one microtask run, with `lockWait: 'block'` (./sqlite-writer.ts). @default true */
   groupCommit?: boolean;
+  /**
+   * Write through the engine storage's connection and group commit (SqliteStorage.shared()) instead of a
+   * connection of its own: the service's writes and the runs' share transactions, and a transaction held
+   * open (SqliteStorageOptions.holdOpen) holds both. The storage must be open first and stays the owner.
+   * @default a connection of its own
+   */
+  share?: SharedSqlite;
 }
 
 // Built once: the statement cache is keyed by SQL text.
@@ -71,6 +78,8 @@ export class SqliteServiceStore implements ServiceStore {
   private readonly busyTimeoutMs: number;
   private readonly lockWait: 'block' | 'yield';
   private readonly connection: SqliteConnection;
+  /** `share`: the connection is the engine storage's, which opens and closes it. */
+  private readonly shared: boolean;
   private readonly writer: SqliteWriter;
   readonly cases: SqlCaseStore;
 
@@ -83,13 +92,16 @@ export class SqliteServiceStore implements ServiceStore {
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.lockWait = options.lockWait ?? 'block';
-    this.connection = new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
+    this.shared = options.share !== undefined;
+    if (options.share && this.lockWait !== 'block') throw new TypeError("SqliteServiceStore share needs lockWait 'block' (the storage's group commit waits for the lock)");
+    this.connection = options.share?.connection ?? new SqliteConnection(`SqliteServiceStore(${this.dbFile})`, this.tableName);
     this.writer = new SqliteWriter(() => this.connection.db, {
       lockWait: this.lockWait,
       busyTimeoutMs: this.busyTimeoutMs,
       announceWait: options.announceWait,
       beforeWrite: options.beforeWrite,
       groupCommit: options.groupCommit ?? true,
+      commits: options.share?.commits,
     });
     const statement = (text: string, params: unknown[]): Row[] => {
       const prepared = this.sql(text);
@@ -104,8 +116,13 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async init(): Promise<void> {
-    if (this.connection.isOpen) return;
     const prefix = this.tableName;
+    if (this.shared) {
+      const { db } = this.connection;
+      db.transaction(() => migrateServiceSqlite(db, this.dbFile, prefix)).immediate();
+      return;
+    }
+    if (this.connection.isOpen) return;
     const db = openSqlite({
       dbFile: this.dbFile,
       prefix,
@@ -124,7 +141,7 @@ export class SqliteServiceStore implements ServiceStore {
 
   async close(): Promise<void> {
     this.writer.close();
-    this.connection.close();
+    if (!this.shared) this.connection.close();
   }
 
   private sql(text: string): Database.Statement {

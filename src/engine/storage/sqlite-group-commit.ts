@@ -8,6 +8,22 @@
  *
  * Write-behind (WriteChain): the writes of one chain are applied in the order asked; once one is refused, the
  * chain's later writes are refused with the same error without being applied.
+ *
+ * Held open (`holdOpen`, zapflow's processing thread): a turn awaits its writes one after the other (take the
+ * batch, the case, the run, the reply, the marks), so per-microtask-run groups still cost a turn ~12 commits,
+ * and each commit rewrites every page it touched (700 KB of WAL and checkpoint writes a turn). Held open, the
+ * transaction stays open until the event loop's check phase (setImmediate): the writes of the whole event-loop
+ * turn share ONE commit. A caller's promise then resolves once its write is applied in that transaction, before
+ * the COMMIT, so "resolved" no longer means "on disk" — what keeps the guarantees:
+ * - A crash loses the open transaction whole (SQLite is atomic): the state on disk is the one before that loop
+ *   turn, from which the work is redone (the inbox row is still owed, the run resumes from its last step).
+ * - Nothing leaves the process before the COMMIT of what it depends on: `now()` (claims, e.g. the outbox rows
+ *   about to be delivered) commits the open transaction with its own write, and the owner calls `commitHeld()`
+ *   before telling another thread anything.
+ * - Another connection that wants the lock (`lockWanted`) gets it at the next group, not at the check phase.
+ * - A COMMIT that fails (disk full, I/O error) after callers were answered cannot be reported to them: the
+ *   transaction is rolled back and `onLostCommit` is called (default: the error is thrown, stopping the thread),
+ *   so the work is redone by a restart rather than believed done.
  */
 import type Database from 'better-sqlite3';
 import type { WriteChain } from './types.js';
@@ -17,6 +33,12 @@ export interface SqliteGroupCommitOptions {
   beforeWrite?: (() => void) | undefined;
   /** `false`: every write commits alone, at once. @default true */
   enabled?: boolean;
+  /** Keep the group's transaction open until the event loop's check phase (see the header). @default false */
+  holdOpen?: boolean;
+  /** With holdOpen: another connection waits for the write lock, so the open transaction commits now. */
+  lockWanted?: (() => boolean) | undefined;
+  /** With holdOpen: a deferred COMMIT failed after its callers were answered. @default throws the error */
+  onLostCommit?: ((error: unknown) => void) | undefined;
 }
 
 interface QueuedWrite {
@@ -32,6 +54,12 @@ export class SqliteGroupCommit {
   private transaction: Database.Transaction<(work: () => unknown) => unknown> | undefined;
   private savepoint: Database.Transaction<(work: () => unknown) => unknown> | undefined;
   private readonly enabled: boolean;
+  private readonly holdOpen: boolean;
+  /** holdOpen: a transaction is open on the connection, to be committed at the check phase. */
+  private held = false;
+  private commitScheduled = false;
+  private begin: Database.Statement | undefined;
+  private end: Database.Statement | undefined;
 
   constructor(
     /** The open connection (throws when the store is closed). */
@@ -39,12 +67,55 @@ export class SqliteGroupCommit {
     private readonly options: SqliteGroupCommitOptions = {},
   ) {
     this.enabled = options.enabled ?? true;
+    this.holdOpen = this.enabled && (options.holdOpen ?? false);
   }
 
-  /** `work` in an IMMEDIATE transaction of its own, now (after beforeWrite). */
+  /**
+   * `work` committed now, in an IMMEDIATE transaction of its own (after beforeWrite) — or, with a transaction
+   * held open, in a savepoint of it, which is then committed with everything before it.
+   */
   now<T>(work: () => T): T {
+    if (this.held && this.options.lockWanted?.()) this.commitHeld();
+    if (this.held) {
+      const value = this.savepointOf()(work) as T;
+      this.commitHeld();
+      return value;
+    }
     this.options.beforeWrite?.();
     return this.commit(work);
+  }
+
+  /** Commits the transaction held open, if any (holdOpen): what was written so far is on disk when it returns. */
+  commitHeld(): void {
+    if (!this.held) return;
+    this.held = false;
+    const db = this.db();
+    try {
+      (this.end ??= db.prepare('COMMIT')).run();
+    } catch (error) {
+      if (db.inTransaction) db.prepare('ROLLBACK').run();
+      (this.options.onLostCommit ?? rethrowLater)(error);
+    }
+  }
+
+  /** holdOpen: the transaction the next group writes in (beforeWrite first when one has to be begun). */
+  private ensureHeld(): void {
+    if (this.held) return;
+    this.options.beforeWrite?.();
+    (this.begin ??= this.db().prepare('BEGIN IMMEDIATE')).run();
+    this.held = true;
+    if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(() => {
+        this.commitScheduled = false;
+        this.commitHeld();
+      });
+    }
+  }
+
+  private savepointOf(): Database.Transaction<(work: () => unknown) => unknown> {
+    // A nested better-sqlite3 transaction is a savepoint: a write that throws is rolled back alone.
+    return (this.savepoint ??= this.db().transaction((run: () => unknown) => run()));
   }
 
   /** `work` in an IMMEDIATE transaction of its own, now, without beforeWrite (the caller handles lock waits). */
@@ -74,6 +145,10 @@ export class SqliteGroupCommit {
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
+    if (this.holdOpen) {
+      this.writeHeld(batch);
+      return;
+    }
     if (batch.length === 1) {
       const only = batch[0]!;
       try {
@@ -87,11 +162,10 @@ export class SqliteGroupCommit {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       this.now(() => {
-        // A nested better-sqlite3 transaction is a savepoint: a write that throws is rolled back alone.
-        this.savepoint ??= this.db().transaction((run: () => unknown) => run());
+        const savepoint = this.savepointOf();
         for (const queued of batch) {
           try {
-            outcomes.push({ ok: true, value: this.savepoint(() => chained(queued.work, queued.chain)) });
+            outcomes.push({ ok: true, value: savepoint(() => chained(queued.work, queued.chain)) });
           } catch (error) {
             outcomes.push({ ok: false, error });
           }
@@ -112,12 +186,46 @@ export class SqliteGroupCommit {
     });
   }
 
-  /** The connection is closing: its transaction functions go with it. */
+  /** holdOpen: the group written in the held transaction; its callers answered once it is applied. */
+  private writeHeld(batch: QueuedWrite[]): void {
+    try {
+      if (this.held && this.options.lockWanted?.()) this.commitHeld();
+      this.ensureHeld();
+    } catch (error) {
+      // beforeWrite or BEGIN failed (the lock stayed taken past busy_timeout): nothing is written.
+      for (const queued of batch) {
+        if (queued.chain !== undefined) queued.chain.refused ??= error;
+        queued.reject(error);
+      }
+      return;
+    }
+    const savepoint = this.savepointOf();
+    for (const queued of batch) {
+      try {
+        queued.resolve(savepoint(() => chained(queued.work, queued.chain)));
+      } catch (error) {
+        queued.reject(error);
+      }
+    }
+    if (this.options.lockWanted?.()) this.commitHeld();
+  }
+
+  /** The connection is closing: what is queued or held is committed, and its transaction functions go. */
   forget(): void {
+    this.flush();
+    this.commitHeld();
     this.transaction = undefined;
     this.savepoint = undefined;
+    this.begin = undefined;
+    this.end = undefined;
   }
 }
+
+const rethrowLater = (error: unknown): void => {
+  process.nextTick(() => {
+    throw error;
+  });
+};
 
 /**
  * A write of a WriteChain: refused unapplied once an earlier write of its chain was refused; a refusal (thrown

@@ -53,6 +53,21 @@ export interface SqliteStorageOptions {
    * the run's next write (see WriteChain). `false`: every step is committed before the next starts. @default true
    */
   writeBehind?: boolean;
+  /**
+   * Each event-loop turn's writes in ONE transaction, committed at its check phase (SqliteGroupCommit
+   * `holdOpen`; its header says what a resolved write then promises and what keeps the guarantees). For a
+   * thread that writes this file through this connection only: another connection of the same thread would
+   * wait for a lock that thread holds. `commitHeld()` before anything leaves the thread. @default false
+   */
+  holdOpen?: boolean;
+  /** With holdOpen: another connection waits for the write lock, so the held transaction commits at once. */
+  lockWanted?: () => boolean;
+}
+
+/** An open SqliteStorage's connection and group commit, for another store of the same thread to write in the same transactions. */
+export interface SharedSqlite {
+  readonly connection: SqliteConnection;
+  readonly commits: SqliteGroupCommit;
 }
 
 type SessionWrite = { sessionId: string; state: Record<string, unknown>; expectedVersion: number };
@@ -87,7 +102,19 @@ export class SqliteStorage implements Storage {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.writeBehind = options.writeBehind ?? true;
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
-    this.commits = new SqliteGroupCommit(() => this.connection.db, { beforeWrite: options.beforeWrite, enabled: options.groupCommit ?? true });
+    this.commits = new SqliteGroupCommit(() => this.connection.db, {
+      beforeWrite: options.beforeWrite, enabled: options.groupCommit ?? true, holdOpen: options.holdOpen ?? false, lockWanted: options.lockWanted,
+    });
+  }
+
+  /** This storage's connection and group commit (see SharedSqlite); it stays the owner and closes them. */
+  shared(): SharedSqlite {
+    return { connection: this.connection, commits: this.commits };
+  }
+
+  /** With holdOpen: commits the transaction held open (what was written so far is on disk when it returns). */
+  commitHeld(): void {
+    this.commits.commitHeld();
   }
 
   async init(): Promise<void> {
