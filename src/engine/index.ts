@@ -29,6 +29,7 @@ export { PauseRun } from './pause.js';
 export { Engine } from './engine.js';
 export type { EngineOptions, RecoveryReport, RecoveredRun } from './engine.js';
 export { systemClock } from './clock.js';
+export { timeOrderedId } from './ids.js';
 export { stepRef } from './step-ref.js';
 export { EVENT_TYPES } from './events.js';
 export type { WorkflowEvent, WorkflowEventMap, WorkflowEventOf, WorkflowEventType } from './events.js';

@@ -2,7 +2,7 @@
  * `Workflow`: a named list of steps and the API to run it (run, stream, start, getRun, cancel) and to act on
  * stored runs (resume a paused run, rerun, purge). Definitions are validated here, at construction.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from './ids.js';
 import { systemClock } from './clock.js';
 import type { NestedWorkflowDefinition, StepNode, WorkflowLike } from './definition.js';
 import { WORKFLOW_DEFINITION, assertStepName, assertUniqueNames, historyRunsOf, maxHistoryRuns } from './definition.js';
@@ -139,14 +139,14 @@ export class Workflow<State extends SessionState = SessionState> implements Work
 
   /** Starts the run in the background; `getRun(handle.runId)` reads it, `handle.cancel()` cancels it. */
   start(options: RunOptions): RunHandle {
-    const runId = options?.runId ?? randomUUID();
+    const runId = options?.runId ?? timeOrderedId();
     const active = this.launch({ ...options, runId }, undefined);
     return { runId, result: active.result, cancel: (reason?: unknown) => active.cancel(new RunCancelledError(runId, reason)) };
   }
 
   /** The run's events as they happen (an async iterable); `stream.result` is the run's result. */
   stream(options: StreamOptions): WorkflowStream {
-    const runId = options?.runId ?? randomUUID();
+    const runId = options?.runId ?? timeOrderedId();
     const intermediate = options?.streamIntermediateSteps ?? false;
     const queue = new EventQueue();
     const active = this.launch({ ...options, runId }, (event) => {
@@ -210,7 +210,7 @@ export class Workflow<State extends SessionState = SessionState> implements Work
     if (options.fromStep !== undefined && !names.includes(options.fromStep)) throw new UnknownStepError(this.name, options.fromStep, names);
     const memo = options.fromStep === undefined ? undefined : rerunMemo(await runtime.storage.getStepResults(runId), names, options.fromStep);
     return this.launchPlan({
-      ...this.planFor(parent), runId: options.runId ?? randomUUID(), rootRunId: await rootRunIdOf(runtime.storage, parent), memo, copyReused: true, initialState: parent.initialState,
+      ...this.planFor(parent), runId: options.runId ?? timeOrderedId(), rootRunId: await rootRunIdOf(runtime.storage, parent), memo, copyReused: true, initialState: parent.initialState,
       parentRunId: parent.runId, rerunFromStep: options.fromStep ?? names[0],
     }).result;
   }
@@ -239,7 +239,7 @@ export class Workflow<State extends SessionState = SessionState> implements Work
 
   private launch(options: RunOptions, listener: RunPlan['listener']): ActiveRun {
     const valid = validateRunOptions(options, this.name);
-    const runId = valid.runId ?? randomUUID();
+    const runId = valid.runId ?? timeOrderedId();
     return this.launchPlan({
       runId,
       // No session given: the run gets a session of its own, named after it (never a session shared by accident).

@@ -7,7 +7,7 @@
  * gets the same number back), and every run of the case uses it: three messages, one protocol. A message
  * after resolution opens a new case that references the previous protocol.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../engine/index.js';
 import type { Storage } from '../engine/index.js';
 import type { TypificationRecord } from '../workflows/session-state.js';
 import { allocateProtocolNumber } from '../workflows/shared/protocol.js';
@@ -36,7 +36,7 @@ export class CaseService {
     const [previous] = await this.deps.store.cases.casesOf(conversationKey, 1);
     // The protocol is minted before the case is stored, so opening a case is one write. A crash (or another
     // thread opening the conversation's case first) leaves that number unused: a gap, never a duplicate.
-    const id = randomUUID();
+    const id = timeOrderedId();
     const { case: opened } = await this.deps.store.cases.ensureOpenCase({
       id,
       conversationKey,

@@ -18,7 +18,7 @@
  *   store returns nothing else for that conversation); messages that arrived meanwhile get their own turn
  *   right after it, so a reused run result never marks messages its input did not hold.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../engine/index.js';
 import type { Logger } from '../logging.js';
 import { silentLogger } from '../logging.js';
 import type { InboxRecord, ServiceStore } from '../conversations/store/types.js';
@@ -84,7 +84,7 @@ export class ConversationDispatcher {
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     if (this.maxConcurrent < 1) throw new RangeError('maxConcurrent must be at least 1');
     this.now = options.now ?? Date.now;
-    this.newRunId = options.newRunId ?? (() => `run_${randomUUID()}`);
+    this.newRunId = options.newRunId ?? (() => `run_${timeOrderedId()}`);
     this.logger = options.logger ?? silentLogger;
   }
 

@@ -4,7 +4,6 @@
  * scheduled jobs — started and stopped in the right order. It runs in the request thread (`mode: 'inline'`)
  * or, unchanged, inside the processing worker thread (./worker-entry.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { ClaudeModel, GuidedClaudeModel } from '../agents/claude/index.js';
 import { withChatwoot } from '../chatwoot/wiring.js';
 import { defaultTrainingSetFile, EmbeddedModel, PromotedEmbeddedModel, readLabeledConversations } from '../agents/embedded/index.js';
@@ -26,7 +25,7 @@ import { PostgresServiceStore } from '../conversations/store/postgres.js';
 import { SqliteServiceStore } from '../conversations/store/sqlite.js';
 import type { ServiceStore } from '../conversations/store/types.js';
 import { createDefaultJobs, createScheduler, type Scheduler } from '../cron/index.js';
-import { Engine, MemoryStorage, PostgresStorage, SqliteStorage, UnknownStepError, type RunResult, type Storage } from '../engine/index.js';
+import { Engine, MemoryStorage, PostgresStorage, SqliteStorage, UnknownStepError, timeOrderedId, type RunResult, type Storage } from '../engine/index.js';
 import { observationOf } from './run-observation.js';
 import type { Logger } from '../logging.js';
 import { McpCustomerMessenger, McpNotifier, WhatsAppMcpClient, bundledWhatsAppServer, createInProcessWhatsApp, createSender } from '../mcp/index.js';
@@ -300,7 +299,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
         // Same error the engine throws, before answering 202, so the admin sees the valid names.
         throw new UnknownStepError(workflowName, rerunOptions.fromStep, names);
       }
-      const newRunId = randomUUID();
+      const newRunId = timeOrderedId();
       workflow.rerun(runId, { ...(rerunOptions.fromStep ? { fromStep: rerunOptions.fromStep } : {}), runId: newRunId }).then(
         (result) => {
           observe(workflowName, result);

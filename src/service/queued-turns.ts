@@ -10,7 +10,7 @@
  * existed in this database. A conversation that already has a waiting job keeps it (stately), so the sweep
  * costs nothing when all is well.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../engine/index.js';
 import { TurnDeferredError, type ConversationProcessor } from './dispatcher.js';
 import type { InboxRecord, ServiceStore } from '../conversations/store/types.js';
 import type { Storage } from '../engine/index.js';
@@ -112,7 +112,7 @@ export class QueuedTurns {
       await this.waitForQuiet(conversationKey);
       for (;;) {
         if (!(await stillHeld())) throw new Error('turn job no longer held by this process (it was handed to another worker)');
-        const freshRunId = `run_${randomUUID()}`;
+        const freshRunId = `run_${timeOrderedId()}`;
         // A batch a dead or fenced-out worker left `processing` comes back alone, with its run id: it is resumed
         // with exactly its messages; the messages that arrived meanwhile are the next turn (the next loop).
         const items = await this.options.store.takePending(conversationKey, freshRunId, this.now());
