@@ -51,6 +51,32 @@ describe('PromotedEmbeddedModel', () => {
     expect(switches).toEqual([{ from: embeddedModel().modelId, to: `zapflow-embedded-1@${version}` }]);
   });
 
+  it('a turn that starts after a promotion while another is under way waits for it, then answers with the new version', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'zapflow-promoted-'));
+    try {
+      const trained = runTrain({ dir: dir2, taxonomy }).version;
+      const model = new PromotedEmbeddedModel({ dir: dir2, taxonomy, bundled: embeddedModel });
+      const order: string[] = [];
+      let finishFirst!: () => void;
+      const first = model.forTurn(async () => {
+        order.push(`first:${(await model.complete(request)).modelId}`);
+        await new Promise<void>((resolve) => (finishFirst = resolve));
+        order.push(`first:${(await model.complete(request)).modelId}`);
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      promoteModelVersion(trained, taxonomy, { dir: dir2, by: 'rita' });
+      const second = model.forTurn(async () => void order.push(`second:${(await model.complete(request)).modelId}`));
+      await new Promise((resolve) => setImmediate(resolve));
+      // The second turn has not started: the first is still under way on the version it started with.
+      expect(order).toEqual([`first:${embeddedModel().modelId}`]);
+      finishFirst();
+      await Promise.all([first, second]);
+      expect(order).toEqual([`first:${embeddedModel().modelId}`, `first:${embeddedModel().modelId}`, `second:zapflow-embedded-1@${trained}`]);
+    } finally {
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the current version answering when the promoted one cannot be loaded, and reports it once', async () => {
     promoteModelVersion(version, taxonomy, { dir, by: 'rita' });
     const failures: unknown[] = [];
