@@ -14,9 +14,12 @@
  * paths before the measured conversations, as in a service that has been up for a while: V8 keeps optimizing
  * functions for thousands of turns (with a 100-conversation warm-up its background compiler was ~9 % of the
  * measured CPU, and the turn measured ~0.7 ms more than after 4,000). Median of `--repeat` (default 3) sittings,
- * each measuring both.
+ * each measuring both. The window is 1,600 conversations: what comes in bursts (a major garbage collection, the
+ * compiler still optimizing) falls in a 400-conversation window or not, and such windows measured the same
+ * service ~0.5 ms a turn higher and further apart (idle, the service spends ~12 ms of CPU a second).
  *
- *   npm run bench:turn                         # 400 conversations after 3,000, 3 sittings (~3 min)
+ *   npm run bench:turn                         # 1,600 conversations after 3,000, 3 sittings (~2 min)
+ *   npm run bench:turn -- --conversations 400 --warmup 100   # the window the issue measured (see bench/README)
  *   npm run bench:turn -- --repeat 1 --conversations 200
  *   npm run bench:turn -- --cpu-prof /tmp/turn-prof   # a V8 CPU profile of each processing service
  *   npm run bench:turn -- --perf /tmp/turn.perf       # Linux perf of the measured window (all threads, native)
@@ -39,7 +42,7 @@ import { sqliteBenchDatabase } from './webhook-verify.js';
 
 const { values: args } = parseArgs({
   options: {
-    conversations: { type: 'string', default: '400' },
+    conversations: { type: 'string', default: '1600' },
     warmup: { type: 'string', default: '3000' },
     repeat: { type: 'string', default: '3' },
     'cpu-prof': { type: 'string' },
