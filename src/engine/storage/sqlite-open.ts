@@ -15,6 +15,8 @@ export interface SqliteOpenOptions {
   prefix: string;
   synchronous: 'normal' | 'full';
   busyTimeoutMs: number;
+  /** WAL pages after which a commit on this connection copies the WAL back into the file. @default 1000 (SQLite's) */
+  walAutocheckpointPages?: number;
   /** Applies the migrations; the engine's own by default (the service tables pass theirs). */
   migrate?: (db: Database.Database, file: string) => void;
 }
@@ -58,6 +60,7 @@ function configure(db: Database.Database, file: string, options: SqliteOpenOptio
   // commit, which a power loss needs.
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
+  if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.trunc(options.walAutocheckpointPages))}`);
 }
 
 function migrate(db: Database.Database, file: string, prefix: string): void {
