@@ -26,6 +26,7 @@
  *   so the work is redone by a restart rather than believed done.
  */
 import type Database from 'better-sqlite3';
+import { StorageUnavailableError } from '../errors.js';
 import type { WriteChain } from './types.js';
 
 export interface SqliteGroupCommitOptions {
@@ -221,9 +222,14 @@ export class SqliteGroupCommit {
   }
 }
 
+/** The default for a lost COMMIT: an uncaught error, so the thread (or process) stops and its work is redone. */
 const rethrowLater = (error: unknown): void => {
   process.nextTick(() => {
-    throw error;
+    throw new StorageUnavailableError(
+      `A SQLite COMMIT failed after its writes were applied and their callers answered (${(error as Error).message}): ` +
+        'they were rolled back; stopping so that they are redone from what is on disk.',
+      { cause: error },
+    );
   });
 };
 
