@@ -19,6 +19,8 @@ let dbFile: string;
 let begun: number;
 let wanted: boolean;
 let storage: SqliteStorage;
+/** A second connection to the same file: another process, as far as SQLite can tell. */
+let other: Database.Database;
 
 const run = (runId: string) => ({
   runId, workflowName: 'conversation-typification', sessionId: 'meta:5511900000001', status: 'running' as const,
@@ -26,10 +28,6 @@ const run = (runId: string) => ({
 });
 const checkPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** A second connection to the same file: another process, as far as SQLite can tell. */
-function otherProcess(): Database.Database {
-  return new Database(dbFile, { timeout: 0 });
-}
 const runsSeenBy = (db: Database.Database): number => (db.prepare('SELECT count(*) AS n FROM ho_runs').get() as { n: number }).n;
 
 beforeEach(async () => {
@@ -40,60 +38,48 @@ beforeEach(async () => {
   // beforeWrite is called once before each write transaction is begun: it counts them.
   storage = new SqliteStorage({ dbFile, tableName: 'ho_', holdOpen: true, beforeWrite: () => void begun++, lockWanted: () => wanted });
   await storage.init();
+  // Timeout 0: a lock still held would throw instead of being waited for.
+  other = new Database(dbFile, { timeout: 0 });
 });
 
 afterEach(async () => {
+  other.close();
   await storage.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('SQLite writes held open until the check phase', () => {
   it('a turn of awaited writes is one commit: another process sees none of them before the check phase, all after', async () => {
-    const other = otherProcess();
-    try {
-      // Four writes, each awaited before the next is asked for: four commits without holdOpen.
-      await storage.createRun(run('run-1'));
-      await storage.nextSequenceValue('protocol', 'case-1');
-      await storage.enqueueOutbox([{ key: 'reply:run-1', topic: 'customer_reply', payload: { text: 'Seu protocolo é 2026…' } }], 2);
-      await storage.createRun(run('run-2'));
-      expect(runsSeenBy(other)).toBe(0);
-      await checkPhase();
-      expect(runsSeenBy(other)).toBe(2);
-      expect(begun).toBe(1);
-    } finally {
-      other.close();
-    }
+    // Four writes, each awaited before the next is asked for: four commits without holdOpen.
+    await storage.createRun(run('run-1'));
+    await storage.nextSequenceValue('protocol', 'case-1');
+    await storage.enqueueOutbox([{ key: 'reply:run-1', topic: 'customer_reply', payload: { text: 'Seu protocolo é 2026…' } }], 2);
+    await storage.createRun(run('run-2'));
+    expect(runsSeenBy(other)).toBe(0);
+    await checkPhase();
+    expect(runsSeenBy(other)).toBe(2);
+    expect(begun).toBe(1);
   });
 
   it('a claim commits what was held before it: the outbox row it hands out is on disk when it returns', async () => {
-    const other = otherProcess();
-    try {
-      await storage.createRun(run('run-1'));
-      await storage.enqueueOutbox([{ key: 'reply:run-1', topic: 'customer_reply', payload: { text: 'Oi!' } }], 2);
-      const claimed = await storage.claimOutbox('owner-a', 60_000, 3, 10);
-      expect(claimed.map((row) => row.key)).toEqual(['reply:run-1']);
-      // Before any check phase: the claim, the row and the run before it are visible to another process.
-      expect(runsSeenBy(other)).toBe(1);
-      expect(other.prepare("SELECT status FROM ho_outbox WHERE key = 'reply:run-1'").get()).toEqual({ status: 'delivering' });
-    } finally {
-      other.close();
-    }
+    await storage.createRun(run('run-1'));
+    await storage.enqueueOutbox([{ key: 'reply:run-1', topic: 'customer_reply', payload: { text: 'Oi!' } }], 2);
+    const claimed = await storage.claimOutbox('owner-a', 60_000, 3, 10);
+    expect(claimed.map((row) => row.key)).toEqual(['reply:run-1']);
+    // Before any check phase: the claim, the row and the run before it are visible to another process.
+    expect(runsSeenBy(other)).toBe(1);
+    expect(other.prepare("SELECT status FROM ho_outbox WHERE key = 'reply:run-1'").get()).toEqual({ status: 'delivering' });
   });
 
   it('when another connection waits for the lock, the held transaction commits at the next group, not at the check phase', async () => {
-    const other = otherProcess();
-    try {
-      await storage.createRun(run('run-1'));
-      // The request thread announces that its inbox commit waits (the shared write gate).
-      wanted = true;
-      await storage.createRun(run('run-2'));
-      expect(runsSeenBy(other)).toBe(2);
-      // The lock is free: another process's IMMEDIATE transaction gets it at once (timeout 0 would throw).
-      other.prepare('BEGIN IMMEDIATE').run();
-      other.prepare('COMMIT').run();
-    } finally {
-      other.close();
-    }
+    await storage.createRun(run('run-1'));
+    // The request thread announces that its inbox commit waits (the shared write gate).
+    wanted = true;
+    await storage.createRun(run('run-2'));
+    expect(runsSeenBy(other)).toBe(2);
+    // The lock is free: another process's IMMEDIATE transaction gets it at once (timeout 0 would throw).
+    other.prepare('BEGIN IMMEDIATE').run();
+    other.prepare('COMMIT').run();
   });
 
   it('a write that fails is refused alone; the writes around it are kept', async () => {
@@ -101,29 +87,18 @@ describe('SQLite writes held open until the check phase', () => {
     await expect(storage.createRun(run('run-1'))).rejects.toThrow(/run-1/);
     await storage.createRun(run('run-2'));
     await checkPhase();
-    const other = otherProcess();
-    try {
-      expect(runsSeenBy(other)).toBe(2);
-    } finally {
-      other.close();
-    }
+    expect(runsSeenBy(other)).toBe(2);
   });
 
   it('closing commits what is held', async () => {
     await storage.createRun(run('run-1'));
     await storage.close();
-    const other = otherProcess();
-    try {
-      expect(runsSeenBy(other)).toBe(1);
-    } finally {
-      other.close();
-    }
+    expect(runsSeenBy(other)).toBe(1);
   });
 
   it("the service tables share the runs' transaction through one connection", async () => {
     const store = new SqliteServiceStore({ dbFile, tableName: 'ho_', share: storage.shared() });
     await store.init();
-    const other = otherProcess();
     try {
       const before = begun;
       const [stored] = await store.insertInbox([{
@@ -137,7 +112,6 @@ describe('SQLite writes held open until the check phase', () => {
       expect(other.prepare('SELECT count(*) AS n FROM ho_inbox').get()).toEqual({ n: 1 });
       expect(begun - before).toBe(1);
     } finally {
-      other.close();
       await store.close();
     }
   });
