@@ -20,12 +20,9 @@ import { OutboxDispatcher, type OutboxDeliverer } from './outbox-dispatcher.js';
 import { createTurnProcessor, type TurnProcessorDeps } from './processor.js';
 import { createRealertPort } from './realert.js';
 import { loadSelfServiceContent } from './replies.js';
-import { MemoryServiceStore } from '../conversations/store/memory.js';
-import { PostgresServiceStore } from '../conversations/store/postgres.js';
-import { SqliteServiceStore } from '../conversations/store/sqlite.js';
 import type { ServiceStore } from '../conversations/store/types.js';
 import { createDefaultJobs, createScheduler, type Scheduler } from '../cron/index.js';
-import { Engine, MemoryStorage, PostgresStorage, SqliteStorage, UnknownStepError, timeOrderedId, type RunResult, type Storage } from '../engine/index.js';
+import { Engine, SqliteStorage, UnknownStepError, timeOrderedId, type RunResult, type Storage } from '../engine/index.js';
 import { observationOf } from './run-observation.js';
 import type { Logger } from '../logging.js';
 import { McpCustomerMessenger, McpNotifier, WhatsAppMcpClient, bundledWhatsAppServer, createInProcessWhatsApp, createSender } from '../mcp/index.js';
@@ -42,6 +39,7 @@ import { agentDirectory, openPeopleStore } from '../people/index.js';
 import { QueuedTurns } from './queued-turns.js';
 import { openSentMessageLog } from './sent-message-log.js';
 import { takeOverDeadPredecessor } from './take-over.js';
+import { openStores, type OpenStoresOptions } from './open-stores.js';
 import { TurnQueue, transactionDb, type QueueDepth } from './turn-queue.js';
 
 /** The outbox claims of a process are held under this name (told apart from its run leases). */
@@ -91,62 +89,6 @@ export interface Processing extends ProcessingPort {
   readonly scheduler: Scheduler;
   /** The in-process WhatsApp MCP server, when MCP_SERVER=in-process (the demo reads what it "sent"). */
   readonly whatsapp?: InProcessWhatsApp;
-}
-
-export interface OpenStoresOptions {
-  inMemory?: boolean;
-  /**
-   * The request thread's stores beside a processing thread: SQLite writes there wait for the lock without
-   * sleeping the thread (SqliteServiceStore `lockWait: 'yield'`), and announce that they wait.
-   */
-  intake?: { announceWait?: { want(): void; done(): void } };
-  /** The processing thread's stores: called before each SQLite write transaction (./sqlite-write-gate.ts). */
-  beforeSqliteWrite?: () => void;
-  /**
-   * The processing thread's stores on SQLite: one connection for the runs and the service tables, each
-   * event-loop turn's writes in one transaction held open until its check phase (SqliteStorageOptions.holdOpen);
-   * `lockWanted` says the request thread waits for the lock (./sqlite-write-gate.ts). @default off
-   */
-  holdSqliteWrites?: { lockWanted: () => boolean };
-  /** Postgres: runs inside each inbox insert's transaction (scale-out: the turn jobs commit with the rows). */
-  withinInboxCommit?: ConstructorParameters<typeof PostgresServiceStore>[0]['withinInboxCommit'];
-}
-
-/** Opens the engine storage and the service store the configuration names (migrating them). */
-export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<{ storage: Storage; serviceStore: ServiceStore }> {
-  const { inMemory = false } = options;
-  const beforeWrite = options.beforeSqliteWrite ? { beforeWrite: options.beforeSqliteWrite } : {};
-  // Engine storage first: it refuses a database holding tables it did not create, and the service tables
-  // share its prefix.
-  const storage: Storage = inMemory
-    ? new MemoryStorage()
-    : config.storage.kind === 'postgres'
-      ? new PostgresStorage({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
-      : new SqliteStorage({
-        dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous, ...beforeWrite,
-        ...(options.holdSqliteWrites ? { holdOpen: true, lockWanted: options.holdSqliteWrites.lockWanted } : {}),
-      });
-  await storage.init();
-  const serviceStore: ServiceStore = inMemory
-    ? new MemoryServiceStore()
-    : config.storage.kind === 'postgres'
-      ? new PostgresServiceStore({
-        dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix,
-        ...(options.withinInboxCommit ? { withinInboxCommit: options.withinInboxCommit } : {}),
-      })
-      : new SqliteServiceStore({
-        dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous,
-        ...(options.intake ? { lockWait: 'yield' as const, ...(options.intake.announceWait ? { announceWait: options.intake.announceWait } : {}) } : {}),
-        ...beforeWrite,
-        ...(options.holdSqliteWrites && storage instanceof SqliteStorage ? { share: storage.shared() } : {}),
-      });
-  try {
-    await serviceStore.init();
-  } catch (error) {
-    await storage.close();
-    throw error;
-  }
-  return { storage, serviceStore };
 }
 
 export async function createProcessing(config: Config, options: ProcessingOptions): Promise<Processing> {
