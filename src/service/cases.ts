@@ -7,8 +7,7 @@
  * gets the same number back), and every run of the case uses it: three messages, one protocol. A message
  * after resolution opens a new case that references the previous protocol.
  */
-import { timeOrderedId } from '../engine/index.js';
-import type { Storage } from '../engine/index.js';
+import { timeOrderedId, type Storage } from '../engine/index.js';
 import type { TypificationRecord } from '../workflows/session-state.js';
 import { allocateProtocolNumber } from '../workflows/shared/protocol.js';
 import type { CaseRecord } from '../conversations/store/case-types.js';

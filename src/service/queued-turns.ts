@@ -10,10 +10,9 @@
  * existed in this database. A conversation that already has a waiting job keeps it (stately), so the sweep
  * costs nothing when all is well.
  */
-import { timeOrderedId } from '../engine/index.js';
+import { timeOrderedId, type Storage } from '../engine/index.js';
 import { TurnDeferredError, type ConversationProcessor } from './dispatcher.js';
 import type { InboxRecord, ServiceStore } from '../conversations/store/types.js';
-import type { Storage } from '../engine/index.js';
 import type { Logger } from '../logging.js';
 import type { TurnQueue } from './turn-queue.js';
 
