@@ -96,8 +96,11 @@ describe('SIGTERM under sustained keep-alive traffic', () => {
       // next start — nothing half-done ("processing" under a run that will never finish).
       for (const messageId of acked) expect(['done', 'forwarded', 'pending'], messageId).toContain(status.get(messageId));
       expect(rows.filter((row) => row.status === 'processing')).toEqual([]);
-      const leases = db.prepare("SELECT count(*) AS n FROM zapflow_leases WHERE expires_at > ?").get(Date.now()) as { n: number } | undefined;
-      expect(leases?.n ?? 0).toBe(0);
+      // No lease is left held for work. A scheduled job that ran in the last 30 s keeps its tick's mark (the lease,
+      // shortened to ≤ 30 s after the tick) by design, so that a peer firing the same minute late skips it: when the
+      // service's life spans a minute boundary, `cron:sla-realert` is there — never with a job's whole lease left.
+      const held = db.prepare('SELECT name, expires_at - ? AS msLeft FROM zapflow_leases WHERE expires_at > ?').all(Date.now(), Date.now()) as Array<{ name: string; msLeft: number }>;
+      expect(held.filter((lease) => !(lease.name.startsWith('cron:') && lease.msLeft <= 30_000))).toEqual([]);
     } finally {
       db.close();
     }
