@@ -21,10 +21,11 @@ export interface OpenStoresOptions {
   beforeSqliteWrite?: () => void;
   /**
    * The processing thread's stores on SQLite: one connection for the runs and the service tables, each
-   * event-loop turn's writes in one transaction held open until its check phase (SqliteStorageOptions.holdOpen);
-   * `lockWanted` says the request thread waits for the lock (./sqlite-write-gate.ts). @default off
+   * event-loop turn's writes in one transaction held open until its check phase (SqliteStorageOptions.holdOpen),
+   * or for `holdForMs` (a commit window shared by the turns going on at once); `lockWanted` says the request
+   * thread waits for the lock (./sqlite-write-gate.ts). @default off
    */
-  holdSqliteWrites?: { lockWanted: () => boolean };
+  holdSqliteWrites?: { lockWanted: () => boolean; holdForMs?: number };
   /** Postgres: runs inside each inbox insert's transaction (scale-out: the turn jobs commit with the rows). */
   withinInboxCommit?: ConstructorParameters<typeof PostgresServiceStore>[0]['withinInboxCommit'];
 }
@@ -41,7 +42,7 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
       ? new PostgresStorage({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
       : new SqliteStorage({
         dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous, ...beforeWrite,
-        ...(options.holdSqliteWrites ? { holdOpen: true, lockWanted: options.holdSqliteWrites.lockWanted } : {}),
+        ...(options.holdSqliteWrites ? { holdOpen: true, lockWanted: options.holdSqliteWrites.lockWanted, holdForMs: options.holdSqliteWrites.holdForMs ?? 0 } : {}),
       });
   await storage.init();
   const serviceStore: ServiceStore = inMemory

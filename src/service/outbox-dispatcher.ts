@@ -49,6 +49,11 @@ export interface OutboxDispatcherOptions {
   /** How often to look for due rows when not kicked. @default 1000 */
   pollIntervalMs?: number;
   /**
+   * How long a kick waits for its round, so that the rows of the turns that finish meanwhile are claimed in the
+   * same round (one claim, one commit, instead of one per turn). @default 0
+   */
+  kickDelayMs?: number;
+  /**
    * How long a claim holds without a heartbeat. With `storage.extendOutboxClaims` the claims of rows still
    * being delivered are extended every third of it, so it only bounds how late a dead process's rows are
    * taken over. Without, it must exceed a whole round's deliveries. @default 15_000 with heartbeat, else 120_000
@@ -88,6 +93,7 @@ export class OutboxDispatcher {
   private readonly deliverers: Map<string, OutboxDeliverer>;
   private readonly topics: string[];
   private readonly pollIntervalMs: number;
+  private readonly kickDelayMs: number;
   private readonly claimTtlMs: number;
   private readonly batchSize: number;
   private readonly concurrency: number;
@@ -95,6 +101,8 @@ export class OutboxDispatcher {
   private readonly retryForMs: number;
   private running = false;
   private cancelTimer: (() => void) | undefined;
+  /** When the scheduled round starts (clock time), if one is scheduled. */
+  private roundDueAt = Number.POSITIVE_INFINITY;
   private current: Promise<{ claimed: number; summary: DrainSummary }> | undefined;
   private kicked = false;
 
@@ -104,6 +112,8 @@ export class OutboxDispatcher {
     this.deliverers = new Map(Object.entries(options.deliverers));
     this.topics = [...this.deliverers.keys()];
     this.pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? 1000);
+    this.kickDelayMs = options.kickDelayMs ?? 0;
+    if (!(this.kickDelayMs >= 0 && Number.isFinite(this.kickDelayMs))) throw new RangeError(`OutboxDispatcher kickDelayMs must be a finite number ≥ 0, got ${options.kickDelayMs}`);
     this.claimTtlMs = positive('claimTtlMs', options.claimTtlMs ?? (options.storage.extendOutboxClaims ? 15_000 : 120_000));
     this.batchSize = positive('batchSize', options.batchSize ?? 20);
     this.concurrency = positive('concurrency', options.concurrency ?? 4);
@@ -131,7 +141,8 @@ export class OutboxDispatcher {
   kick(): void {
     if (!this.running) return;
     if (this.current) this.kicked = true;
-    else this.schedule(0);
+    // A round already due sooner takes this kick's rows too: later kicks never postpone it.
+    else if (this.cancelTimer === undefined || this.roundDueAt > this.clock.now() + this.kickDelayMs) this.schedule(this.kickDelayMs);
   }
 
   /** Delivers every row due now, round after round, until none is left (tests, shutdown, CLI). */
@@ -165,8 +176,10 @@ export class OutboxDispatcher {
 
   private schedule(delayMs: number): void {
     this.cancelTimer?.();
+    this.roundDueAt = this.clock.now() + delayMs;
     this.cancelTimer = this.clock.setTimer(delayMs, () => {
       this.cancelTimer = undefined;
+      this.roundDueAt = Number.POSITIVE_INFINITY;
       void this.poll();
     }, { unref: true });
   }
@@ -180,9 +193,10 @@ export class OutboxDispatcher {
       this.options.logger?.error({ err: error }, 'outbox round failed');
     }
     if (!this.running) return;
-    const more = claimed >= this.batchSize || this.kicked;
+    const full = claimed >= this.batchSize;
+    const kicked = this.kicked;
     this.kicked = false;
-    this.schedule(more ? 0 : this.pollIntervalMs);
+    this.schedule(full ? 0 : kicked ? this.kickDelayMs : this.pollIntervalMs);
   }
 
   /** One claim + deliver round; rounds never overlap (drain and the poll loop share this). */

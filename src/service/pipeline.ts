@@ -56,7 +56,7 @@ export interface ProcessingOptions {
   /** Before each SQLite write transaction: give way to the request thread's inbox commits (./sqlite-write-gate.ts). */
   beforeSqliteWrite?: () => void;
   /** See OpenStoresOptions.holdSqliteWrites; call Processing.commitHeldWrites() before telling another thread anything. */
-  holdSqliteWrites?: { lockWanted: () => boolean };
+  holdSqliteWrites?: { lockWanted: () => boolean; holdForMs?: number };
   /** The request thread's current cap on concurrent turns and pause between them (./intake-pressure.ts). */
   turnBudget?: () => TurnBudget;
   /** Each finished run, for the metrics. */
@@ -160,6 +160,8 @@ export async function createProcessing(config: Config, options: ProcessingOption
     owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,
+    // Writes held in a commit window: the replies of the turns finishing in one window are claimed in one round.
+    kickDelayMs: options.holdSqliteWrites?.holdForMs ?? 0,
     retryForMs: config.outboxRetryHours * 3_600_000,
     available: () => mcpAvailability.available,
   });

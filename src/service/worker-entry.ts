@@ -59,6 +59,15 @@ const flushObservations = () => {
   if (observations.length > 0) send({ type: 'runs', observations });
 };
 
+/**
+ * How long the processing thread's SQLite transaction stays open (SqliteGroupCommit `holdForMs`), and how long a
+ * reply waits for its delivery round: the turns under way share one commit and one claim. A customer's reply
+ * leaves up to ~20 ms later, and an inbox commit of the request thread may wait for the window while this thread
+ * writes nothing (acks p50 +2–3 ms; their p99 was lower than without the window). `npm run bench:turn:ab`, side
+ * by side: −14 % of the process's CPU a message and −42 % bytes written (bench/README.md, issue 21).
+ */
+const SQLITE_COMMIT_WINDOW_MS = 20;
+
 // Notifications before the processing side exists can be dropped: its start() scans the inbox and the
 // outbox anyway (and the request thread only listens once start() has answered).
 let processing: Processing | undefined;
@@ -66,7 +75,7 @@ let processing: Processing | undefined;
 const building = createProcessing(config, {
   logger,
   ...(intakePressure ? { turnBudget: turnBudgetFrom(intakePressure) } : {}),
-  ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate), holdSqliteWrites: { lockWanted: lockWantedBy(sqliteWriteGate) } } : {}),
+  ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate), holdSqliteWrites: { lockWanted: lockWantedBy(sqliteWriteGate), holdForMs: SQLITE_COMMIT_WINDOW_MS } } : {}),
   onRunObserved(observation) {
     if (pendingObservations.push(observation) === 1) observationTimer = setTimeout(flushObservations, OBSERVATION_BATCH_MS).unref();
   },

@@ -62,6 +62,11 @@ export interface SqliteStorageOptions {
   holdOpen?: boolean;
   /** With holdOpen: another connection waits for the write lock, so the held transaction commits at once. */
   lockWanted?: () => boolean;
+  /**
+   * With holdOpen: the held transaction stays open this many ms across event-loop turns, so that the turns going
+   * on at once share a commit (SqliteGroupCommit `holdForMs`). @default 0: until the first check phase
+   */
+  holdForMs?: number;
 }
 
 /** An open SqliteStorage's connection and group commit, for another store of the same thread to write in the same transactions. */
@@ -106,6 +111,7 @@ export class SqliteStorage implements Storage {
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
     this.commits = new SqliteGroupCommit(() => this.connection.db, {
       beforeWrite: options.beforeWrite, enabled: options.groupCommit ?? true, holdOpen: this.holdOpen, lockWanted: options.lockWanted,
+      holdForMs: options.holdForMs,
     });
   }
 

@@ -27,6 +27,19 @@ const run = (runId: string) => ({
   input: { message: 'minha maquininha não liga' }, initialState: {}, createdAt: 1, updatedAt: 1,
 });
 const checkPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Another process's IMMEDIATE transaction, without waiting: true once the held transaction let the lock go. */
+const lockFree = (db: Database.Database): boolean => {
+  try {
+    db.prepare('BEGIN IMMEDIATE').run();
+    db.prepare('COMMIT').run();
+    return true;
+  } catch {
+    return false;
+  }
+};
+const until = async (condition: () => boolean): Promise<void> => {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
+};
 
 const runsSeenBy = (db: Database.Database): number => (db.prepare('SELECT count(*) AS n FROM ho_runs').get() as { n: number }).n;
 
@@ -133,6 +146,65 @@ describe('SQLite writes held open until the check phase', () => {
       expect(db.prepare('SELECT count(*) AS n FROM child').get()).toEqual({ n: 0 });
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('SQLite writes held in a commit window (holdForMs)', () => {
+  // A window far longer than the test: what commits before its end was made to commit by something else.
+  const LONG_WINDOW_MS = 600_000;
+  let windowed: SqliteStorage;
+  let windowWanted: boolean;
+
+  beforeEach(async () => {
+    // The outer beforeEach opened `storage` on the same file; it must not hold the lock.
+    await storage.close();
+    windowWanted = false;
+    windowed = new SqliteStorage({ dbFile, tableName: 'ho_', holdOpen: true, holdForMs: LONG_WINDOW_MS, beforeWrite: () => void begun++, lockWanted: () => windowWanted });
+    await windowed.init();
+    begun = 0;
+  });
+
+  afterEach(async () => {
+    await windowed.close();
+  });
+
+  it('turns that wait on I/O between their writes share one commit: another process sees them together', async () => {
+    await windowed.createRun(run('run-1'));
+    await checkPhase(); // the first turn waits on the provider…
+    await checkPhase();
+    await windowed.createRun(run('run-2')); // …while a second turn writes
+    await checkPhase();
+    expect(runsSeenBy(other)).toBe(0);
+    // A claim (something about to leave the process) commits everything held before it.
+    await windowed.enqueueOutbox([{ key: 'reply:run-1', topic: 'customer_reply', payload: { text: 'Oi!' } }], 2);
+    expect((await windowed.claimOutbox('owner-a', 60_000, 3, 10)).map((row) => row.key)).toEqual(['reply:run-1']);
+    expect(runsSeenBy(other)).toBe(2);
+    expect(begun).toBe(1);
+  });
+
+  it('when another connection waits for the lock, the window ends at the next group of writes', async () => {
+    await windowed.createRun(run('run-1'));
+    await checkPhase();
+    expect(lockFree(other)).toBe(false);
+    // The request thread announces that its inbox commit waits (the shared write gate); the turn writes again.
+    windowWanted = true;
+    await windowed.createRun(run('run-2'));
+    expect(runsSeenBy(other)).toBe(2);
+    expect(lockFree(other)).toBe(true);
+  });
+
+  it('a window ends by itself: what it held is committed without anything asking', async () => {
+    const short = new SqliteStorage({ dbFile: join(dir, 'short.db'), tableName: 'ho_', holdOpen: true, holdForMs: 5, lockWanted: () => false });
+    await short.init();
+    const reader = new Database(join(dir, 'short.db'), { timeout: 0 });
+    try {
+      await short.createRun(run('run-1'));
+      await until(() => runsSeenBy(reader) === 1);
+      expect(lockFree(reader)).toBe(true);
+    } finally {
+      reader.close();
+      await short.close();
     }
   });
 });

@@ -213,6 +213,36 @@ describe('OutboxDispatcher', () => {
     await dispatcher.stop();
   });
 
+  it('with kickDelayMs, the replies of turns that finish within the delay go out in one round (one claim)', async () => {
+    const storage = new MemoryStorage();
+    const clock = new ManualClock();
+    let claims = 0;
+    const claimOutbox: MemoryStorage['claimOutbox'] = (...args) => {
+      claims++;
+      return storage.claimOutbox(...args);
+    };
+    const deliverer = recordingDeliverer();
+    const dispatcher = new OutboxDispatcher({
+      storage: { claimOutbox, markOutboxDelivered: storage.markOutboxDelivered.bind(storage), markOutboxFailed: storage.markOutboxFailed.bind(storage) },
+      clock, pollIntervalMs: 3_600_000, kickDelayMs: 20, deliverers: { [OUTBOX_TOPICS.customerMessage]: deliverer },
+    });
+    dispatcher.start();
+    clock.advance(0); // the first round, at start: nothing to deliver
+    await dispatcher.drain();
+    const before = claims;
+    // Three turns finish 0, 5 and 15 ms into the delay, each kicking: the later kicks do not postpone the round.
+    for (const [key, afterMs] of [['turn-1', 0], ['turn-2', 5], ['turn-3', 10]] as const) {
+      clock.advance(afterMs);
+      await storage.enqueueOutbox([outboxMessageOf(effects.toCustomer(key, key, 'Seu protocolo é …'))], clock.now());
+      dispatcher.kick();
+    }
+    expect(deliverer.delivered).toHaveLength(0);
+    clock.advance(5); // 20 ms after the first kick
+    await dispatcher.stop();
+    expect(deliverer.delivered.map((row) => row.key).sort()).toEqual(['turn-1', 'turn-2', 'turn-3']);
+    expect(claims - before).toBe(1);
+  });
+
   it('stop() waits for the delivery under way and records it', async () => {
     let release: () => void = () => {};
     let entered: () => void = () => {};
