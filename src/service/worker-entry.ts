@@ -64,7 +64,7 @@ const flushObservations = () => {
  * reply waits for its delivery round: the turns under way share one commit and one claim. A customer's reply
  * leaves up to ~20 ms later, and an inbox commit of the request thread may wait for the window while this thread
  * writes nothing (acks p50 +2–3 ms; their p99 was lower than without the window). `npm run bench:turn:ab`, side
- * by side: −13 % of the process's CPU a message and −42 % bytes written (bench/README.md, issue 21).
+ * by side: −5 and −13 % of the process's CPU a message in two runs, −42 % bytes written (bench/README.md, issue 21).
  */
 const SQLITE_COMMIT_WINDOW_MS = 20;
 
