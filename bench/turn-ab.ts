@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { FAKE_META_DEFAULTS, startFakeMeta } from '../test/helpers/fake-meta.js';
 import type { FakeProvider } from '../test/helpers/mcp-fake-provider.js';
 import { table } from './lib.js';
-import { conversations, drained, processCpuMs, processWrittenKb, sendAll, Service } from './turn-harness.js';
+import { conversations, drained, median, processCpuMs, processWrittenKb, sendAll, Service } from './turn-harness.js';
 import { freePort, repoRoot } from './webhook-harness.js';
 
 const { values: args } = parseArgs({
@@ -96,11 +96,6 @@ async function side(label: string, root: string): Promise<Side> {
   return { label, meta, service: new Service(await freePort(), env, { root }), expected: 0 };
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const worktree = args.against ? worktreeOf(args.against) : undefined;
 const otherRoot = worktree?.dir ?? args['against-dir']!;

@@ -157,3 +157,9 @@ export async function drained(service: Service, meta: FakeProvider, replies: num
   }
 }
 
+/** The median, unrounded (ratios are printed to three decimals). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

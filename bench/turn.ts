@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAKE_META_DEFAULTS, startFakeMeta } from '../test/helpers/fake-meta.js';
 import { table } from './lib.js';
-import { conversations, drained, monotonicUs, processCpuMs, processWrittenKb, sendAll, Service } from './turn-harness.js';
+import { conversations, drained, median, monotonicUs, processCpuMs, processWrittenKb, sendAll, Service } from './turn-harness.js';
 import { freePort } from './webhook-harness.js';
 
 const { values: args } = parseArgs({
@@ -144,11 +144,6 @@ async function stopPerf(perf: ChildProcess): Promise<void> {
   await exited;
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const ms = (value: number): string => value.toFixed(2);
 
 if (args['cpu-prof']) mkdirSync(args['cpu-prof'], { recursive: true });

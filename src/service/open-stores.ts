@@ -42,7 +42,7 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
       ? new PostgresStorage({ dbUrl: config.storage.databaseUrl, tableName: config.storage.tablePrefix })
       : new SqliteStorage({
         dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous, ...beforeWrite,
-        ...(options.holdSqliteWrites ? { holdOpen: true, lockWanted: options.holdSqliteWrites.lockWanted, holdForMs: options.holdSqliteWrites.holdForMs ?? 0 } : {}),
+        ...(options.holdSqliteWrites ? { holdOpen: true, lockWanted: options.holdSqliteWrites.lockWanted, holdForMs: options.holdSqliteWrites.holdForMs } : {}),
       });
   await storage.init();
   const serviceStore: ServiceStore = inMemory
