@@ -1,5 +1,5 @@
 /**
- * Group commit on Postgres (step commits, run creations). A commit with synchronous_commit on waits for its WAL flush, and
+ * Group commit on Postgres (step commits, run creations, run finishes). A commit with synchronous_commit on waits for its WAL flush, and
  * each statement pays its own parse/bind/executor start and transaction end; with many runs at once those
  * fixed costs, not the rows, bound the throughput. So: while `maxInFlight` commits are under way, the steps
  * that complete queue, and the next free slot writes all of them in ONE statement (`commitSteps`). Each

@@ -70,6 +70,49 @@ function insertEvents(t: string, param: string): string {
     ON CONFLICT (run_id, seq) DO NOTHING`;
 }
 
+/**
+ * The guards of a batch statement (commitSteps, finishRuns) over its members in CTE `c`, counted over the batch:
+ * one lost lease or stale session refuses the whole statement. Every lookup of `runs` or `sessions` goes through
+ * the primary key per member (a LATERAL probe, or `= ANY` of the batch's keys): the planner guesses 100 rows for
+ * `json_to_recordset`, and a plain join made it hash-join against a sequential scan of the whole table — every
+ * batch read every run ever stored (measured: 1,800 tuples read per run after 6,500 runs).
+ * `now` is the member's column used as the session's updated_at.
+ */
+function batchGuards(t: string, now: string): string {
+  return `
+  lease_held AS (
+    SELECT c.i FROM c CROSS JOIN LATERAL (
+      SELECT 1 FROM ${t}runs r WHERE r.run_id = c.run_id AND r.lease_owner = c.lease_owner FOR SHARE OF r
+    ) AS held
+  ),
+  lease_guard AS (
+    SELECT CASE WHEN (SELECT count(*) FROM lease_held) = (SELECT count(*) FROM c WHERE lease_owner IS NOT NULL) THEN 1
+      ELSE ${t}refuse('${LEASE_LOST_SQLSTATE}', 'zapflow: run lease lost') END AS held
+  ),
+  session_update AS (
+    UPDATE ${t}sessions s SET state = c.state::json, version = s.version + 1, updated_at = c.${now}
+    FROM c WHERE s.session_id = ANY(ARRAY(SELECT session_id FROM c WHERE session_id IS NOT NULL AND expected_version > 0))
+      AND c.session_id IS NOT NULL AND c.expected_version > 0 AND s.session_id = c.session_id AND s.version = c.expected_version
+    RETURNING c.i, s.version
+  ),
+  session_insert AS (
+    INSERT INTO ${t}sessions (session_id, state, version, updated_at)
+    SELECT c.session_id, c.state::json, 1, c.${now} FROM c WHERE c.session_id IS NOT NULL AND c.expected_version = 0
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING session_id, version
+  ),
+  guard AS (
+    SELECT CASE WHEN (SELECT count(*) FROM session_update) + (SELECT count(*) FROM session_insert)
+        = (SELECT count(*) FROM c WHERE session_id IS NOT NULL) THEN 1
+      ELSE ${t}refuse('${STALE_SESSION_SQLSTATE}', 'zapflow: stale session write refused') END AS fresh
+  )`;
+}
+
+/** A batch statement's answer: each member's position and the session version it wrote (NULL: none). */
+const BATCH_RESULT = `SELECT c.i, COALESCE(su.version, si.version) AS session_version
+  FROM c LEFT JOIN session_update su ON su.i = c.i
+    LEFT JOIN session_insert si ON c.expected_version = 0 AND si.session_id = c.session_id`;
+
 const RUN_JSON_COLUMNS: readonly string[] = ['input', 'initial_state', 'content', 'error', 'pause', 'resume_data', 'metrics', 'attempts'];
 const RUN_BIGINT_COLUMNS: readonly string[] = ['lease_expires_at', 'created_at', 'updated_at', 'finished_at'];
 
@@ -107,28 +150,7 @@ export function postgresSql(t: string) {
     SELECT * FROM json_to_recordset($1::json) AS c(i integer, run_id text, step_path text, step_name text, step_type text,
       status text, output text, state_delta text, attempts integer, started_at bigint, finished_at bigint, lease_owner text,
       session_id text, state text, expected_version bigint)
-  ),
-  lease_held AS (SELECT c.i FROM c JOIN ${t}runs r ON r.run_id = c.run_id AND r.lease_owner = c.lease_owner FOR SHARE OF r),
-  lease_guard AS (
-    SELECT CASE WHEN (SELECT count(*) FROM lease_held) = (SELECT count(*) FROM c WHERE lease_owner IS NOT NULL) THEN 1
-      ELSE ${t}refuse('${LEASE_LOST_SQLSTATE}', 'zapflow: run lease lost') END AS held
-  ),
-  session_update AS (
-    UPDATE ${t}sessions s SET state = c.state::json, version = s.version + 1, updated_at = c.finished_at
-    FROM c WHERE c.session_id IS NOT NULL AND c.expected_version > 0 AND s.session_id = c.session_id AND s.version = c.expected_version
-    RETURNING c.i, s.version
-  ),
-  session_insert AS (
-    INSERT INTO ${t}sessions (session_id, state, version, updated_at)
-    SELECT c.session_id, c.state::json, 1, c.finished_at FROM c WHERE c.session_id IS NOT NULL AND c.expected_version = 0
-    ON CONFLICT (session_id) DO NOTHING
-    RETURNING session_id, version
-  ),
-  guard AS (
-    SELECT CASE WHEN (SELECT count(*) FROM session_update) + (SELECT count(*) FROM session_insert)
-        = (SELECT count(*) FROM c WHERE session_id IS NOT NULL) THEN 1
-      ELSE ${t}refuse('${STALE_SESSION_SQLSTATE}', 'zapflow: stale session write refused') END AS fresh
-  ),
+  ),${batchGuards(t, 'finished_at')},
   step AS (
     INSERT INTO ${t}step_results (${STEP_COLUMNS.join(', ')})
     SELECT c.run_id, c.step_path, c.step_name, c.step_type, c.status, c.output::json, c.state_delta::json, c.attempts,
@@ -143,10 +165,7 @@ export function postgresSql(t: string) {
     FROM json_to_recordset($3::json) AS o(key text, topic text, payload text, run_id text, at bigint), guard, lease_guard
     ON CONFLICT (key) DO NOTHING
   )
-  SELECT c.i, COALESCE(su.version, si.version) AS session_version
-  FROM c LEFT JOIN session_update su ON su.i = c.i
-    LEFT JOIN session_insert si ON c.expected_version = 0 AND si.session_id = c.session_id
-    CROSS JOIN guard CROSS JOIN lease_guard`,
+  ${BATCH_RESULT} CROSS JOIN guard CROSS JOIN lease_guard`,
 
     /** $1-$4 session guard, $5 run id, $6 status, $7 content, $8 error, $9 metrics, $10 pause, $11 finished_at, $12 steps JSON, $13 events JSON, $14 lease owner. */
     finishRun: `WITH ${leaseGuard(t, '$14', '$5')}, ${sessionGuard(t)},
@@ -168,6 +187,37 @@ export function postgresSql(t: string) {
     FROM guard, run_guard, lease_guard WHERE run_id = $5
   )
   SELECT session_version FROM guard, run_guard, lease_guard`,
+
+    /**
+     * Several runs' finishes in one statement (group commit, as commitSteps): $1 the finishes (JSON array: run
+     * columns, lease_owner, session_id/state/expected_version, `now`, `i` = position in the batch), $2 their
+     * write-behind step records, $3 their events. The same guards as finishRun, counted over the batch: an
+     * unknown run, a stale session or a lost lease refuses the whole statement (nothing written), and the
+     * caller finishes each alone to find whose it was. Returns (i, session_version) per finish. The batch never
+     * holds two finishes of one run or of one session.
+     */
+    finishRuns: `WITH c AS (
+    SELECT * FROM json_to_recordset($1::json) AS c(i integer, run_id text, status text, content text, error text, metrics text,
+      pause text, finished_at bigint, now bigint, lease_owner text, session_id text, state text, expected_version bigint)
+  ),
+  run_guard AS (
+    SELECT CASE WHEN (SELECT count(*) FROM ${t}runs WHERE run_id = ANY(ARRAY(SELECT run_id FROM c))) = (SELECT count(*) FROM c) THEN 1
+      ELSE ${t}refuse('${RUN_NOT_FOUND_SQLSTATE}', 'zapflow: run not found') END AS found
+  ),${batchGuards(t, 'now')},
+  steps AS (
+    INSERT INTO ${t}step_results (${STEP_COLUMNS.join(', ')})
+    SELECT s.run_id, s.step_path, s.step_name, s.step_type, s.status, s.output::json, s.state_delta::json, s.attempts, s.started_at, s.finished_at
+    FROM json_to_recordset($2::json) AS s(run_id text, step_path text, step_name text, step_type text, status text, output text,
+      state_delta text, attempts integer, started_at bigint, finished_at bigint), guard, lease_guard, run_guard
+    ON CONFLICT (run_id, step_path) DO UPDATE SET ${STEP_UPSERT_SET}
+  ),
+  events AS (${insertEvents(t, '$3')}),
+  run AS (
+    UPDATE ${t}runs r SET status = c.status, content = c.content::json, error = c.error::json, metrics = c.metrics::json,
+      pause = c.pause::json, lease_owner = NULL, lease_expires_at = NULL, updated_at = c.now, finished_at = c.finished_at
+    FROM c, guard, run_guard, lease_guard WHERE r.run_id = ANY(ARRAY(SELECT run_id FROM c)) AND r.run_id = c.run_id
+  )
+  ${BATCH_RESULT} CROSS JOIN guard CROSS JOIN run_guard CROSS JOIN lease_guard`,
 
     /** $1-$4 session guard. */
     saveSession: `WITH ${sessionGuard(t)} SELECT session_version FROM guard`,

@@ -37,8 +37,8 @@ export interface PostgresStorageOptions {
   /** Wait before the 2nd attempt; doubles each time, capped at 5 s. @default 250 */
   connectRetryDelayMs?: number;
   /**
-   * Concurrent runs' step commits share statements (postgres-group-commit.ts): a step is still reported
-   * complete only once it is committed. `false` sends every commit alone. @default { maxInFlight: 4, maxBatch: 64 }
+   * Concurrent runs' step commits, creations and finishes share statements (postgres-group-commit.ts): a write is still reported
+   * done only once it is committed. `false` sends every write alone. @default { maxInFlight: 4, maxBatch: 64 }
    */
   groupCommit?: GroupCommitOptions | false;
   /**
@@ -72,6 +72,7 @@ export class PostgresStorage implements Storage {
   private closed = false;
   private readonly stepCommits: GroupCommit<StepCommit, CommitResult> | undefined;
   private readonly runCreations: GroupCommit<RunRecord, void> | undefined;
+  private readonly runFinishes: GroupCommit<RunFinish, CommitResult> | undefined;
 
   constructor(options: PostgresStorageOptions) {
     this.finishesWithSteps = options.writeBehind ?? false;
@@ -98,6 +99,12 @@ export class PostgresStorage implements Storage {
         many: (runs) => this.createRuns(runs),
         isConnectionLoss,
         keys: (run) => [run.runId],
+      }, options.groupCommit);
+      this.runFinishes = new GroupCommit<RunFinish, CommitResult>({
+        one: (finish) => this.finishRunAlone(finish),
+        many: (finishes) => this.finishRuns(finishes),
+        isConnectionLoss,
+        keys: (finish) => [`run\u0000${finish.runId}`, ...(finish.session ? [`session\u0000${finish.session.sessionId}`] : [])],
       }, options.groupCommit);
     }
   }
@@ -212,7 +219,11 @@ export class PostgresStorage implements Storage {
     return { runs: page.rows.map(runFromRow), total: Number(count.rows[0]?.total ?? 0) };
   }
 
-  async finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
+  finishRun(finish: RunFinish): Promise<CommitResult> {
+    return this.runFinishes ? this.runFinishes.write(finish) : this.finishRunAlone(finish);
+  }
+
+  private async finishRunAlone(finish: RunFinish): Promise<CommitResult> {
     const final = finish.status === 'completed' || finish.status === 'error' || finish.status === 'cancelled';
     try {
       return await this.writeWithSession(this.sql.finishRun, finish.session, [
@@ -226,6 +237,26 @@ export class PostgresStorage implements Storage {
       if (sqlState(error) === LEASE_LOST_SQLSTATE) throw new LeaseLostError(finish.runId, finish.leaseOwner ?? '', { cause: error });
       throw error;
     }
+  }
+
+  /** Several finishes in one statement; rejects, having written nothing, if any of them is refused. */
+  private async finishRuns(finishes: RunFinish[]): Promise<CommitResult[]> {
+    const steps: StepResultRecord[] = [];
+    const events: StoredEvent[] = [];
+    const rows = finishes.map((finish, i) => {
+      if (finish.steps) for (const step of finish.steps) steps.push(step);
+      if (finish.events) for (const event of finish.events) events.push(event);
+      const { session } = finish;
+      const final = finish.status === 'completed' || finish.status === 'error' || finish.status === 'cancelled';
+      return {
+        i, run_id: finish.runId, status: finish.status, content: encodeJson(finish.content), error: encodeJson(finish.error),
+        metrics: encodeJson(finish.metrics), pause: encodeJson(finish.pause), finished_at: final ? finish.now : null, now: finish.now,
+        lease_owner: finish.leaseOwner ?? null,
+        session_id: session?.sessionId ?? null, state: session ? encodeJson(session.state) : null, expected_version: session?.expectedVersion ?? null,
+      };
+    });
+    const { rows: written } = await this.query(this.sql.finishRuns, [JSON.stringify(rows), stepsJson(steps), eventsJson(events)]);
+    return sessionVersions(finishes.length, written);
   }
 
   async markResumed(runId: string, resumeData: unknown, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
@@ -267,12 +298,7 @@ export class PostgresStorage implements Storage {
       };
     });
     const { rows: written } = await this.query(this.sql.commitSteps, [JSON.stringify(rows), eventsJson(events), outboxJson(outbox)]);
-    const results: CommitResult[] = commits.map(() => ({}));
-    for (const row of written) {
-      const version = row.session_version;
-      if (version !== null && version !== undefined) results[Number(row.i)] = { sessionVersion: Number(version) };
-    }
-    return results;
+    return sessionVersions(commits.length, written);
   }
 
   async getStepResults(runId: string): Promise<StepResultRecord[]> {
@@ -425,6 +451,16 @@ function describeServer(dbUrl: string | undefined): string {
   } catch {
     return 'the configured DATABASE_URL';
   }
+}
+
+/** A batch statement's (i, session_version) rows as each member's result, in the batch's order. */
+function sessionVersions(members: number, written: Row[]): CommitResult[] {
+  const results: CommitResult[] = Array.from({ length: members }, () => ({}));
+  for (const row of written) {
+    const version = row.session_version;
+    if (version !== null && version !== undefined) results[Number(row.i)] = { sessionVersion: Number(version) };
+  }
+  return results;
 }
 
 const eventsJson = (events: StoredEvent[]): string =>

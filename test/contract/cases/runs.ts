@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DuplicateRunError, RunNotFoundError, StaleSessionStateError } from '../../../src/engine/errors.js';
+import { DuplicateRunError, LeaseLostError, RunNotFoundError, StaleSessionStateError } from '../../../src/engine/errors.js';
 import type { ContractContext } from './context.js';
 import { T0, makeRun, makeStep } from './context.js';
 import { TRICKY_JSON } from './sessions.js';
@@ -98,6 +98,57 @@ export function runCases(ctx: ContractContext): void {
       expect((await storage.getRun(run.runId))?.status).toBe('running');
       expect(await storage.getStepResults(run.runId)).toEqual([]);
       expect(await storage.getEvents(run.runId)).toEqual([]);
+    });
+
+    it('many runs finishing at once each get their own outcome; a stale session, lost lease or unknown run fails only its caller', async () => {
+      // On Postgres concurrent finishes share one statement (group commit): a refused member must not take its
+      // neighbours down, and a finish reported done must be readable with its steps, events and session.
+      const storage = ctx.storage();
+      const runs = Array.from({ length: 30 }, (_, i) => makeRun({ sessionId: `conv-finish-${i}`, leaseOwner: i === 7 ? 'proc-new' : 'proc-a' }));
+      for (const [i, run] of runs.entries()) if (i !== 12) await storage.createRun(run);
+      for (const run of runs) await storage.saveSession(run.sessionId, { turn: 0 }, 0, T0);
+      await storage.saveSession('conv-finish-3', { v: 'someone else' }, 1, T0);
+      const finishes = runs.map((run, i) => storage.finishRun({
+        runId: run.runId, status: i % 5 === 4 ? 'paused' : 'completed', content: { i }, metrics: { durationMs: i }, now: T0 + 10 + i,
+        pause: i % 5 === 4 ? { stepPath: 'approval', reason: 'needs a human', resumeKey: `key-${i}` } : undefined,
+        session: { sessionId: run.sessionId, state: { turn: 1, i }, expectedVersion: 1 },
+        events: [{ runId: run.runId, seq: 0, type: 'WorkflowCompleted', time: T0 + 10 + i }],
+        steps: i % 2 ? [makeStep(run.runId, 'a'), makeStep(run.runId, 'b')] : undefined,
+        leaseOwner: 'proc-a',
+      }));
+      const settled = await Promise.allSettled(finishes);
+      for (const [i, outcome] of settled.entries()) {
+        const run = runs[i]!;
+        const refused = { 3: StaleSessionStateError, 7: LeaseLostError, 12: RunNotFoundError }[i];
+        if (refused) {
+          expect(outcome.status === 'rejected' && outcome.reason instanceof refused, `run ${i}: ${refused.name}`).toBe(true);
+          expect(await storage.getEvents(run.runId), `run ${i} events`).toEqual([]);
+          if (i !== 12) expect((await storage.getRun(run.runId))?.status, `run ${i} status`).toBe('running');
+          continue;
+        }
+        expect(outcome, `run ${i}`).toEqual({ status: 'fulfilled', value: { sessionVersion: 2 } });
+        const paused = i % 5 === 4;
+        const stored = await storage.getRun(run.runId);
+        expect(stored, `run ${i}`).toMatchObject({ status: paused ? 'paused' : 'completed', content: { i }, metrics: { durationMs: i }, updatedAt: T0 + 10 + i });
+        expect(stored?.finishedAt, `run ${i} finishedAt`).toBe(paused ? undefined : T0 + 10 + i);
+        expect(stored?.leaseOwner, `run ${i} lease`).toBeUndefined();
+        expect((await storage.getStepResults(run.runId)).length, `run ${i} steps`).toBe(i % 2 ? 2 : 0);
+        expect((await storage.getEvents(run.runId)).map((e) => e.type), `run ${i} events`).toEqual(['WorkflowCompleted']);
+        expect((await storage.getSession(run.sessionId))?.state, `run ${i} session`).toEqual({ turn: 1, i });
+      }
+      // A batch with no refused member is written as one: every finish gets its own session version.
+      const more = Array.from({ length: 12 }, (_, i) => makeRun({ sessionId: `conv-finish-more-${i}` }));
+      for (const run of more) await storage.createRun(run);
+      const results = await Promise.all(more.map((run, i) => storage.finishRun({
+        runId: run.runId, status: 'completed', content: { i }, now: T0 + 50, leaseOwner: 'proc-a',
+        session: { sessionId: run.sessionId, state: { created: i }, expectedVersion: 0 }, steps: [makeStep(run.runId, 'only')],
+      })));
+      expect(results).toEqual(more.map(() => ({ sessionVersion: 1 })));
+      for (const [i, run] of more.entries()) {
+        expect(await storage.getRun(run.runId), `more ${i}`).toMatchObject({ status: 'completed', content: { i }, finishedAt: T0 + 50 });
+        expect((await storage.getSession(run.sessionId))?.state, `more ${i} session`).toEqual({ created: i });
+        expect((await storage.getStepResults(run.runId)).map((s) => s.stepPath), `more ${i} steps`).toEqual(['only']);
+      }
     });
 
     it('finishRun of an unknown run is a RunNotFoundError', async () => {
