@@ -2,8 +2,8 @@
  * Group commit on Postgres writes many runs' steps and finishes in one statement whose members arrive as a JSON
  * array. The planner guesses 100 rows for that array, so a plain join against `runs` or `sessions` was planned as
  * a hash join over a sequential scan of the whole table: every batch read every run ever stored, and the
- * throughput of a busy service fell as its history grew (measured: 1,800 tuples read per run after 6,500 runs,
- * 3-step runs/s at 50 at once 1,200 → 2,100 once fixed). What a user relies on: with a long history stored, a
+ * throughput of a busy service fell as its history grew (measured: 800–1,800 tuples read per run after 6,500 runs,
+ * 3-step runs/s at 50 at once ~1,200 → ~1,800 once fixed: bench/postgres-batches.ts). What a user relies on: with a long history stored, a
  * batch still finds each of its runs and sessions through the primary key.
  */
 import pg from 'pg';
