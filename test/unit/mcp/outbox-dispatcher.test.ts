@@ -197,6 +197,38 @@ describe('OutboxDispatcher', () => {
     expect(order.filter((k) => k.startsWith('b'))).toEqual(['b1', 'b2', 'b3', 'b4']);
   });
 
+  it('a conversation\'s queued rows all go out back to back when a claim takes one row per conversation (Postgres)', async () => {
+    // PostgresStorage claims only the first undelivered row of each conversation, so several processes never send
+    // a conversation's messages out of order; its later rows must not wait a poll interval each.
+    const storage = new MemoryStorage();
+    const clock = new ManualClock();
+    const firstOfEachConversation: MemoryStorage['claimOutbox'] = async (owner, claimExpiresAt, now, limit, topics) => {
+      const claimed = await storage.claimOutbox(owner, claimExpiresAt, now, limit, topics);
+      const seen = new Set<string>();
+      const kept: OutboxRecord[] = [];
+      for (const row of claimed) {
+        const conversation = String((row.payload as { conversationKey?: string }).conversationKey);
+        if (seen.has(conversation)) await storage.markOutboxFailed(row.id, owner, 'left for the next round', now, false, now);
+        else kept.push(row);
+        seen.add(conversation);
+      }
+      return kept;
+    };
+    const deliverer = recordingDeliverer();
+    const dispatcher = new OutboxDispatcher({
+      storage: { claimOutbox: firstOfEachConversation, markOutboxDelivered: storage.markOutboxDelivered.bind(storage), markOutboxFailed: storage.markOutboxFailed.bind(storage) },
+      clock, pollIntervalMs: 3_600_000, claimTakesFirstOfEachConversation: true, deliverers: { [OUTBOX_TOPICS.customerMessage]: deliverer },
+    });
+    for (let i = 1; i <= 5; i++) await storage.enqueueOutbox([outboxMessageOf(effects.toCustomer(`forward-${i}`, 'waiting-customer', `mensagem ${i}`))], clock.now());
+    dispatcher.start();
+    for (let round = 0; round < 20 && deliverer.delivered.length < 5; round++) {
+      clock.advance(0); // rounds due now run; the poll interval (an hour) never passes
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await dispatcher.stop();
+    expect(deliverer.delivered.map((row) => row.key)).toEqual(['forward-1', 'forward-2', 'forward-3', 'forward-4', 'forward-5']);
+  });
+
   it('kick() delivers right after a commit without waiting for the poll', async () => {
     let delivered: (row: OutboxRecord) => void = () => {};
     const arrived = new Promise<OutboxRecord>((resolve) => (delivered = resolve));
