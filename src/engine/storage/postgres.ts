@@ -10,11 +10,12 @@ import { connectWithRetry, migratePostgres } from './postgres-migrate.js';
 import type { PostgresTarget } from './postgres-migrate.js';
 import { LEASE_LOST_SQLSTATE, RUN_NOT_FOUND_SQLSTATE, STALE_SESSION_SQLSTATE, postgresSql } from './postgres-sql.js';
 import type { PostgresSql } from './postgres-sql.js';
-import { RUN_COLUMNS, eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
+import { eventFromRow, outboxFromRow, runFromRow, runToParams, sessionFromRow, stepFromRow, stepToParams } from './rows.js';
 import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
 import { checkOut, isConnectionLoss, ownedPool, PG_RAW_TYPES } from './pg-types.js';
 import { GroupCommit } from './postgres-group-commit.js';
+import { eventsJson, isFinal, outboxJson, runCreationsParams, runFinishesParams, sessionVersions, stepCommitsParams, stepsJson } from './postgres-params.js';
 import type { CommitResult, GroupCommitOptions } from './postgres-group-commit.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
@@ -198,11 +199,7 @@ export class PostgresStorage implements Storage {
 
   /** Several runs in one INSERT; a duplicate id fails the statement (nothing inserted) and each is retried alone. */
   private async createRuns(runs: RunRecord[]): Promise<void[]> {
-    const rows = runs.map((run) => {
-      const params = runToParams(run);
-      return Object.fromEntries(RUN_COLUMNS.map((column, i) => [column, params[i]]));
-    });
-    await this.query(this.sql.createRuns, [JSON.stringify(rows)]);
+    await this.query(this.sql.createRuns, runCreationsParams(runs));
     return runs.map(() => undefined);
   }
 
@@ -225,12 +222,11 @@ export class PostgresStorage implements Storage {
   }
 
   private async finishRunAlone(finish: RunFinish): Promise<CommitResult> {
-    const final = finish.status === 'completed' || finish.status === 'error' || finish.status === 'cancelled';
     try {
       return await this.writeWithSession(this.sql.finishRun, finish.session, [
         ...this.sessionParams(finish.session, finish.now),
         finish.runId, finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
-        encodeJson(finish.pause), final ? finish.now : null, stepsJson(finish.steps ?? []), eventsJson(finish.events ?? []),
+        encodeJson(finish.pause), isFinal(finish.status) ? finish.now : null, stepsJson(finish.steps ?? []), eventsJson(finish.events ?? []),
         finish.leaseOwner ?? null,
       ]);
     } catch (error) {
@@ -242,22 +238,7 @@ export class PostgresStorage implements Storage {
 
   /** Several finishes in one statement; rejects, having written nothing, if any of them is refused. */
   private async finishRuns(finishes: RunFinish[]): Promise<CommitResult[]> {
-    const steps: StepResultRecord[] = [];
-    const events: StoredEvent[] = [];
-    const rows = finishes.map((finish, i) => {
-      if (finish.steps) for (const step of finish.steps) steps.push(step);
-      if (finish.events) for (const event of finish.events) events.push(event);
-      const { session } = finish;
-      const final = finish.status === 'completed' || finish.status === 'error' || finish.status === 'cancelled';
-      return {
-        i, run_id: finish.runId, status: finish.status, content: encodeJson(finish.content), error: encodeJson(finish.error),
-        metrics: encodeJson(finish.metrics), pause: encodeJson(finish.pause), finished_at: final ? finish.now : null, now: finish.now,
-        lease_owner: finish.leaseOwner ?? null,
-        session_id: session?.sessionId ?? null, state: session ? encodeJson(session.state) : null, expected_version: session?.expectedVersion ?? null,
-      };
-    });
-    const { rows: written } = await this.query(this.sql.finishRuns, [JSON.stringify(rows), stepsJson(steps), eventsJson(events)]);
-    return sessionVersions(finishes.length, written);
+    return sessionVersions(finishes.length, (await this.query(this.sql.finishRuns, runFinishesParams(finishes))).rows);
   }
 
   async markResumed(runId: string, resumeData: unknown, leaseOwner: string, leaseExpiresAt: number, now: number): Promise<boolean> {
@@ -285,21 +266,7 @@ export class PostgresStorage implements Storage {
 
   /** Several commits in one statement; rejects, having written nothing, if any of them is refused. */
   private async commitSteps(commits: StepCommit[]): Promise<CommitResult[]> {
-    const events: StoredEvent[] = [];
-    const outbox: Array<OutboxMessage & { runId?: string; at: number }> = [];
-    const rows = commits.map((commit, i) => {
-      const { step, session } = commit;
-      if (commit.events) for (const event of commit.events) events.push(event);
-      if (commit.outbox) for (const message of commit.outbox) outbox.push({ ...message, at: step.finishedAt });
-      return {
-        i, run_id: step.runId, step_path: step.stepPath, step_name: step.stepName, step_type: step.stepType, status: step.status,
-        output: encodeJson(step.output), state_delta: encodeJson(step.stateDelta), attempts: step.attempts,
-        started_at: step.startedAt, finished_at: step.finishedAt, lease_owner: commit.leaseOwner ?? null,
-        session_id: session?.sessionId ?? null, state: session ? encodeJson(session.state) : null, expected_version: session?.expectedVersion ?? null,
-      };
-    });
-    const { rows: written } = await this.query(this.sql.commitSteps, [JSON.stringify(rows), eventsJson(events), outboxJson(outbox)]);
-    return sessionVersions(commits.length, written);
+    return sessionVersions(commits.length, (await this.query(this.sql.commitSteps, stepCommitsParams(commits))).rows);
   }
 
   async getStepResults(runId: string): Promise<StepResultRecord[]> {
@@ -453,25 +420,3 @@ function describeServer(dbUrl: string | undefined): string {
     return 'the configured DATABASE_URL';
   }
 }
-
-/** A batch statement's (i, session_version) rows as each member's result, in the batch's order. */
-function sessionVersions(members: number, written: Row[]): CommitResult[] {
-  const results: CommitResult[] = Array.from({ length: members }, () => ({}));
-  for (const row of written) {
-    const version = row.session_version;
-    if (version !== null && version !== undefined) results[Number(row.i)] = { sessionVersion: Number(version) };
-  }
-  return results;
-}
-
-const eventsJson = (events: StoredEvent[]): string =>
-  JSON.stringify(events.map((e) => ({ run_id: e.runId, seq: e.seq, type: e.type, step_path: e.stepPath ?? null, time: e.time, data: encodeJson(e.data) })));
-
-const outboxJson = (messages: Array<OutboxMessage & { runId?: string; at?: number }>): string =>
-  JSON.stringify(messages.map((m) => ({ key: m.key, topic: m.topic, payload: encodeJson(m.payload), run_id: m.runId ?? null, at: m.at ?? null })));
-
-const stepsJson = (steps: StepResultRecord[]): string =>
-  JSON.stringify(steps.map((s) => ({
-    run_id: s.runId, step_path: s.stepPath, step_name: s.stepName, step_type: s.stepType, status: s.status, output: encodeJson(s.output),
-    state_delta: encodeJson(s.stateDelta), attempts: s.attempts, started_at: s.startedAt, finished_at: s.finishedAt,
-  })));
