@@ -39,7 +39,8 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'dead' | 'unrecorded';
 
 export interface OutboxDispatcherOptions {
   /** `listOutbox` and `retryOutbox` only for `reviveDead`; without `extendOutboxClaims`, claims are long (no heartbeat). */
-  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'> & Partial<Pick<Storage, 'listOutbox' | 'retryOutbox' | 'extendOutboxClaims'>>;
+  storage: Pick<Storage, 'claimOutbox' | 'markOutboxDelivered' | 'markOutboxFailed'>
+    & Partial<Pick<Storage, 'listOutbox' | 'retryOutbox' | 'extendOutboxClaims' | 'claimsFirstOfEachConversation'>>;
   /** One deliverer per topic; rows of other topics are left for another dispatcher. */
   deliverers: Record<string, OutboxDeliverer>;
   /** Claim owner; unique per process. @default `outbox:<host>:<pid>:<random>` */
@@ -61,15 +62,6 @@ export interface OutboxDispatcherOptions {
   claimTtlMs?: number;
   /** Rows claimed per round. @default 20 */
   batchSize?: number;
-  /**
-   * The storage's claim takes only the first undelivered row of each conversation (PostgresStorage: several
-   * processes claim, and a conversation's next row waits until the one before is delivered). Then a round that
-   * claimed rows may have left rows waiting behind them, and the next round comes at once (after `kickDelayMs`)
-   * instead of after the poll interval. Off for a claim that takes a conversation's rows in order (SQLite,
-   * memory): there an extra round would only find nothing, and on SQLite it would commit the commit window early.
-   * @default false
-   */
-  claimTakesFirstOfEachConversation?: boolean;
   /** Ordering groups (conversations) delivered at once. @default 4 */
   concurrency?: number;
   /** Attempts before a retryable failure makes the row dead. @default unlimited (see retryForMs) */
@@ -205,10 +197,12 @@ export class OutboxDispatcher {
     const full = claimed >= this.batchSize;
     const kicked = this.kicked;
     this.kicked = false;
-    // With a claim that takes one row per conversation (Postgres), the rows behind the ones just delivered went out
-    // one per poll interval: a customer's messages forwarded to an agent 0.5 s apart, and after a burst 1,200
-    // queued rows trickled out for a minute. So a round that claimed rows is followed by another at once.
-    const more = claimed > 0 && this.options.claimTakesFirstOfEachConversation === true;
+    // With a claim that takes one row per conversation (Storage.claimsFirstOfEachConversation: Postgres), the rows
+    // behind the ones just delivered went out one per poll interval: a customer's messages forwarded to an agent
+    // 0.5 s apart, and after a burst 1,200 queued rows trickled out for a minute. So a round that claimed rows is
+    // followed by another at once. Not for a claim that takes a conversation's rows in order (SQLite): there the
+    // extra round would find nothing, and would commit the processing thread's commit window early.
+    const more = claimed > 0 && this.options.storage.claimsFirstOfEachConversation === true;
     this.schedule(full ? 0 : kicked || more ? this.kickDelayMs : this.pollIntervalMs);
   }
 

@@ -160,7 +160,6 @@ export async function createProcessing(config: Config, options: ProcessingOption
     owner: outboxOwner(owner),
     logger,
     pollIntervalMs: 500,
-    claimTakesFirstOfEachConversation: storage.kind === 'postgres',
     // Writes held in a commit window: the replies of the turns finishing in one window are claimed in one round.
     kickDelayMs: options.holdSqliteWrites?.holdForMs ?? 0,
     retryForMs: config.outboxRetryHours * 3_600_000,

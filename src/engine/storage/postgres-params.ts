@@ -8,6 +8,7 @@ import type { CommitResult } from './postgres-group-commit.js';
 import { RUN_COLUMNS, runToParams } from './rows.js';
 import type { Row } from './rows.js';
 import { encodeJson } from './serialize.js';
+import { FINAL_RUN_STATUSES } from './types.js';
 import type { OutboxMessage, RunFinish, RunRecord, StepCommit, StepResultRecord, StoredEvent } from './types.js';
 
 export const eventsJson = (events: StoredEvent[]): string =>
@@ -16,14 +17,15 @@ export const eventsJson = (events: StoredEvent[]): string =>
 export const outboxJson = (messages: Array<OutboxMessage & { runId?: string; at?: number }>): string =>
   JSON.stringify(messages.map((m) => ({ key: m.key, topic: m.topic, payload: encodeJson(m.payload), run_id: m.runId ?? null, at: m.at ?? null })));
 
-export const stepsJson = (steps: StepResultRecord[]): string =>
-  JSON.stringify(steps.map((s) => ({
-    run_id: s.runId, step_path: s.stepPath, step_name: s.stepName, step_type: s.stepType, status: s.status, output: encodeJson(s.output),
-    state_delta: encodeJson(s.stateDelta), attempts: s.attempts, started_at: s.startedAt, finished_at: s.finishedAt,
-  })));
+const stepColumns = (s: StepResultRecord) => ({
+  run_id: s.runId, step_path: s.stepPath, step_name: s.stepName, step_type: s.stepType, status: s.status, output: encodeJson(s.output),
+  state_delta: encodeJson(s.stateDelta), attempts: s.attempts, started_at: s.startedAt, finished_at: s.finishedAt,
+});
+
+export const stepsJson = (steps: StepResultRecord[]): string => JSON.stringify(steps.map(stepColumns));
 
 /** A run that ends (not a pause) gets its finished_at. */
-export const isFinal = (status: RunFinish['status']): boolean => status === 'completed' || status === 'error' || status === 'cancelled';
+export const finishedAtOf = (finish: RunFinish): number | null => (FINAL_RUN_STATUSES.includes(finish.status) ? finish.now : null);
 
 const sessionColumns = (session: StepCommit['session']) => ({
   session_id: session?.sessionId ?? null, state: session ? encodeJson(session.state) : null, expected_version: session?.expectedVersion ?? null,
@@ -45,11 +47,7 @@ export function stepCommitsParams(commits: StepCommit[]): [string, string, strin
     const { step } = commit;
     if (commit.events) for (const event of commit.events) events.push(event);
     if (commit.outbox) for (const message of commit.outbox) outbox.push({ ...message, at: step.finishedAt });
-    return {
-      i, run_id: step.runId, step_path: step.stepPath, step_name: step.stepName, step_type: step.stepType, status: step.status,
-      output: encodeJson(step.output), state_delta: encodeJson(step.stateDelta), attempts: step.attempts,
-      started_at: step.startedAt, finished_at: step.finishedAt, lease_owner: commit.leaseOwner ?? null, ...sessionColumns(commit.session),
-    };
+    return { i, ...stepColumns(step), lease_owner: commit.leaseOwner ?? null, ...sessionColumns(commit.session) };
   });
   return [JSON.stringify(rows), eventsJson(events), outboxJson(outbox)];
 }
@@ -63,7 +61,7 @@ export function runFinishesParams(finishes: RunFinish[]): [string, string, strin
     if (finish.events) for (const event of finish.events) events.push(event);
     return {
       i, run_id: finish.runId, status: finish.status, content: encodeJson(finish.content), error: encodeJson(finish.error),
-      metrics: encodeJson(finish.metrics), pause: encodeJson(finish.pause), finished_at: isFinal(finish.status) ? finish.now : null,
+      metrics: encodeJson(finish.metrics), pause: encodeJson(finish.pause), finished_at: finishedAtOf(finish),
       now: finish.now, lease_owner: finish.leaseOwner ?? null, ...sessionColumns(finish.session),
     };
   });

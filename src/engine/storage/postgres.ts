@@ -15,7 +15,7 @@ import type { Row } from './rows.js';
 import { DEFAULT_LIST_LIMIT, DEFAULT_PURGE_BATCH, assertIdentifier, encodeJson, purgeableStatuses } from './serialize.js';
 import { checkOut, isConnectionLoss, ownedPool, PG_RAW_TYPES } from './pg-types.js';
 import { GroupCommit } from './postgres-group-commit.js';
-import { eventsJson, isFinal, outboxJson, runCreationsParams, runFinishesParams, sessionVersions, stepCommitsParams, stepsJson } from './postgres-params.js';
+import { eventsJson, finishedAtOf, outboxJson, runCreationsParams, runFinishesParams, sessionVersions, stepCommitsParams, stepsJson } from './postgres-params.js';
 import type { CommitResult, GroupCommitOptions } from './postgres-group-commit.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
@@ -61,6 +61,8 @@ export class PostgresStorage implements Storage {
   readonly kind = 'postgres';
   /** finishRun writes step records and events in its one statement (see Storage.finishesWithSteps). */
   readonly finishesWithSteps: boolean;
+  /** claimOutbox keeps each conversation's order across processes by taking only its first undelivered row. */
+  readonly claimsFirstOfEachConversation = true;
   readonly tableName: string;
   readonly schema: string;
   private readonly pool: pg.Pool;
@@ -226,7 +228,7 @@ export class PostgresStorage implements Storage {
       return await this.writeWithSession(this.sql.finishRun, finish.session, [
         ...this.sessionParams(finish.session, finish.now),
         finish.runId, finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
-        encodeJson(finish.pause), isFinal(finish.status) ? finish.now : null, stepsJson(finish.steps ?? []), eventsJson(finish.events ?? []),
+        encodeJson(finish.pause), finishedAtOf(finish), stepsJson(finish.steps ?? []), eventsJson(finish.events ?? []),
         finish.leaseOwner ?? null,
       ]);
     } catch (error) {

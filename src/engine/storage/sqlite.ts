@@ -17,6 +17,7 @@ import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { openSqlite } from './sqlite-open.js';
 import { SqliteConnection } from './sqlite-statements.js';
 import { purgeSqlite } from './sqlite-purge.js';
+import { FINAL_RUN_STATUSES } from './types.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
   SessionRecord, StepCommit, StepResultRecord, Storage, StoredEvent, WriteChain,
@@ -228,11 +229,10 @@ export class SqliteStorage implements Storage {
       const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
       for (const step of finish.steps ?? []) this.putStep(step);
       this.putEvents(finish.events ?? []);
-      const final = finish.status === 'completed' || finish.status === 'error' || finish.status === 'cancelled';
       this.sql('UPDATE {p}runs SET status = ?, content = ?, error = ?, metrics = ?, pause = ?, lease_owner = NULL, ' +
         'lease_expires_at = NULL, updated_at = ?, finished_at = ? WHERE run_id = ?')
         .run(finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
-          encodeJson(finish.pause), finish.now, final ? finish.now : null, finish.runId);
+          encodeJson(finish.pause), finish.now, FINAL_RUN_STATUSES.includes(finish.status) ? finish.now : null, finish.runId);
       return sessionVersion === undefined ? {} : { sessionVersion };
     }, finish.chain);
   }

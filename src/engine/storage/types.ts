@@ -238,6 +238,13 @@ export interface Storage {
    * write them with the run's end: one statement for a run that never waits on I/O.
    */
   readonly finishesWithSteps?: boolean;
+  /**
+   * True if claimOutbox takes only the first undelivered row of each conversation (`payload.conversationKey`)
+   * and topic, leaving the rows behind it for a later claim (Postgres: several processes claim, and a
+   * conversation's next row waits until the one before is delivered). A dispatcher then claims again as soon as
+   * a claim found rows. False: a claim takes a conversation's due rows in order, up to the limit.
+   */
+  readonly claimsFirstOfEachConversation?: boolean;
 
   /**
    * Opens connections and applies pending migrations (numbered, in order, in a transaction, recorded,

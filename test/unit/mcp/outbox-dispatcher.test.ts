@@ -216,8 +216,11 @@ describe('OutboxDispatcher', () => {
     };
     const deliverer = recordingDeliverer();
     const dispatcher = new OutboxDispatcher({
-      storage: { claimOutbox: firstOfEachConversation, markOutboxDelivered: storage.markOutboxDelivered.bind(storage), markOutboxFailed: storage.markOutboxFailed.bind(storage) },
-      clock, pollIntervalMs: 3_600_000, claimTakesFirstOfEachConversation: true, deliverers: { [OUTBOX_TOPICS.customerMessage]: deliverer },
+      storage: {
+        claimOutbox: firstOfEachConversation, claimsFirstOfEachConversation: true,
+        markOutboxDelivered: storage.markOutboxDelivered.bind(storage), markOutboxFailed: storage.markOutboxFailed.bind(storage),
+      },
+      clock, pollIntervalMs: 3_600_000, deliverers: { [OUTBOX_TOPICS.customerMessage]: deliverer },
     });
     for (let i = 1; i <= 5; i++) await storage.enqueueOutbox([outboxMessageOf(effects.toCustomer(`forward-${i}`, 'waiting-customer', `mensagem ${i}`))], clock.now());
     dispatcher.start();
