@@ -2,6 +2,7 @@
  * Session state holds JSON values only: a value JSON would change or drop fails the step at its commit,
  * naming the key and the step, instead of coming back different after a reload.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage, SessionStateValueError, Step, StepFailedError, Workflow } from '../../../src/engine/index.js';
 
@@ -57,5 +58,34 @@ describe('session state values', () => {
     const stored = (await storage.getSession('s2'))?.state as { things: Record<string, unknown> };
     expect(stored.things).toEqual({ list: [1, 'two', null, { deep: true }], n: 1.5 });
     expect(stored.things.optional).toBeUndefined();
+  });
+});
+
+describe('session state values, whatever their shape', () => {
+  // Values JSON would change or refuse, placed at any depth inside otherwise plain JSON.
+  const notJson = fc.constantFrom<[string, () => unknown]>(
+    ['a Date', () => new Date(0)], ['a Map', () => new Map()], ['a Set', () => new Set()], ['NaN', () => Number.NaN],
+    ['Infinity', () => Number.POSITIVE_INFINITY], ['a BigInt', () => 1n], ['a class instance', () => new URL('https://example.com')],
+    ['undefined in an array', () => [undefined]], ['a function', () => () => 1],
+  );
+  const nest = (value: unknown, levels: Array<'object' | 'array'>): unknown =>
+    levels.reduce<unknown>((inner, kind) => (kind === 'array' ? [null, inner] : { inner, other: 1 }), value);
+
+  it('a step keeps plain JSON exactly, and fails naming the key when anything in it is not JSON', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.jsonValue(), fc.option(notJson, { nil: undefined }), fc.array(fc.constantFrom<'object' | 'array'>('object', 'array'), { maxLength: 6 }),
+      async (plain, bad, levels) => {
+        const value = nest(bad === undefined ? plain : { plain, bad: bad[1]() }, levels);
+        const sessionId = `prop-${Math.random()}`;
+        const result = await workflowSetting(() => value).run({ message: 'x', sessionId });
+        if (bad === undefined) {
+          expect(result.status).toBe('completed');
+          expect((await storage.getSession(sessionId))?.state.things).toEqual(JSON.parse(JSON.stringify(value)));
+        } else {
+          expect(result.status).toBe('error');
+          expect((result.error as StepFailedError).cause).toMatchObject({ code: 'SESSION_STATE_NOT_JSON', key: 'things' });
+        }
+      },
+    ), { numRuns: 200 });
   });
 });
