@@ -81,6 +81,9 @@ function noticeOf(req: Request, t: Messages): LayoutOptions['notice'] {
   return typeof done === 'string' && (DONE_NOTICES as readonly string[]).includes(done) ? { text: t[done as Done], kind: 'ok' } : undefined;
 }
 
+/** The conversation page lists this many of the conversation's earlier cases (protocol, final typification). */
+const EARLIER_CASES_SHOWN = 10;
+
 const sendPage = (res: Response, page: Html, status = 200) => res.status(status).type('html').send(page.value);
 const param = (req: Request, name: string): string => String(req.params[name] ?? '');
 
@@ -239,11 +242,18 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     }
     const holderName = conversation.assignedAgent ? names.get(conversation.assignedAgent) ?? conversation.assignedAgent : undefined;
     // An agent's correction supersedes the model's path on the case (the model's stays visible beneath it).
-    const theCase = (await deps.serviceStore.cases.openCaseOf(conversationKey)) ?? (await deps.serviceStore.cases.casesOf(conversationKey, 1))[0];
-    const latest = theCase ? (await deps.serviceStore.cases.typificationsOf(theCase.id)).at(-1) : undefined;
+    const { cases } = deps.serviceStore;
+    const recentCases = await cases.casesOf(conversationKey, EARLIER_CASES_SHOWN + 1);
+    const theCase = (await cases.openCaseOf(conversationKey)) ?? recentCases[0];
+    const [latest, ...earlier] = await Promise.all([
+      theCase ? cases.typificationsOf(theCase.id).then((list) => list.at(-1)) : undefined,
+      ...recentCases.filter((c) => c.id !== theCase?.id).slice(0, EARLIER_CASES_SHOWN).map(async (c) => ({
+        protocolNumber: c.protocolNumber, openedAt: c.openedAt, typification: (await cases.typificationsOf(c.id)).at(-1),
+      })),
+    ]);
     const correction = latest?.source === 'agent' ? latest : undefined;
     return {
-      conversation, state, messages, notes: notes.filter((n) => n.action !== 'reply'), runs, taxonomy: deps.taxonomy,
+      conversation, state, messages, notes: notes.filter((n) => n.action !== 'reply'), runs, taxonomy: deps.taxonomy, earlierCases: earlier,
       ...(report ? { report } : {}), ...(holderName ? { holderName } : {}), ...(correction ? { correction } : {}),
     };
   };

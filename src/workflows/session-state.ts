@@ -66,11 +66,13 @@ export type HandoffRecord = z.infer<typeof handoffRecordSchema>;
 
 /** The conversation's state as both workflows keep it. Every field is optional: a new conversation has none. */
 export const conversationStateSchema = z.looseObject({
-  /** Latest typification and the earlier ones (newest last, bounded). */
+  /** Latest typification (the earlier ones are on the conversation's cases: ServiceStore.cases.typificationsOf). */
   typification: typificationRecordSchema.optional(),
+  /** Written before 2026-12-07 (up to 20 entries); dropped at the conversation's next typification. */
   typificationHistory: z.array(typificationRecordSchema).optional(),
-  /** Latest escalation analysis and the earlier ones (newest last, bounded). */
+  /** Latest escalation analysis. */
   escalation: escalationRecordSchema.optional(),
+  /** Written before 2026-12-07 (up to 20 entries); dropped at the conversation's next escalation analysis. */
   escalationHistory: z.array(escalationRecordSchema).optional(),
   /** The open (or last) handoff. */
   handoff: handoffRecordSchema.optional(),
@@ -88,9 +90,8 @@ export const conversationStateSchema = z.looseObject({
 export type ConversationSessionState = z.infer<typeof conversationStateSchema>;
 
 /**
- * The typification a run recorded in the conversation's state (in the history, or as the latest), checked
- * alone: a turn needs only its own record, not the whole state parsed (two histories of up to
- * HISTORY_LIMIT entries each, on every turn).
+ * The typification a run recorded in the conversation's state (as the latest, or in the history a state written
+ * before 2026-12-07 may still hold), checked alone: a turn needs only its own record, not the whole state parsed.
  */
 export function typificationOfRun(state: Record<string, unknown> | undefined, runId: string): TypificationRecord | undefined {
   const history: unknown[] = Array.isArray(state?.typificationHistory) ? state.typificationHistory : [];
@@ -100,13 +101,6 @@ export function typificationOfRun(state: Record<string, unknown> | undefined, ru
     if (parsed.success) return parsed.data;
   }
   return undefined;
-}
-
-/** History lists keep the last N entries: enough context for agents, bounded for storage. */
-export const HISTORY_LIMIT = 20;
-
-export function appendBounded<T>(list: T[] | undefined, item: T, limit = HISTORY_LIMIT): T[] {
-  return [...(list ?? []), item].slice(-limit);
 }
 
 /**

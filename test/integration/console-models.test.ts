@@ -13,32 +13,11 @@ import { activeModel, promoteModelVersion } from '../../src/agents/embedded/mode
 import { runTrain } from '../../src/cli/commands/train.js';
 import { hashPassword } from '../../src/people/index.js';
 import { defaultTaxonomy } from '../../src/taxonomy/index.js';
+import { signIn, type ConsoleSession as Session } from '../helpers/console-session.js';
 import { startService, type TestService } from '../helpers/service.js';
 import { embeddedModel } from '../helpers/workflow-deps.js';
 
 /** A signed-in console user over fetch: its cookies and the CSRF token of its session. */
-interface Session {
-  cookie: string;
-  csrf: string;
-}
-
-const cookiesOf = (response: Response): string => response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-
-async function signIn(url: string, username: string, password: string): Promise<Session> {
-  const login = await fetch(`${url}/console/login`);
-  const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())?.[1] ?? '';
-  const signedIn = await fetch(`${url}/console/login`, {
-    method: 'POST', redirect: 'manual',
-    headers: { cookie: cookiesOf(login), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: loginCsrf, username, password, next: '/console/queue' }),
-  });
-  expect(signedIn.status, `${username} could not sign in`).toBe(303);
-  const cookie = cookiesOf(signedIn);
-  const page = await fetch(`${url}/console/queue`, { headers: { cookie } });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
-  return { cookie, csrf };
-}
-
 describe('console Models routes', () => {
   const modelDir = mkdtempSync(join(tmpdir(), 'zapflow-models-routes-'));
   let service: TestService;

@@ -23,6 +23,8 @@ export interface ConversationPageData {
   taxonomy: Taxonomy;
   /** The case's latest typification when an agent set it by hand: it supersedes the model's. */
   correction?: CaseTypification;
+  /** The conversation's earlier cases, newest first, each with its last typification (the model's or an agent's). */
+  earlierCases: Array<{ protocolNumber: string | undefined; openedAt: number; typification: CaseTypification | undefined }>;
 }
 
 export const reasonLabel = (ctx: PageContext, reason: string | undefined): string => (reason ? ctx.t.reasons[reason] ?? reason : ctx.t.none);
@@ -96,6 +98,7 @@ export function conversationPage(ctx: PageContext, data: ConversationPageData, n
   const escalation = data.state.escalation;
   const protocols = data.state.protocolNumbers ?? [];
   const current = c.protocolNumber ?? protocols.at(-1);
+  const label = (id: string) => (data.taxonomy.has(id) ? data.taxonomy.label(id) : id);
   return layout(ctx, {
     title: `${c.name ?? c.customer}${current ? ` · ${current}` : ''}`,
     ...(notice ? { notice } : {}),
@@ -113,7 +116,7 @@ ${escalation ? html`<dl><dt>${ctx.t.reason}</dt><dd>${reasonLabel(ctx, c.reason 
 <section aria-labelledby="prot-h"><h2 id="prot-h">${ctx.t.protocols}</h2>
 <ul>${protocols.map((p) => html`<li>${p}${p === current ? ' ✓' : ''}</li>`)}</ul>
 <h3>${ctx.t.earlierCases}</h3>
-${(data.state.typificationHistory ?? []).length > 1 ? html`<ul>${(data.state.typificationHistory ?? []).slice(0, -1).reverse().map((t) => html`<li>${formatTime(ctx, t.at)} · ${t.protocolNumber ?? ctx.t.none} · ${data.taxonomy.has(t.path.submotive) ? data.taxonomy.label(t.path.submotive) : t.path.submotive}</li>`)}</ul>` : html`<p>${ctx.t.none}</p>`}
+${data.earlierCases.length > 0 ? html`<ul>${data.earlierCases.map((e) => html`<li>${formatTime(ctx, e.openedAt)} · ${e.protocolNumber ?? ctx.t.none} · ${e.typification ? label(e.typification.path.submotive) : ctx.t.none}</li>`)}</ul>` : html`<p>${ctx.t.none}</p>`}
 </section>
 <section aria-labelledby="runs-h"><h2 id="runs-h">${ctx.t.conversationRuns}</h2>
 <ul>${data.runs.map((run) => html`<li>${ctx.user?.role === 'admin' ? html`<a href="${link(ctx, `/console/runs/${encodeURIComponent(run.runId)}`)}">${run.workflowName}</a>` : run.workflowName} · ${run.status} · ${formatTime(ctx, run.createdAt)}</li>`)}</ul>

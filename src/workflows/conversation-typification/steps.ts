@@ -12,7 +12,6 @@ import { PROTOCOL_GENERATION } from '../shared/protocol-step.js';
 import { conversationOf, customerTexts } from '../shared/turn.js';
 import type { TypificationPathIds, TypificationRecord } from '../session-state.js';
 import { runState, type ClassificationFailure, type ConfidenceRoute, type TypificationInput, type TypificationRunState, type TypificationState } from './state.js';
-import { appendBounded } from '../session-state.js';
 import { buildTypificationReport } from './report.js';
 import type { HandoffOutcome } from '../human-handoff/steps.js';
 
@@ -217,7 +216,10 @@ export function typificationResultStep(deps: WorkflowDeps): StepExecutor<State> 
         at: (deps.now ?? Date.now)(),
       };
       state.typification = record;
-      state.typificationHistory = appendBounded(state.typificationHistory, record);
+      // Earlier typifications are kept on the case (case_typifications), not here: every step of every run
+      // serializes the whole state, and a 20-entry history made a long conversation's runs cost ~3× a new one's.
+      // A state written before keeps its list until this turn drops it.
+      delete state.typificationHistory;
     }
     const handoff = input.getStepContent(LOW_CONFIDENCE_HANDOFF) ?? input.getStepContent(INVALID_PATH_HANDOFF);
     const outcome: TypificationOutcome = {

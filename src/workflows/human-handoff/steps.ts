@@ -12,7 +12,6 @@ import type { AgentAlert, Urgency } from '../../service/ports.js';
 import { effects, outboxKeys, stageEffects } from '../../service/outbox.js';
 import type { EscalationRecord, HandoffRecord } from '../session-state.js';
 import { runState, type ForcedReason, type HandoffDecision, type HandoffInput, type HandoffRunState, type HandoffState } from './state.js';
-import { appendBounded } from '../session-state.js';
 import { pathLabel } from '../conversation-typification/report.js';
 import { consoleConversationLink } from '../shared/links.js';
 import { protocolOf } from '../shared/protocol-step.js';
@@ -60,7 +59,9 @@ export function escalationAnalysisStep(deps: WorkflowDeps): StepExecutor<State> 
       at: (deps.now ?? Date.now)(),
     };
     state.escalation = record;
-    state.escalationHistory = appendBounded(state.escalationHistory, record);
+    // Only the latest analysis is kept (nothing read the earlier ones, and every step serializes the whole state);
+    // a state written before keeps its list until this turn drops it.
+    delete state.escalationHistory;
     return run.decision;
   };
 }

@@ -18,6 +18,7 @@ import { loadConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/logging.js';
 import { hashPassword } from '../../../src/people/index.js';
 import { buildMetaTextWebhook } from '../../../src/webhooks/sign.js';
+import { signIn } from '../../helpers/console-session.js';
 import { SECRETS, serviceEnv } from '../../helpers/service.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../helpers/throwaway-postgres.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -73,18 +74,6 @@ class LiveStream {
   }
 }
 
-async function signIn(url: string, username: string, password: string): Promise<string> {
-  const form = await fetch(`${url}/console/login`);
-  const loginCookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const response = await fetch(`${url}/console/login`, {
-    method: 'POST', redirect: 'manual', headers: { cookie: loginCookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, username, password }),
-  });
-  expect(response.status, `sign-in of ${username}`).toBe(303);
-  return response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-}
-
 describe('console live updates across two web processes on Postgres', () => {
   let postgres: ThrowawayPostgres;
   const dirs: string[] = [];
@@ -130,7 +119,7 @@ describe('console live updates across two web processes on Postgres', () => {
   };
 
   it('a turn on A and an agent\'s claim on A show on the pages a supervisor has open on B', async () => {
-    const rita = await signIn(urlB, 'rita', 'rita-password-1');
+    const rita = (await signIn(urlB, 'rita', 'rita-password-1')).cookie;
     const queueOnB = await watch(`${urlB}/console/queue/stream`, rita);
     expect(queueOnB.events[0], 'the queue starts empty').not.toContain('Joana Teste');
 
@@ -140,7 +129,7 @@ describe('console live updates across two web processes on Postgres', () => {
 
     const key = keyOf(ESCALATED_PHONE);
     const conversationOnB = await watch(`${urlB}/console/conversations/${encodeURIComponent(key)}/stream`, rita);
-    const ana = await signIn(urlA, 'ana', 'ana-password-12');
+    const ana = (await signIn(urlA, 'ana', 'ana-password-12')).cookie;
     const page = await (await fetch(`${urlA}/console/conversations/${encodeURIComponent(key)}`, { headers: { cookie: ana } })).text();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
     const seen = { queue: queueOnB.events.length, conversation: conversationOnB.events.length };
@@ -155,7 +144,7 @@ describe('console live updates across two web processes on Postgres', () => {
   it('a new message on a conversation the bot holds (no queue change) reaches B\'s open page, also after B\'s listening connection was killed', async () => {
     expect((await customer(BOT_PHONE, 'qual o horario de atendimento de voces')).status).toBe(200);
     await a.settle();
-    const rita = await signIn(urlB, 'rita', 'rita-password-1');
+    const rita = (await signIn(urlB, 'rita', 'rita-password-1')).cookie;
     const conversationOnB = await watch(`${urlB}/console/conversations/${encodeURIComponent(keyOf(BOT_PHONE))}/stream`, rita);
 
     let seen = conversationOnB.events.length;

@@ -8,11 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labeledConversationSchema } from '../../../src/agents/embedded/dataset.js';
 import { exportCorrections } from '../../../src/cli/commands/corrections.js';
+import { hashPassword } from '../../../src/people/index.js';
+import { defaultTaxonomy } from '../../../src/taxonomy/index.js';
 import { formatWait } from '../../../src/workflows/human-handoff/messages.js';
 import { PROTOCOL_PATTERN } from '../../../src/workflows/shared/protocol.js';
 import { FAKE_EVOLUTION_DEFAULTS, startFakeEvolution } from '../../helpers/fake-evolution.js';
 import { FAKE_META_DEFAULTS, startFakeMeta } from '../../helpers/fake-meta.js';
 import type { FakeProvider } from '../../helpers/mcp-fake-provider.js';
+import { signIn } from '../../helpers/console-session.js';
 import { AGENTS, startService, type TestService } from '../../helpers/service.js';
 
 const PUBLIC_URL = 'https://atendimento.example.com';
@@ -227,6 +230,15 @@ describe('an agent works a case on the Meta Cloud API', () => {
     expect(current.cases[0]).toMatchObject({ status: 'open', previousProtocol: protocol });
     expect(current.cases[0]!.protocolNumber).not.toBe(protocol);
     expect(current.protocolNumbers).toEqual([protocol, current.cases[0]!.protocolNumber]);
+
+    // The agent opening the conversation sees the resolved case among its earlier cases, with how it was filed.
+    await service.app.people.addUser({ username: 'carla', displayName: 'Carla Dias', role: 'agent', passwordHash: await hashPassword('carla-password-01') });
+    const { cookie } = await signIn(service.url, 'carla', 'carla-password-01');
+    const page = await (await fetch(`${service.url}/console/conversations/${encodeURIComponent(key)}?lang=en`, { headers: { cookie } })).text();
+    const earlier = /Earlier cases<\/h3>\s*<ul>([\s\S]*?)<\/ul>/.exec(page)?.[1] ?? '';
+    expect(earlier.match(/<li>/g)).toHaveLength(1);
+    expect(earlier).toContain(protocol);
+    expect(earlier).toContain(defaultTaxonomy().label(current.cases[1]!.typification!.path.submotive!));
   });
 
   it('a rerun joins its case and removes nothing the customer was told', async () => {
