@@ -11,6 +11,7 @@ import { buildMetaTextWebhook, type WebhookRequest } from '../src/webhooks/sign.
 import { FAKE_META_DEFAULTS } from '../test/helpers/fake-meta.js';
 import type { FakeProvider } from '../test/helpers/mcp-fake-provider.js';
 import { BENCH_AGENTS, BENCH_SECRETS, customerPhone } from './webhook-plan.js';
+export { BENCH_AGENTS };
 import { repoRoot } from './webhook-harness.js';
 import { sqliteBenchDatabase } from './webhook-verify.js';
 
@@ -18,7 +19,7 @@ import { sqliteBenchDatabase } from './webhook-verify.js';
 export const PHASE_TIMEOUT_MS = Number(process.env.BENCH_TURN_TIMEOUT_MS ?? 180_000);
 
 /** Short support texts that the self-service answers (one turn: typification, escalation check, reply). */
-const TEXTS = [
+export const TEXTS = [
   'como faço pra pedir a segunda via do boleto?', 'qual o limite do meu cartão?', 'minha maquininha não liga',
   'quando cai o dinheiro das vendas?', 'como cadastro uma chave pix?', 'fiz um pix e não caiu ainda',
   'como bloqueio meu cartão?', 'esqueci minha senha do app', 'como antecipo meus recebíveis?', 'oi, preciso de ajuda',
@@ -48,13 +49,14 @@ export function processWrittenKb(pid: number): number {
 }
 
 /** One message each from `count` new customers, numbered from `firstCustomer`. */
-export function conversations(firstCustomer: number, count: number): WebhookRequest[] {
+export function conversations(firstCustomer: number, count: number, turn = 1): WebhookRequest[] {
   const now = Date.now();
   return Array.from({ length: count }, (_, i) =>
     buildMetaTextWebhook({
       appSecret: BENCH_SECRETS.metaAppSecret,
       from: customerPhone(firstCustomer + i),
-      text: TEXTS[i % TEXTS.length]!,
+      // A conversation's later turns ask about other things (as a customer back with a new question would).
+      text: TEXTS[(i + turn - 1) % TEXTS.length]!,
       name: 'Cliente',
       phoneNumberId: FAKE_META_DEFAULTS.phoneNumberId,
       timestamp: now + i,

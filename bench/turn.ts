@@ -21,6 +21,7 @@
  *   npm run bench:turn                         # 1,600 conversations after 3,000, 3 sittings (~2 min)
  *   npm run bench:turn -- --conversations 400 --warmup 100   # the window the issue measured (see bench/README)
  *   npm run bench:turn -- --repeat 1 --conversations 200
+ *   npm run bench:turn -- --prior-turns 20 --conversations 400 --warmup 1000   # turn 21 of long conversations
  *   npm run bench:turn -- --cpu-prof /tmp/turn-prof   # a V8 CPU profile of each processing service
  *   npm run bench:turn -- --perf /tmp/turn.perf       # Linux perf of the measured window (all threads, native)
  *   BENCH_TURN_NODE_FLAGS="--trace-deopt" npm run bench:turn   # V8 flags for the service (NODE_OPTIONS refuses them)
@@ -34,7 +35,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAKE_META_DEFAULTS, startFakeMeta } from '../test/helpers/fake-meta.js';
 import { table } from './lib.js';
-import { conversations, drained, median, monotonicUs, processCpuMs, processWrittenKb, sendAll, Service } from './turn-harness.js';
+import { BENCH_AGENTS, conversations, drained, median, monotonicUs, processCpuMs, processWrittenKb, sendAll, Service } from './turn-harness.js';
 import { freePort } from './webhook-harness.js';
 
 const { values: args } = parseArgs({
@@ -47,14 +48,22 @@ const { values: args } = parseArgs({
     perf: { type: 'string' },
     /** Webhooks in flight at once (a keep-alive client, as Meta's). */
     concurrency: { type: 'string', default: '8' },
+    /**
+     * Turns each measured conversation has had before the measured one (processed and drained, not measured):
+     * the measured message is then turn N + 1 of a conversation with its history, its case and its state.
+     */
+    'prior-turns': { type: 'string', default: '0' },
   },
 });
 const CONVERSATIONS = Number(args.conversations);
 const WARMUP = Number(args.warmup);
 const REPEAT = Number(args.repeat);
 const CONCURRENCY = Number(args.concurrency);
+const PRIOR_TURNS = Number(args['prior-turns']);
 
 interface Sitting {
+  /** Messages to the agents' alert numbers during the measured window (0: every measured turn was the bot's). */
+  toAgents: number;
   ackMsPerMessage: number;
   totalMsPerMessage: number;
   turnMs: number;
@@ -77,17 +86,24 @@ async function sitting(index: number): Promise<Sitting> {
     let totalMs: number;
     let totalKb: number;
     let processingWallS: number;
+    let toAgents: number;
     try {
       await processing.start();
       await sendAll(processing.url, conversations(base, WARMUP), CONCURRENCY);
       await drained(processing, meta, WARMUP);
+      for (let turn = 1; turn <= PRIOR_TURNS; turn++) {
+        await sendAll(processing.url, conversations(base + WARMUP, CONVERSATIONS, turn), CONCURRENCY);
+        await drained(processing, meta, WARMUP + turn * CONVERSATIONS);
+      }
+      const acceptedBefore = meta.accepted.length;
       const perf = args.perf ? await startPerf(processing.pid, args.perf) : undefined;
       const before = processCpuMs(processing.pid);
       const writtenBefore = processWrittenKb(processing.pid);
       const t0 = performance.now();
       const windowStartUs = monotonicUs();
-      await sendAll(processing.url, conversations(base + WARMUP, CONVERSATIONS), CONCURRENCY);
-      await drained(processing, meta, WARMUP + CONVERSATIONS);
+      await sendAll(processing.url, conversations(base + WARMUP, CONVERSATIONS, PRIOR_TURNS + 1), CONCURRENCY);
+      await drained(processing, meta, acceptedBefore + CONVERSATIONS);
+      toAgents = meta.accepted.slice(acceptedBefore).filter((r) => BENCH_AGENTS.includes(String((r.body as { to?: unknown }).to))).length;
       totalMs = processCpuMs(processing.pid) - before;
       totalKb = processWrittenKb(processing.pid) - writtenBefore;
       processingWallS = (performance.now() - t0) / 1000;
@@ -104,14 +120,16 @@ async function sitting(index: number): Promise<Sitting> {
     try {
       await held.start();
       await sendAll(held.url, conversations(base + WARMUP + CONVERSATIONS, WARMUP), CONCURRENCY);
+      for (let turn = 1; turn <= PRIOR_TURNS; turn++) await sendAll(held.url, conversations(base + 2 * WARMUP + CONVERSATIONS, CONVERSATIONS, turn), CONCURRENCY);
+      const acceptedBefore = meta.accepted.length;
       const before = processCpuMs(held.pid);
       const writtenBefore = processWrittenKb(held.pid);
-      await sendAll(held.url, conversations(base + 2 * WARMUP + CONVERSATIONS, CONVERSATIONS), CONCURRENCY);
+      await sendAll(held.url, conversations(base + 2 * WARMUP + CONVERSATIONS, CONVERSATIONS, PRIOR_TURNS + 1), CONCURRENCY);
       // The inbox commit is part of the ack; whatever trails it (the worker hearing of the keys) settles here.
       await new Promise((resolve) => setTimeout(resolve, 200));
       ackMs = processCpuMs(held.pid) - before;
       ackKb = processWrittenKb(held.pid) - writtenBefore;
-      if (meta.accepted.length > WARMUP + CONVERSATIONS) throw new Error('processing was not held back: replies were sent');
+      if (meta.accepted.length > acceptedBefore) throw new Error('processing was not held back: replies were sent');
     } finally {
       await held.stop();
     }
@@ -119,7 +137,7 @@ async function sitting(index: number): Promise<Sitting> {
     const ackMsPerMessage = ackMs / CONVERSATIONS;
     const totalMsPerMessage = totalMs / CONVERSATIONS;
     return {
-      ackMsPerMessage, totalMsPerMessage, turnMs: totalMsPerMessage - ackMsPerMessage, turnWrittenKb: (totalKb - ackKb) / CONVERSATIONS, processingWallS, load1,
+      ackMsPerMessage, totalMsPerMessage, turnMs: totalMsPerMessage - ackMsPerMessage, turnWrittenKb: (totalKb - ackKb) / CONVERSATIONS, processingWallS, load1, toAgents,
     };
   } finally {
     await meta.close();
@@ -151,7 +169,7 @@ const sittings: Sitting[] = [];
 for (let i = 0; i < REPEAT; i++) {
   const result = await sitting(i);
   sittings.push(result);
-  console.log(`sitting ${i + 1}/${REPEAT}: ack ${ms(result.ackMsPerMessage)} ms/msg, total ${ms(result.totalMsPerMessage)} ms/msg, turn ${ms(result.turnMs)} ms, ${result.turnWrittenKb.toFixed(0)} KB written a turn (load ${result.load1.toFixed(1)})`);
+  console.log(`sitting ${i + 1}/${REPEAT}: ack ${ms(result.ackMsPerMessage)} ms/msg, total ${ms(result.totalMsPerMessage)} ms/msg, turn ${ms(result.turnMs)} ms, ${result.turnWrittenKb.toFixed(0)} KB written a turn, ${result.toAgents} messages to the agents (load ${result.load1.toFixed(1)})`);
 }
 const summary = {
   ackMsPerMessage: median(sittings.map((s) => s.ackMsPerMessage)),
@@ -159,7 +177,8 @@ const summary = {
   turnMs: median(sittings.map((s) => s.turnMs)),
   turnWrittenKb: median(sittings.map((s) => s.turnWrittenKb)),
 };
-console.log(`\n${CONVERSATIONS} single-message conversations per sitting, ${WARMUP} warm-up, median of ${REPEAT} (load average ${sittings.map((s) => s.load1.toFixed(1)).join(' / ')})\n`);
+const shape = PRIOR_TURNS > 0 ? `conversations at their turn ${PRIOR_TURNS + 1}` : 'single-message conversations';
+console.log(`\n${CONVERSATIONS} ${shape} per sitting, ${WARMUP} warm-up, median of ${REPEAT} (load average ${sittings.map((s) => s.load1.toFixed(1)).join(' / ')})\n`);
 console.log(table(
   ['', 'ack CPU ms/msg', 'total CPU ms/msg', 'turn CPU ms (total − ack)', 'KB written a turn', 'target'],
   [
@@ -168,4 +187,4 @@ console.log(table(
   ],
 ));
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-writeFileSync(join(import.meta.dirname, 'results', 'turn.json'), JSON.stringify({ conversations: CONVERSATIONS, warmup: WARMUP, sittings, summary }, null, 2));
+writeFileSync(join(import.meta.dirname, 'results', 'turn.json'), JSON.stringify({ conversations: CONVERSATIONS, warmup: WARMUP, priorTurns: PRIOR_TURNS, sittings, summary }, null, 2));

@@ -45,10 +45,9 @@ export interface PostgresStorageOptions {
   /**
    * A run's steps that settle without waiting on I/O are written with the run's next write (its end, or the
    * next step that waited on I/O) instead of one statement each (Storage.finishesWithSteps): a run that never
-   * waits on I/O is two statements. Off by default: in zapflow's service under a sustained burst (1,000
-   * webhooks/s for 30 s) the backlog drained slower with it (78–168 s against 30–57 s) — the service's outbox
-   * rounds, since fixed, not this storage — and it awaits a quiet comparison; the engine benchmark's 3-step runs
-   * are ~1.6–1.9× faster with it. @default false
+   * waits on I/O is two statements. Off by default: the engine benchmark's 3-step runs are ~1.6–1.9× faster with
+   * it, but in zapflow's service (1,000 webhooks/s for 30 s, alternating with and without, once its outbox rounds
+   * were fixed) it made no measurable difference, so every step is on disk before the next. @default false
    */
   writeBehind?: boolean;
 }
