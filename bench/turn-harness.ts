@@ -11,9 +11,10 @@ import { buildMetaTextWebhook, type WebhookRequest } from '../src/webhooks/sign.
 import { FAKE_META_DEFAULTS } from '../test/helpers/fake-meta.js';
 import type { FakeProvider } from '../test/helpers/mcp-fake-provider.js';
 import { BENCH_AGENTS, BENCH_SECRETS, customerPhone } from './webhook-plan.js';
-export { BENCH_AGENTS };
 import { repoRoot } from './webhook-harness.js';
 import { sqliteBenchDatabase } from './webhook-verify.js';
+
+export { BENCH_AGENTS };
 
 /** Seconds a phase may take before the bench gives up (a stuck service must not hang the bench). */
 export const PHASE_TIMEOUT_MS = Number(process.env.BENCH_TURN_TIMEOUT_MS ?? 180_000);

@@ -35,7 +35,7 @@ const { values: args } = parseArgs({
     storage: { type: 'string', default: 'sqlite' },
     /**
      * Every round is the next turn of the SAME conversations, so the measured turns are turns warmup + 1… of
-     * conversations whose state has grown (its typification and escalation histories keep 20 entries each).
+     * conversations with their state as their earlier turns left it.
      */
     'same-conversations': { type: 'boolean', default: false },
   },

@@ -99,11 +99,14 @@ function isJsonSafe(value: unknown, depth: number, path: Set<object>): boolean {
   }
 }
 
+/** The objects isJsonSafe is inside: shared, since a walk is synchronous and removes what it adds. */
+const walkPath = new Set<object>();
+
 /** @throws SessionStateValueError naming the step, the key and where in it, for the first value JSON cannot keep. */
 export function assertJsonSafeState(state: SessionState, stepName: string): void {
   for (const key of Object.keys(state)) {
     const value = state[key];
-    if (value === undefined || isJsonSafe(value, 0, new Set())) continue;
+    if (value === undefined || isJsonSafe(value, 0, walkPath)) continue;
     const problem = findProblem(value, key, 0, new Set());
     if (problem) throw new SessionStateValueError(stepName, key, problem.at, problem.found, problem.advice);
   }
