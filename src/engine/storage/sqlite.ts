@@ -86,6 +86,12 @@ const UPSERT_STEP = `INSERT OR REPLACE INTO {p}step_results (${STEP_COLUMNS.join
 const outboxToParams = (message: OutboxMessage & { runId?: string }, now: number): unknown[] =>
   [message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now];
 
+/** A commit's events go in multi-row INSERTs of up to this many rows (one statement each instead of one a row). */
+const EVENTS_PER_INSERT = 16;
+const insertEventsSqlByCount: string[] = [];
+const insertEventsSql = (rows: number): string =>
+  (insertEventsSqlByCount[rows] ??= `INSERT OR IGNORE INTO {p}events (run_id, seq, type, step_path, time, data) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`);
+
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   /** Writes are applied in call order (one connection, one queue), and chained ones honour WriteChain. */
@@ -291,8 +297,10 @@ export class SqliteStorage implements Storage {
   }
 
   private putEventParams(events: unknown[][]): void {
-    const insert = this.sql('INSERT OR IGNORE INTO {p}events (run_id, seq, type, step_path, time, data) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const params of events) insert.run(...params);
+    for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
+      const chunk = events.slice(start, start + EVENTS_PER_INSERT);
+      this.sql(insertEventsSql(chunk.length)).run(...chunk.flat());
+    }
   }
 
   async getEvents(runId: string): Promise<StoredEvent[]> {

@@ -138,6 +138,17 @@ export function stepCases(ctx: ContractContext): void {
       expect(events[0]?.data).toEqual([1, { x: null }]);
     });
 
+    it('a long run of events in one write (more than a statement takes), some already stored, is kept whole and once', async () => {
+      const storage = ctx.storage();
+      const event = (seq: number, type: string) => ({ runId: 'r-many', seq, type, stepPath: `s${seq}`, time: T0 + seq, data: { seq } });
+      await storage.appendEvents([event(3, 'first'), event(20, 'first')]);
+      await storage.appendEvents(Array.from({ length: 40 }, (_, seq) => event(seq, 'second')));
+      const events = await storage.getEvents('r-many');
+      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, seq) => seq));
+      expect(events.filter((e) => e.type === 'first').map((e) => e.seq)).toEqual([3, 20]);
+      expect(events[39]).toMatchObject({ stepPath: 's39', time: T0 + 39, data: { seq: 39 } });
+    });
+
     it('keeps only the stored fields of a richer event object (same answer from every storage)', async () => {
       const storage = ctx.storage();
       const engineEvent = { runId: 'r1', seq: 0, type: 'StepCompleted', stepPath: 'a', stepName: 'a', time: T0, data: { n: 1 } };
