@@ -36,7 +36,12 @@ export async function freshSchema(prefix: string): Promise<TestSchema> {
       const c = new pg.Client({ connectionString: databaseUrl });
       await c.connect();
       try {
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        // With the schemas a test derived from this one (`<schema>_<label>`, the kill tests' per-scenario ones):
+        // dropping the base alone left them, with their tables, in the developer's database after every run.
+        const { rows } = await c.query<{ name: string }>(
+          'SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name = $1 OR starts_with(schema_name, $1 || \'_\')', [schema],
+        );
+        for (const { name } of rows) await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
       } finally {
         await c.end();
       }
