@@ -242,12 +242,12 @@ export function createConsoleRouter(deps: ConsoleDeps): Router {
     }
     const holderName = conversation.assignedAgent ? names.get(conversation.assignedAgent) ?? conversation.assignedAgent : undefined;
     // An agent's correction supersedes the model's path on the case (the model's stays visible beneath it).
+    // The newest case is the open one if there is one (a case opens only when none is open): one query for both.
     const { cases } = deps.serviceStore;
-    const recentCases = await cases.casesOf(conversationKey, EARLIER_CASES_SHOWN + 1);
-    const theCase = (await cases.openCaseOf(conversationKey)) ?? recentCases[0];
+    const [theCase, ...older] = await cases.casesOf(conversationKey, EARLIER_CASES_SHOWN + 1);
     const [latest, ...earlier] = await Promise.all([
       theCase ? cases.typificationsOf(theCase.id).then((list) => list.at(-1)) : undefined,
-      ...recentCases.filter((c) => c.id !== theCase?.id).slice(0, EARLIER_CASES_SHOWN).map(async (c) => ({
+      ...older.map(async (c) => ({
         protocolNumber: c.protocolNumber, openedAt: c.openedAt, typification: (await cases.typificationsOf(c.id)).at(-1),
       })),
     ]);

@@ -65,8 +65,8 @@ function findProblem(value: unknown, at: string, depth: number, seen: Set<object
 /**
  * True if findProblem would find nothing in `value`: the same rules in the same order, without building a path
  * string, an entries array and a problem object for every value it passes. Every step's commit walks the whole
- * state (a long conversation's is ~14 KB), and those allocations made the walk the largest part of a step's
- * bookkeeping; findProblem runs only once this says there is something to name.
+ * state, and those allocations made the walk the largest part of a step's state bookkeeping; findProblem runs
+ * only once this says there is something to name.
  */
 function isJsonSafe(value: unknown, depth: number, path: Set<object>): boolean {
   if (typeof value !== 'object') {

@@ -217,7 +217,7 @@ export function typificationResultStep(deps: WorkflowDeps): StepExecutor<State> 
       };
       state.typification = record;
       // Earlier typifications are kept on the case (case_typifications), not here: every step of every run
-      // serializes the whole state, and a 20-entry history made a long conversation's runs cost ~3× a new one's.
+      // serializes the whole state, and a 20-entry history made a conversation's 21st turn cost ~2× its first.
       // A state written before keeps its list until this turn drops it.
       delete state.typificationHistory;
     }
