@@ -244,6 +244,8 @@ export class Workflow<State extends SessionState = SessionState> implements Work
       runId,
       // No session given: the run gets a session of its own, named after it (never a session shared by accident).
       sessionId: valid.sessionId ?? this.sessionId ?? runId,
+      // …which nothing can have stored yet when the run id is new too: no session read, no history to load.
+      newSession: valid.sessionId === undefined && this.sessionId === undefined && valid.runId === undefined,
       userId: valid.userId,
       input: valid.input,
       signal: valid.signal,

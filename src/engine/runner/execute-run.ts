@@ -42,6 +42,8 @@ export interface RunPlan {
   /** The first run of the rerun chain (default: this run). */
   rootRunId?: string;
   sessionId: string;
+  /** The session is named after a run id generated for this run: none is stored, so it is not read. */
+  newSession?: boolean;
   userId: string | undefined;
   input: RunInputRecord;
   /** Resume (crash or pause): the stored run; the replay starts from its initialState. */
@@ -97,9 +99,9 @@ async function executeRun(def: RunDefinition, runtime: Runtime, plan: RunPlan, a
     locked = true;
 
     const { storage, clock } = runtime;
-    const session = await storage.getSession(plan.sessionId);
+    const session = plan.newSession === true ? undefined : await storage.getSession(plan.sessionId);
     const state = checkedState(def, plan.sessionId, plan.existing?.initialState ?? plan.initialState ?? session?.state ?? initialState(def));
-    const history = def.historyRunsToLoad > 0 ? await loadHistory(storage, def.name, plan.sessionId, def.historyRunsToLoad) : NO_HISTORY;
+    const history = def.historyRunsToLoad > 0 && plan.newSession !== true ? await loadHistory(storage, def.name, plan.sessionId, def.historyRunsToLoad) : NO_HISTORY;
     const firstEventSeq = plan.existing !== undefined && def.storeEvents ? await nextEventSeq(storage, plan.runId) : 0;
     if (plan.existing === undefined) await storage.createRun(newRunRecord(def, runtime, plan, state));
 

@@ -39,7 +39,7 @@ export interface PostgresStorageOptions {
   connectRetryDelayMs?: number;
   /**
    * Concurrent runs' step commits, creations and finishes share statements (postgres-group-commit.ts): a write is still reported
-   * done only once it is committed. `false` sends every write alone. @default { maxInFlight: 4, maxBatch: 64 }
+   * done only once it is committed. `false` sends every write alone. @default { maxInFlight: 2, maxBatch: 64 }
    */
   groupCommit?: GroupCommitOptions | false;
   /**

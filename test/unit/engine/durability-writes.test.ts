@@ -92,3 +92,24 @@ describe('outbox', () => {
     expect((await shared.listOutbox({ runId })).map((m) => m.payload)).toEqual([{ attempt: 2 }]);
   });
 });
+
+describe('a run without a session id', () => {
+  it('reads no session (its session is named after its new run id, so none is stored) and stores its state under that id', async () => {
+    const storage = new MemoryStorage();
+    const reads = vi.spyOn(storage, 'getSession');
+    const wf = new Workflow({ name: 'one_off', storage, steps: [new Step({ name: 'note', executor: (input) => { input.workflowSessionState.noted = true; } })] });
+    const result = await wf.run({ message: 'hi' });
+    expect(result.status).toBe('completed');
+    expect(reads).not.toHaveBeenCalled();
+    expect(result.sessionId).toBe(result.runId);
+    expect((await storage.getSession(result.runId))?.state).toEqual({ noted: true });
+  });
+
+  it('still reads the session when the caller names the run (a chosen id may name stored state)', async () => {
+    const storage = new MemoryStorage();
+    await storage.saveSession('chosen-run', { carried: 1 }, 0, 0);
+    const wf = new Workflow({ name: 'named', storage, steps: [new Step({ name: 'read', executor: (input) => input.workflowSessionState.carried })] });
+    const result = await wf.run({ message: 'hi', runId: 'chosen-run' });
+    expect(result.content).toBe(1);
+  });
+});
