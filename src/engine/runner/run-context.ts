@@ -256,7 +256,8 @@ export class RunContext {
     if (batch.length > 0) {
       const previous = this.heldSending ?? Promise.resolve();
       const sending = previous.then(async () => {
-        for (const commit of batch) await this.storage.commitStep(commit);
+        if (batch.length > 1 && this.storage.commitHeldSteps !== undefined) await this.storage.commitHeldSteps(batch);
+        else for (const commit of batch) await this.storage.commitStep(commit);
       });
       sending.then(undefined, (error: unknown) => this.close(error));
       this.heldSending = sending;

@@ -52,6 +52,11 @@ export interface SqliteStorageOptions {
   /**
    * Write-behind: a run's step that settles without waiting on I/O does not wait for its commit; the commit joins
    * the run's next write (see WriteChain). `false`: every step is committed before the next starts. @default true
+   * With holdOpen, such steps are held instead and written WITH the run's next write (Storage.finishesWithSteps):
+   * a run that never waits on I/O is one write at its end — its step records, events and session state together —
+   * instead of one write per step, each with its own lease check, savepoint and copy of the session state. A held
+   * transaction puts nothing on disk before its commit anyway, so this changes nothing a crash keeps: the held
+   * steps are written, at the latest, in the same microtask run as the chained commits would have been.
    */
   writeBehind?: boolean;
   /**
@@ -96,6 +101,8 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   /** Writes are applied in call order (one connection, one queue), and chained ones honour WriteChain. */
   readonly writeBehind: boolean;
+  /** finishRun writes the held steps' records with the run's end: held open, write-behind holds steps instead of chaining them. */
+  readonly finishesWithSteps: boolean;
   readonly dbFile: string;
   readonly tableName: string;
   readonly synchronous: 'normal' | 'full';
@@ -113,8 +120,9 @@ export class SqliteStorage implements Storage {
       throw new TypeError(`SqliteStorage synchronous must be 'normal' or 'full', got ${JSON.stringify(options.synchronous)}`);
     }
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    this.writeBehind = options.writeBehind ?? true;
     this.holdOpen = options.holdOpen ?? false;
+    this.finishesWithSteps = this.holdOpen && (options.writeBehind ?? true);
+    this.writeBehind = !this.finishesWithSteps && (options.writeBehind ?? true);
     this.connection = new SqliteConnection(`SqliteStorage(${this.dbFile})`, this.tableName);
     this.commits = new SqliteGroupCommit(() => this.connection.db, {
       beforeWrite: options.beforeWrite, enabled: options.groupCommit ?? true, holdOpen: this.holdOpen, lockWanted: options.lockWanted,
@@ -268,6 +276,24 @@ export class SqliteStorage implements Storage {
       if (outbox) this.putOutboxParams(outbox);
       return sessionVersion === undefined ? {} : { sessionVersion };
     }, commit.chain);
+  }
+
+  /**
+   * A run's held steps (finishesWithSteps) in one write: one lease check, one savepoint, their events in
+   * multi-row INSERTs — instead of a write each. Serialized now, as commitStep does.
+   */
+  commitHeldSteps(commits: StepCommit[]): Promise<void> {
+    const first = commits[0];
+    if (first === undefined) return Promise.resolve();
+    const steps = commits.map((commit) => stepToParams(commit.step));
+    const events = commits.flatMap((commit) => commit.events?.map(eventToParams) ?? []);
+    const outbox = commits.flatMap((commit) => commit.outbox?.map((message) => outboxToParams(message, commit.step.finishedAt)) ?? []);
+    return this.grouped(() => {
+      this.checkLease(first.step.runId, first.leaseOwner);
+      for (const step of steps) this.sql(UPSERT_STEP).run(...step);
+      if (events.length > 0) this.putEventParams(events);
+      if (outbox.length > 0) this.putOutboxParams(outbox);
+    });
   }
 
   /** Fencing (StepCommit.leaseOwner): inside the write transaction, so no takeover slips in between. */

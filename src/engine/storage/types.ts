@@ -277,6 +277,11 @@ export interface Storage {
   // --- step results ---
   /** One transaction (see StepCommit). Returns the new session version when the session was written. */
   commitStep(commit: StepCommit): Promise<{ sessionVersion?: number }>;
+  /**
+   * Optional: several held commits of ONE run (in order, none with session state; see `finishesWithSteps`) in
+   * one transaction, fenced once: all written or none. Without it the runner sends them one commitStep each.
+   */
+  commitHeldSteps?(commits: StepCommit[]): Promise<void>;
   getStepResults(runId: string): Promise<StepResultRecord[]>;
 
   // --- events ---

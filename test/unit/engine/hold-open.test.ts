@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStorage } from '../../../src/engine/index.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LeaseLostError, SqliteStorage, Step, Workflow } from '../../../src/engine/index.js';
 import { SqliteGroupCommit } from '../../../src/engine/storage-kit.js';
 import { SqliteServiceStore } from '../../../src/conversations/store/sqlite.js';
 
@@ -206,5 +206,48 @@ describe('SQLite writes held in a commit window (holdForMs)', () => {
       reader.close();
       await short.close();
     }
+  });
+});
+
+describe("a run's steps on SQLite held open", () => {
+  /** Three steps that answer at once, one that waits on I/O (a timer: a model, an HTTP call), one more at once. */
+  const workflow = (options: { owner?: string; gate?: Promise<void> } = {}) => new Workflow({
+    name: 'held_steps', storage, ...(options.owner ? { owner: options.owner, leaseTtlMs: 1000 } : {}),
+    steps: [
+      new Step({ name: 'business_unit', executor: (input) => { input.workflowSessionState.unit = 'cards'; return 'cards'; } }),
+      new Step({ name: 'product', executor: (input) => { input.workflowSessionState.product = 'pos'; return 'pos'; } }),
+      new Step({ name: 'motive', executor: () => 'not_working' }),
+      new Step({ name: 'ask_model', executor: async () => { await (options.gate ?? new Promise((resolve) => setTimeout(resolve, 5))); return 'reply'; } }),
+      new Step({ name: 'result', executor: (input) => { input.workflowSessionState.done = true; return 'filed'; } }),
+    ],
+  });
+
+  it('the steps that answer at once are written together before the one that waits on I/O: every record, every event, the state', async () => {
+    const held = vi.spyOn(storage, 'commitHeldSteps');
+    const result = await workflow().run({ message: 'minha maquininha não liga', sessionId: 'meta:5511900000001' });
+    expect(result.status).toBe('completed');
+    // One write for the three steps before the wait (instead of one each).
+    expect(held.mock.calls.map(([commits]) => commits.map((commit) => commit.step.stepPath))).toEqual([['business_unit', 'product', 'motive']]);
+    await checkPhase();
+    const steps = other.prepare('SELECT step_path FROM ho_step_results WHERE run_id = ? ORDER BY finished_at, rowid').all(result.runId) as Array<{ step_path: string }>;
+    expect(steps.map((row) => row.step_path)).toEqual(['business_unit', 'product', 'motive', 'ask_model', 'result']);
+    const seqs = (other.prepare('SELECT seq FROM ho_events WHERE run_id = ? ORDER BY seq').all(result.runId) as Array<{ seq: number }>).map((row) => row.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i)); // no event lost or stored twice
+    expect((await storage.getSession('meta:5511900000001'))?.state).toEqual({ unit: 'cards', product: 'pos', done: true });
+  });
+
+  it('a run whose lease was taken over while it waited keeps nothing it wrote after the takeover', async () => {
+    let wake: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (wake = resolve));
+    const handle = workflow({ owner: 'worker-paused', gate }).start({ message: 'oi', sessionId: 'meta:5511900000002', runId: 'run-held' });
+    const outcome = handle.result.then(() => 'finished', (error: unknown) => error);
+    await until(() => (other.prepare("SELECT count(*) AS n FROM ho_step_results WHERE run_id = 'run-held'").get() as { n: number }).n === 3);
+    await storage.claimExpiredRuns('worker-new', Date.now() + 60_000, Date.now() + 5_000, 1);
+    wake();
+    expect(await outcome).toBeInstanceOf(LeaseLostError);
+    await checkPhase();
+    const steps = other.prepare("SELECT step_path FROM ho_step_results WHERE run_id = 'run-held' ORDER BY rowid").all() as Array<{ step_path: string }>;
+    expect(steps.map((row) => row.step_path)).toEqual(['business_unit', 'product', 'motive']);
+    expect(await storage.getRun('run-held')).toMatchObject({ status: 'running', leaseOwner: 'worker-new' });
   });
 });
