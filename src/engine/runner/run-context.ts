@@ -232,7 +232,7 @@ export class RunContext {
     const changesState = !scope.isBranch && commit.step.stateDelta !== null;
     if (behind) {
       if (changesState) this.heldState = true;
-      held.push(commit);
+      held.push(frozen(commit));
       if (!this.heldFlushScheduled) {
         this.heldFlushScheduled = true;
         process.nextTick(() => {
@@ -319,4 +319,18 @@ export class RunContext {
   get writesBehind(): boolean {
     return this.chain !== undefined || this.held !== undefined;
   }
+}
+
+/**
+ * A held commit is written later (with the run's next write), so its step's output is encoded now
+ * (`StepResultRecord.outputJson`, the JSON the storage then writes): a later step that changes an earlier step's
+ * output in place must not change that step's record, as it could not change a commit written at once (a resumed
+ * run reuses the record). Encoded once, as a commit written at once is. State deltas are fresh copies already.
+ * Events are not copied: a step's StepCompleted rides the next commit in every mode, so its data is what it is
+ * when that commit is written.
+ */
+function frozen(commit: StepCommit): StepCommit {
+  const outputJson = JSON.stringify(commit.step.output) as string | undefined;
+  if (outputJson !== undefined) commit.step = { ...commit.step, outputJson };
+  return commit;
 }

@@ -18,7 +18,7 @@ export const outboxJson = (messages: Array<OutboxMessage & { runId?: string; at?
   JSON.stringify(messages.map((m) => ({ key: m.key, topic: m.topic, payload: encodeJson(m.payload), run_id: m.runId ?? null, at: m.at ?? null })));
 
 const stepColumns = (s: StepResultRecord) => ({
-  run_id: s.runId, step_path: s.stepPath, step_name: s.stepName, step_type: s.stepType, status: s.status, output: encodeJson(s.output),
+  run_id: s.runId, step_path: s.stepPath, step_name: s.stepName, step_type: s.stepType, status: s.status, output: s.outputJson ?? encodeJson(s.output),
   state_delta: encodeJson(s.stateDelta), attempts: s.attempts, started_at: s.startedAt, finished_at: s.finishedAt,
 });
 

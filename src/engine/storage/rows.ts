@@ -62,7 +62,7 @@ export const STEP_COLUMNS = [
 
 export function stepToParams(step: StepResultRecord): unknown[] {
   return [
-    step.runId, step.stepPath, step.stepName, step.stepType, step.status, encodeJson(step.output),
+    step.runId, step.stepPath, step.stepName, step.stepType, step.status, step.outputJson ?? encodeJson(step.output),
     encodeJson(step.stateDelta), step.attempts, step.startedAt, step.finishedAt,
   ];
 }

@@ -97,6 +97,12 @@ export interface StepResultRecord {
   status: StepRecordStatus;
   /** The serialized StepOutput: { content, success, error?, stop?, media? } — or a decision ({ route }, { branch }). */
   output: unknown;
+  /**
+   * `output` as the JSON text to store, encoded when the step completed — set by the runner on a step it holds for
+   * the run's next write (finishesWithSteps), so that a later step changing the output in place cannot change the
+   * record. A storage that stores JSON text writes this instead of encoding `output`; never set on records read back.
+   */
+  outputJson?: string;
   /** What the step changed in the state it saw (a branch's own copy inside a Parallel). Null when nothing changed. */
   stateDelta: StateDelta | null;
   attempts: number;

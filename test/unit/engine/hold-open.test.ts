@@ -212,7 +212,7 @@ describe('SQLite writes held in a commit window (holdForMs)', () => {
 describe("a run's steps on SQLite held open", () => {
   /** Three steps that answer at once, one that waits on I/O (a timer: a model, an HTTP call), one more at once. */
   const workflow = (options: { owner?: string; gate?: Promise<void> } = {}) => new Workflow({
-    name: 'held_steps', storage, ...(options.owner ? { owner: options.owner, leaseTtlMs: 1000 } : {}),
+    name: 'held_steps', storage, storeEvents: true, ...(options.owner ? { owner: options.owner, leaseTtlMs: 1000 } : {}),
     steps: [
       new Step({ name: 'business_unit', executor: (input) => { input.workflowSessionState.unit = 'cards'; return 'cards'; } }),
       new Step({ name: 'product', executor: (input) => { input.workflowSessionState.product = 'pos'; return 'pos'; } }),
@@ -249,5 +249,22 @@ describe("a run's steps on SQLite held open", () => {
     const steps = other.prepare("SELECT step_path FROM ho_step_results WHERE run_id = 'run-held' ORDER BY rowid").all() as Array<{ step_path: string }>;
     expect(steps.map((row) => row.step_path)).toEqual(['business_unit', 'product', 'motive']);
     expect(await storage.getRun('run-held')).toMatchObject({ status: 'running', leaseOwner: 'worker-new' });
+  });
+});
+
+describe("a run's held steps keep what they were", () => {
+  it("a later step that changes an earlier step's output in place does not change that step's record", async () => {
+    const wf = new Workflow({
+      name: 'mutating', storage,
+      steps: [
+        new Step({ name: 'classify', executor: () => ({ unit: 'cards', confidence: 0.9 }) }),
+        // Bad practice, but it must not rewrite history: the record says what `classify` answered.
+        new Step({ name: 'adjust', executor: (input) => { (input.previousStepContent as { unit: string }).unit = 'pix'; return 'adjusted'; } }),
+      ],
+    });
+    const result = await wf.run({ message: 'oi', sessionId: 'meta:5511900000003' });
+    expect(result.status).toBe('completed');
+    const [classify] = (await storage.getStepResults(result.runId)).filter((record) => record.stepPath === 'classify');
+    expect(classify?.output).toMatchObject({ content: { unit: 'cards', confidence: 0.9 } });
   });
 });
