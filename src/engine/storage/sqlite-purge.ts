@@ -21,7 +21,9 @@ export function purgeSqlite(write: Write, sql: Prepare, options: PurgeOptions): 
       if (ids.length === 0) return true;
       const idList = JSON.stringify(ids);
       counts.stepResults += sql('DELETE FROM {p}step_results WHERE run_id IN (SELECT value FROM json_each(?))').run(idList).changes;
-      counts.events += sql('DELETE FROM {p}events WHERE run_id IN (SELECT value FROM json_each(?))').run(idList).changes;
+      // A row holds a write's events (./sqlite-events.ts): count the events, as the other storages do.
+      for (const row of sql('DELETE FROM {p}events WHERE run_id IN (SELECT value FROM json_each(?)) RETURNING json_array_length(events) AS n')
+        .all(idList) as Array<{ n: number }>) counts.events += row.n;
       counts.runs += sql('DELETE FROM {p}runs WHERE run_id IN (SELECT value FROM json_each(?))').run(idList).changes;
       return ids.length < batchSize;
     });

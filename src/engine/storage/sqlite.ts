@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { DuplicateRunError, LeaseLostError, RunNotFoundError, StaleSessionStateError } from '../errors.js';
 import { DEFAULT_LIST_LIMIT, assertIdentifier, encodeJson } from './serialize.js';
 import {
-  RUN_COLUMNS, STEP_COLUMNS, eventFromRow, eventToParams, outboxFromRow, runFromRow, runToParams, sessionFromRow,
+  RUN_COLUMNS, STEP_COLUMNS, outboxFromRow, runFromRow, runToParams, sessionFromRow,
   stepFromRow, stepToParams,
 } from './rows.js';
 import type { Row } from './rows.js';
@@ -17,6 +17,7 @@ import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { openSqlite } from './sqlite-open.js';
 import { SqliteConnection } from './sqlite-statements.js';
 import { purgeSqlite } from './sqlite-purge.js';
+import { eventRows, eventsFromRows } from './sqlite-events.js';
 import { FINAL_RUN_STATUSES } from './types.js';
 import type {
   OutboxMessage, OutboxRecord, OutboxStatus, PurgeCounts, PurgeOptions, RunFilter, RunFinish, RunRecord,
@@ -92,10 +93,6 @@ const outboxToParams = (message: OutboxMessage & { runId?: string }, now: number
   [message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now];
 
 /** A commit's events go in multi-row INSERTs of up to this many rows (one statement each instead of one a row). */
-const EVENTS_PER_INSERT = 16;
-const insertEventsSqlByCount: string[] = [];
-const insertEventsSql = (rows: number): string =>
-  (insertEventsSqlByCount[rows] ??= `INSERT OR IGNORE INTO {p}events (run_id, seq, type, step_path, time, data) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`);
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
@@ -237,12 +234,13 @@ export class SqliteStorage implements Storage {
   }
 
   finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
+    const events = finish.events && eventRows(finish.events);
     return this.grouped(() => {
       if (!this.sql('SELECT 1 FROM {p}runs WHERE run_id = ?').get(finish.runId)) throw new RunNotFoundError(finish.runId);
       this.checkLease(finish.runId, finish.leaseOwner);
       const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
       for (const step of finish.steps ?? []) this.putStep(step);
-      this.putEvents(finish.events ?? []);
+      if (events) this.putEventRows(events);
       this.sql('UPDATE {p}runs SET status = ?, content = ?, error = ?, metrics = ?, pause = ?, lease_owner = NULL, ' +
         'lease_expires_at = NULL, updated_at = ?, finished_at = ? WHERE run_id = ?')
         .run(finish.status, encodeJson(finish.content), encodeJson(finish.error), encodeJson(finish.metrics),
@@ -266,32 +264,32 @@ export class SqliteStorage implements Storage {
     const now = commit.step.finishedAt;
     const session = commit.session && { ...commit.session, encoded: encodeJson(commit.session.state) };
     const step = stepToParams(commit.step);
-    const events = commit.events?.map(eventToParams);
+    const events = commit.events && eventRows(commit.events);
     const outbox = commit.outbox?.map((message) => outboxToParams(message, now));
     return this.grouped(() => {
       this.checkLease(commit.step.runId, commit.leaseOwner);
       const sessionVersion = session ? this.writeEncodedSession(session, now) : undefined;
       this.sql(UPSERT_STEP).run(...step);
-      if (events) this.putEventParams(events);
+      if (events) this.putEventRows(events);
       if (outbox) this.putOutboxParams(outbox);
       return sessionVersion === undefined ? {} : { sessionVersion };
     }, commit.chain);
   }
 
   /**
-   * A run's held steps (finishesWithSteps) in one write: one lease check, one savepoint, their events in
-   * multi-row INSERTs — instead of a write each. Serialized now, as commitStep does.
+   * A run's held steps (finishesWithSteps) in one write: one lease check, one savepoint, their events in one
+   * row — instead of a write each. Serialized now, as commitStep does.
    */
   commitHeldSteps(commits: StepCommit[]): Promise<void> {
     const first = commits[0];
     if (first === undefined) return Promise.resolve();
     const steps = commits.map((commit) => stepToParams(commit.step));
-    const events = commits.flatMap((commit) => commit.events?.map(eventToParams) ?? []);
+    const events = eventRows(commits.flatMap((commit) => commit.events ?? []));
     const outbox = commits.flatMap((commit) => commit.outbox?.map((message) => outboxToParams(message, commit.step.finishedAt)) ?? []);
     return this.grouped(() => {
       this.checkLease(first.step.runId, first.leaseOwner);
       for (const step of steps) this.sql(UPSERT_STEP).run(...step);
-      if (events.length > 0) this.putEventParams(events);
+      this.putEventRows(events);
       if (outbox.length > 0) this.putOutboxParams(outbox);
     });
   }
@@ -314,23 +312,20 @@ export class SqliteStorage implements Storage {
   }
 
   async appendEvents(events: StoredEvent[]): Promise<void> {
-    if (events.length > 0) this.write(() => this.putEvents(events));
-  }
-
-  /** (run_id, seq) is unique: an event re-sent by a replayed step is kept once. */
-  private putEvents(events: StoredEvent[]): void {
-    this.putEventParams(events.map(eventToParams));
-  }
-
-  private putEventParams(events: unknown[][]): void {
-    for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
-      const chunk = events.slice(start, start + EVENTS_PER_INSERT);
-      this.sql(insertEventsSql(chunk.length)).run(...chunk.flat());
+    if (events.length > 0) {
+      const rows = eventRows(events);
+      this.write(() => this.putEventRows(rows));
     }
   }
 
+  /** A write's events, a row a run (./sqlite-events.ts); a seq written before is dropped when read. */
+  private putEventRows(rows: Array<[string, string]>): void {
+    for (const row of rows) this.sql('INSERT INTO {p}events (run_id, events) VALUES (?, ?)').run(...row);
+  }
+
   async getEvents(runId: string): Promise<StoredEvent[]> {
-    return (this.sql('SELECT * FROM {p}events WHERE run_id = ? ORDER BY seq').all(runId) as Row[]).map(eventFromRow);
+    // The index on run_id keeps each run's rows in rowid (= write) order: no sort.
+    return eventsFromRows(runId, this.sql('SELECT events FROM {p}events WHERE run_id = ? ORDER BY rowid').all(runId) as Row[]);
   }
 
   // --- run leases ---
