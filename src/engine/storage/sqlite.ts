@@ -92,8 +92,6 @@ const UPSERT_STEP = `INSERT OR REPLACE INTO {p}step_results (${STEP_COLUMNS.join
 const outboxToParams = (message: OutboxMessage & { runId?: string }, now: number): unknown[] =>
   [message.key, message.topic, encodeJson(message.payload), message.runId ?? null, now, now, now];
 
-/** A commit's events go in multi-row INSERTs of up to this many rows (one statement each instead of one a row). */
-
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   /** Writes are applied in call order (one connection, one queue), and chained ones honour WriteChain. */

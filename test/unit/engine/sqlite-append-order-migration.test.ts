@@ -4,28 +4,19 @@
  * interrupted before the upgrade still finds its completed steps (resume reuses them by path); a step written
  * again replaces its record, and an event written twice is kept once — as before.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../../src/engine/index.js';
-import { loadMigrations, renderMigration } from '../../../src/engine/storage/migrate.js';
+import { loadMigrations } from '../../../src/engine/storage/migrate.js';
+import { sqliteDatabaseAtVersion, type OldSqliteDatabase } from '../../helpers/sqlite-at-version.js';
 
 const PREFIX = 'up_';
-let dir: string;
+let old: OldSqliteDatabase;
 let dbFile: string;
 
 /** A database as zapflow left it at schema version 2, holding one interrupted run. */
-function databaseAtVersion2(): void {
-  const db = new Database(dbFile);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.exec(`CREATE TABLE ${PREFIX}schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT 0)`);
-    for (const migration of loadMigrations('sqlite').slice(0, 2)) {
-      db.exec(renderMigration(migration, PREFIX));
-      db.prepare(`INSERT INTO ${PREFIX}schema_migrations (version, name) VALUES (?, ?)`).run(migration.version, migration.name);
-    }
+function databaseAtVersion2(): OldSqliteDatabase {
+  return sqliteDatabaseAtVersion(PREFIX, 2, (db) => {
     db.prepare(`INSERT INTO ${PREFIX}runs (run_id, workflow_name, session_id, status, input, initial_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
       .run('run-old', 'conversation-typification', 'meta:5511900000001', 'running', '{"message":"minha maquininha não liga"}', '{}', 1, 3);
     const step = db.prepare(`INSERT INTO ${PREFIX}step_results (run_id, step_path, step_name, step_type, status, output, state_delta, attempts, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -36,20 +27,15 @@ function databaseAtVersion2(): void {
     event.run('run-old', 0, 'WorkflowStarted', null, 1, null);
     event.run('run-old', 1, 'StepCompleted', '0', 2, '{"attempts":1}');
     event.run('run-old', 2, 'StepCompleted', '1', 3, '{"attempts":1}');
-  } finally {
-    db.close();
-  }
+  });
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'zapflow-upgrade-'));
-  dbFile = join(dir, 'zapflow.db');
-  databaseAtVersion2();
+  old = databaseAtVersion2();
+  dbFile = old.dbFile;
 });
 
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => old.remove());
 
 describe('upgrading a SQLite database to append-ordered step records and events', () => {
   it('keeps the stored runs whole: steps by path, events in order, a rewritten step replaced, a repeated event kept once', async () => {

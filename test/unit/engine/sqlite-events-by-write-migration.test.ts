@@ -4,28 +4,16 @@
  * `null`, step paths, times, order — a run interrupted before the upgrade goes on numbering its events where it
  * left off, an event re-sent with a seq already stored is kept once (the first), and retention counts events.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStorage } from '../../../src/engine/index.js';
-import { loadMigrations, renderMigration } from '../../../src/engine/storage/migrate.js';
+import { sqliteDatabaseAtVersion, type OldSqliteDatabase } from '../../helpers/sqlite-at-version.js';
 
 const PREFIX = 'ev_';
-let dir: string;
-let dbFile: string;
+let old: OldSqliteDatabase;
 
 /** A database as zapflow left it at schema version 3: one finished run and one interrupted, with their events. */
-function databaseAtVersion3(): void {
-  const db = new Database(dbFile);
-  try {
-    db.pragma('journal_mode = WAL');
-    db.exec(`CREATE TABLE ${PREFIX}schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL DEFAULT 0)`);
-    for (const migration of loadMigrations('sqlite').slice(0, 3)) {
-      db.exec(renderMigration(migration, PREFIX));
-      db.prepare(`INSERT INTO ${PREFIX}schema_migrations (version, name) VALUES (?, ?)`).run(migration.version, migration.name);
-    }
+function databaseAtVersion3(): OldSqliteDatabase {
+  return sqliteDatabaseAtVersion(PREFIX, 3, (db) => {
     const run = db.prepare(`INSERT INTO ${PREFIX}runs (run_id, workflow_name, session_id, status, input, initial_state, created_at, updated_at, finished_at) VALUES (?, 'conversation-typification', ?, ?, '{}', '{}', 1, ?, ?)`);
     run.run('run-done', 'meta:5511900000001', 'completed', 10, 10);
     run.run('run-open', 'meta:5511900000002', 'running', 3, null);
@@ -36,24 +24,18 @@ function databaseAtVersion3(): void {
     event.run('run-done', 1, 'StepCompleted', '0', 2, 'null');
     event.run('run-open', 2, 'StepCompleted', '0', 3, '{"content":{"id":"maquininha","label":"Maquininha \\"POS\\""},"attempts":1}');
     event.run('run-done', 2, 'WorkflowCompleted', null, 10, '[1,"dois",{"tres":3}]');
-  } finally {
-    db.close();
-  }
+  });
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'zapflow-upgrade-events-'));
-  dbFile = join(dir, 'zapflow.db');
-  databaseAtVersion3();
+  old = databaseAtVersion3();
 });
 
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => old.remove());
 
 describe('upgrading a SQLite database to events stored a write at a time', () => {
   it('shows every stored event as before, goes on from the last seq, keeps a re-sent seq once and counts events in a purge', async () => {
-    const storage = new SqliteStorage({ dbFile, tableName: PREFIX });
+    const storage = new SqliteStorage({ dbFile: old.dbFile, tableName: PREFIX });
     await storage.init();
     try {
       expect(await storage.getEvents('run-done')).toEqual([
