@@ -234,8 +234,10 @@ export class SqliteStorage implements Storage {
   finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
     const events = finish.events && eventRows(finish.events);
     return this.grouped(() => {
-      if (!this.sql('SELECT 1 FROM {p}runs WHERE run_id = ?').get(finish.runId)) throw new RunNotFoundError(finish.runId);
-      this.checkLease(finish.runId, finish.leaseOwner);
+      // One read for both: the run must exist, and (fencing) still be this owner's.
+      const row = this.sql('SELECT lease_owner FROM {p}runs WHERE run_id = ?').get(finish.runId) as { lease_owner: string | null } | undefined;
+      if (!row) throw new RunNotFoundError(finish.runId);
+      if (finish.leaseOwner !== undefined && row.lease_owner !== finish.leaseOwner) throw new LeaseLostError(finish.runId, finish.leaseOwner);
       const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
       for (const step of finish.steps ?? []) this.putStep(step);
       if (events) this.putEventRows(events);
