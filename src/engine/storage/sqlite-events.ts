@@ -42,8 +42,10 @@ export function eventsFromRows(runId: string, rows: readonly Row[]): StoredEvent
     for (const entry of JSON.parse(String(row.events)) as Entry[]) {
       const [seq, type, stepPath, time] = entry;
       if (bySeq.has(seq)) continue;
-      const event: StoredEvent = { runId, seq, type, time };
+      // Keys in the order the row-per-event layout gave them (the admin API's JSON keeps that order).
+      const event = { runId, seq, type } as StoredEvent;
       if (stepPath !== null) event.stepPath = stepPath;
+      event.time = time;
       if (entry.length > 4) event.data = entry[4];
       bySeq.set(seq, event);
     }
