@@ -234,10 +234,7 @@ export class SqliteStorage implements Storage {
   finishRun(finish: RunFinish): Promise<{ sessionVersion?: number }> {
     const events = finish.events && eventRows(finish.events);
     return this.grouped(() => {
-      // One read for both: the run must exist, and (fencing) still be this owner's.
-      const row = this.sql('SELECT lease_owner FROM {p}runs WHERE run_id = ?').get(finish.runId) as { lease_owner: string | null } | undefined;
-      if (!row) throw new RunNotFoundError(finish.runId);
-      if (finish.leaseOwner !== undefined && row.lease_owner !== finish.leaseOwner) throw new LeaseLostError(finish.runId, finish.leaseOwner);
+      this.checkLease(finish.runId, finish.leaseOwner, true);
       const sessionVersion = finish.session ? this.writeSession(finish.session, finish.now) : undefined;
       for (const step of finish.steps ?? []) this.putStep(step);
       if (events) this.putEventRows(events);
@@ -294,11 +291,18 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  /** Fencing (StepCommit.leaseOwner): inside the write transaction, so no takeover slips in between. */
-  private checkLease(runId: string, owner: string | undefined): void {
-    if (owner === undefined) return;
+  /**
+   * Fencing (StepCommit.leaseOwner): inside the write transaction, so no takeover slips in between.
+   * `mustExist`: the run must be stored too (finishRun) — one read of its row for both.
+   */
+  private checkLease(runId: string, owner: string | undefined, mustExist = false): void {
+    if (owner === undefined && !mustExist) return;
     const row = this.sql('SELECT lease_owner FROM {p}runs WHERE run_id = ?').get(runId) as { lease_owner: string | null } | undefined;
-    if (row && row.lease_owner !== owner) throw new LeaseLostError(runId, owner);
+    if (!row) {
+      if (mustExist) throw new RunNotFoundError(runId);
+      return;
+    }
+    if (owner !== undefined && row.lease_owner !== owner) throw new LeaseLostError(runId, owner);
   }
 
   private putStep(step: StepResultRecord): void {
