@@ -120,6 +120,10 @@ describe.each([memory, sqlite(), postgres()])('CaseStore contract: $name', (back
     expect(next).toMatchObject({ opened: true, case: { id: 'case-c', previousProtocol: '20261207000001', protocolNumber: '20261207000002', status: 'open' } });
     expect(await other.cases.openCaseOf('c1')).toMatchObject({ id: 'case-c', protocolNumber: '20261207000002' });
     expect((await other.cases.casesOf('c1', 10)).map((c) => c.id)).toEqual(['case-c', open1.id]);
+    // Newest first; two cases opened in the same millisecond by their (time-ordered) ids, newest first too.
+    await store.cases.updateCase('case-c', { status: 'resolved', resolvedAt: NOW + 30, resolvedBy: 'ana', resolution: 'agent' }, NOW + 30);
+    await store.cases.ensureOpenCase({ id: 'case-d', conversationKey: 'c1', openedAt: NOW + 20 });
+    expect((await other.cases.casesOf('c1', 2)).map((c) => c.id)).toEqual(['case-d', 'case-c']);
     expect(await store.cases.getCase(open1.id)).toMatchObject({ status: 'resolved', resolvedBy: 'ana', resolution: 'agent', resolvedAt: NOW + 10 });
     await expect(store.cases.updateCase('nope', { handoffs: 1 }, NOW)).rejects.toMatchObject({ code: 'CASE_NOT_FOUND' });
   });

@@ -197,8 +197,8 @@ export class SqliteServiceStore implements ServiceStore {
 
   async takePending(conversationKey: string, runId: string, now: number): Promise<InboxRecord[]> {
     return this.write(() => {
-      // Usually none; the first in the customer's order is picked here, not by an ORDER BY (a sort costs
-      // ~15 µs in SQLite even for no rows, and every turn asks).
+      // Usually none; the first in the customer's order is picked here, not by an ORDER BY: every turn asks,
+      // and a row or two need no sort.
       const left = this.sql("SELECT run_id, sent_at, id FROM {p}inbox WHERE conversation_key = ? AND status = 'processing'")
         .all(conversationKey) as Array<{ run_id: string | null; sent_at: number; id: number }>;
       let crashed: (typeof left)[number] | undefined;

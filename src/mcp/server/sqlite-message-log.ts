@@ -88,7 +88,9 @@ export class SqliteSentMessageLog implements SentMessageLog {
   }
 
   async findByIdempotencyKey(idempotencyKey: string): Promise<SentMessageRecord[]> {
-    const rows = this.sql('SELECT * FROM sent_messages WHERE idempotency_key = ? ORDER BY part').all(idempotencyKey) as Row[];
+    // `+?`, not `?`: SQLite plans this ORDER BY with the key bound and would prepare the statement again at every
+    // call (every reply asks); it does not look through a unary plus (see pinParameters in zapflow's engine).
+    const rows = this.sql('SELECT * FROM sent_messages WHERE idempotency_key = +? ORDER BY part').all(idempotencyKey) as Row[];
     return rows.map(fromRow);
   }
 
@@ -114,8 +116,8 @@ export class SqliteSentMessageLog implements SentMessageLog {
   async list(filter: { provider?: WhatsAppProvider; limit?: number } = {}): Promise<SentMessageRecord[]> {
     const limit = filter.limit ?? 100;
     const rows = (filter.provider
-      ? this.sql('SELECT * FROM sent_messages WHERE provider = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(filter.provider, limit)
-      : this.sql('SELECT * FROM sent_messages ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)) as Row[];
+      ? this.sql('SELECT * FROM sent_messages WHERE provider = +? ORDER BY created_at DESC, rowid DESC LIMIT +?').all(filter.provider, limit)
+      : this.sql('SELECT * FROM sent_messages ORDER BY created_at DESC, rowid DESC LIMIT +?').all(limit)) as Row[];
     return rows.map(fromRow);
   }
 
