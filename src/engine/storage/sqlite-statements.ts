@@ -5,10 +5,10 @@ import { StorageUnavailableError } from '../errors.js';
  * Every `?` of a statement as `+?` (quoted text and comments untouched). The SQLite better-sqlite3 bundles
  * (3.54) plans some statements with the values bound to them — a `LIMIT ?`, or `col = ?` in a query planned
  * for an ORDER BY — and then marks the statement to be prepared again whenever such a parameter is bound,
- * which better-sqlite3 does on every call: each execution paid a full prepare (~6 µs alone, 20–50 µs inside
- * a turn). SQLite does not look through a unary `+` (`sqlite3ExprIsInteger`, `sqlite3ValueFromExpr`), which is a
- * no-op on a value: same result, same affinity, and the plans stay the ones these statements were written for
- * (test/unit/engine/sqlite-pinned-parameters.test.ts compares them).
+ * which better-sqlite3 does on every call: each execution paid a full prepare (~6 µs alone, 35–45 µs inside
+ * a turn; bench/README.md). SQLite does not look at the value behind a unary `+` (`sqlite3ExprIsInteger` stops
+ * there; measured for both kinds), and `+` is a no-op on a value: same result, same affinity, and the plans stay
+ * the ones these statements were written for (test/unit/engine/sqlite-pinned-parameters.test.ts compares them).
  */
 export function pinParameters(sql: string): string {
   let out = '';
