@@ -53,6 +53,7 @@ const envSchema = z.object({
   ZAPFLOW_MODEL_DIR: optionalString,
   ZAPFLOW_TABLE_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'lowercase letters, digits and _ only').default('zapflow_')),
   SQLITE_SYNCHRONOUS: z.preprocess(emptyToUndefined, z.enum(['normal', 'full']).default('normal')),
+  SQLITE_COMMIT_WINDOW_MS: int(20, 0, 1000),
 
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: z.preprocess(emptyToUndefined, z.url().optional()),
@@ -160,7 +161,11 @@ type Env = z.infer<typeof envSchema>;
 
 export type StorageConfig =
   | { kind: 'postgres'; databaseUrl: string; tablePrefix: string }
-  | { kind: 'sqlite'; dbFile: string; tablePrefix: string; synchronous: 'normal' | 'full' };
+  | {
+    kind: 'sqlite'; dbFile: string; tablePrefix: string; synchronous: 'normal' | 'full';
+    /** How long the processing thread's transaction stays open for the turns under way to share (SQLITE_COMMIT_WINDOW_MS). */
+    commitWindowMs: number;
+  };
 
 export type ModelConfig =
   | { kind: 'claude'; apiKey: string; baseURL?: string; classifierModel: string; escalationModel: string; timeoutMs: number }
@@ -341,7 +346,10 @@ function crossFieldProblems(env: NodeJS.ProcessEnv, purpose: 'serve' | 'tool', r
 function toConfig(e: Env): Config {
   const storage: StorageConfig = e.DATABASE_URL
     ? { kind: 'postgres', databaseUrl: e.DATABASE_URL, tablePrefix: e.ZAPFLOW_TABLE_PREFIX }
-    : { kind: 'sqlite', dbFile: join(e.ZAPFLOW_DATA_DIR, 'zapflow.db'), tablePrefix: e.ZAPFLOW_TABLE_PREFIX, synchronous: e.SQLITE_SYNCHRONOUS };
+    : {
+      kind: 'sqlite', dbFile: join(e.ZAPFLOW_DATA_DIR, 'zapflow.db'), tablePrefix: e.ZAPFLOW_TABLE_PREFIX, synchronous: e.SQLITE_SYNCHRONOUS,
+      commitWindowMs: e.SQLITE_COMMIT_WINDOW_MS,
+    };
   const model: ModelConfig = e.ANTHROPIC_API_KEY
     ? {
         kind: 'claude',

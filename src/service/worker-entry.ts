@@ -62,11 +62,12 @@ const flushObservations = () => {
 /**
  * How long the processing thread's SQLite transaction stays open (SqliteGroupCommit `holdForMs`), and how long a
  * reply waits for its delivery round: the turns under way share one commit and one claim. A customer's reply
- * leaves up to ~20 ms later, and an inbox commit of the request thread may wait for the window while this thread
- * writes nothing (acks p50 +2–3 ms; their p99 was lower than without the window). `npm run bench:turn:ab`, side
- * by side: −5 and −13 % of the process's CPU a message in two runs, −42 % bytes written (bench/README.md, issue 21).
+ * leaves up to that much later, and a webhook's inbox commit may wait for the window while this thread writes
+ * nothing. SQLITE_COMMIT_WINDOW_MS, 20 by default; measured side by side (bench/README.md, issue 21): 20 ms
+ * against 5, −5 % of the process's CPU and −35 % bytes written a message, for acks at 2.2× the bare receiver's
+ * p99 instead of 1.4× (30–40 ms against 20–30).
  */
-const SQLITE_COMMIT_WINDOW_MS = 20;
+const commitWindowMs = config.storage.kind === 'sqlite' ? config.storage.commitWindowMs : 0;
 
 // Notifications before the processing side exists can be dropped: its start() scans the inbox and the
 // outbox anyway (and the request thread only listens once start() has answered).
@@ -75,7 +76,7 @@ let processing: Processing | undefined;
 const building = createProcessing(config, {
   logger,
   ...(intakePressure ? { turnBudget: turnBudgetFrom(intakePressure) } : {}),
-  ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate), holdSqliteWrites: { lockWanted: lockWantedBy(sqliteWriteGate), holdForMs: SQLITE_COMMIT_WINDOW_MS } } : {}),
+  ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate), holdSqliteWrites: { lockWanted: lockWantedBy(sqliteWriteGate), holdForMs: commitWindowMs } } : {}),
   onRunObserved(observation) {
     if (pendingObservations.push(observation) === 1) observationTimer = setTimeout(flushObservations, OBSERVATION_BATCH_MS).unref();
   },

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
   it('runs with no environment at all on embedded defaults: SQLite file, embedded model, dry-run WhatsApp', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
-    expect(config.storage).toEqual({ kind: 'sqlite', dbFile: 'data/zapflow.db', tablePrefix: 'zapflow_', synchronous: 'normal' });
+    expect(config.storage).toEqual({ kind: 'sqlite', dbFile: 'data/zapflow.db', tablePrefix: 'zapflow_', synchronous: 'normal', commitWindowMs: 20 });
     expect(config.model).toEqual({ kind: 'embedded' });
     expect(config.sender).toEqual({ kind: 'dry-run' });
     expect(config.retentionDays).toBe(90);
@@ -69,6 +69,12 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/^AGENT_ALERT_NUMBERS\.1: must be a phone number/m);
     expect(problems.join('\n')).toMatch(/^ADMIN_TOKEN: must be at least 16/m);
     expect(problems.join('\n')).toMatch(/META_ACCESS_TOKEN and META_PHONE_NUMBER_ID: set both/);
+  });
+
+  it('SQLite commit window: an operator trades CPU for ack latency in milliseconds, within 0–1000', () => {
+    expect(loadConfig({ SQLITE_COMMIT_WINDOW_MS: '5' }).storage).toMatchObject({ kind: 'sqlite', commitWindowMs: 5 });
+    expect(loadConfig({ SQLITE_COMMIT_WINDOW_MS: '0' }).storage).toMatchObject({ kind: 'sqlite', commitWindowMs: 0 });
+    for (const bad of ['fast', '-1', '5000', '2.5']) expect(problemsOf({ SQLITE_COMMIT_WINDOW_MS: bad }).join('\n')).toMatch(/^SQLITE_COMMIT_WINDOW_MS: /m);
   });
 
   it('the message an operator sees names each variable and points to .env.example', () => {
