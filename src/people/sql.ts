@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { openSqlite } from '../engine/storage-kit.js';
+import { openSqlite, SqliteConnection } from '../engine/storage-kit.js';
 import { ownedPool, PG_RAW_TYPES } from '../engine/storage-kit.js';
 import { connectWithRetry } from '../engine/storage-kit.js';
 import { migrateServicePostgres, migrateServiceSqlite } from '../conversations/store/migrate.js';
@@ -27,12 +27,14 @@ export function sqliteRunner(options: { dbFile: string; prefix: string }): SqlRu
     busyTimeoutMs: 5000,
     migrate: (opened, file) => opened.transaction(() => migrateServiceSqlite(opened, file, options.prefix)).immediate(),
   });
-  const render = (sql: string) => sql.replaceAll('{p}', options.prefix);
+  // Prepared once per SQL text, parameters pinned (see SqliteConnection): a console request checks its session here.
+  const connection = new SqliteConnection(`the people tables (${options.dbFile})`, options.prefix);
+  connection.open(db);
   const bind = (params: unknown[]) => params.map((value) => (typeof value === 'boolean' ? Number(value) : value ?? null));
   return {
-    all: async (sql, params = []) => db.prepare(render(sql)).all(...bind(params)) as SqlRow[],
-    run: async (sql, params = []) => db.prepare(render(sql)).run(...bind(params)).changes,
-    close: async () => void db.close(),
+    all: async (sql, params = []) => connection.sql(sql).all(...bind(params)) as SqlRow[],
+    run: async (sql, params = []) => connection.sql(sql).run(...bind(params)).changes,
+    close: async () => connection.close(),
   };
 }
 
