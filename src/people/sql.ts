@@ -5,9 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { openSqlite, SqliteConnection } from '../engine/storage-kit.js';
-import { ownedPool, PG_RAW_TYPES } from '../engine/storage-kit.js';
-import { connectWithRetry } from '../engine/storage-kit.js';
+import { connectWithRetry, openSqlite, ownedPool, PG_RAW_TYPES, SqliteConnection } from '../engine/storage-kit.js';
 import { migrateServicePostgres, migrateServiceSqlite } from '../conversations/store/migrate.js';
 
 export type SqlRow = Record<string, unknown>;
