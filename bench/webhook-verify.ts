@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { BENCH_AGENTS } from './webhook-plan.js';
+import { intakeSpoolFile } from '../src/conversations/store/sqlite-intake-spool.js';
 
 export interface Backlog {
   /** Inbox rows not yet done/forwarded. */
@@ -68,10 +69,22 @@ export function sqliteBenchDatabase(file: string, prefix: string): BenchDatabase
     if (!db && existsSync(file)) db = new Database(file, { readonly: true, timeout: 5000 });
     return db;
   };
+  const spoolFile = intakeSpoolFile(file);
+  let spool: Database.Database | undefined;
+  const unmovedSpooled = (): number => {
+    if (!spool && existsSync(spoolFile)) spool = new Database(spoolFile, { readonly: true, timeout: 5000 });
+    const conn = open();
+    if (!spool || !conn) return 0;
+    const spooled = spool.prepare(`SELECT provider, message_id FROM ${prefix}intake_spool`).all() as Array<{ provider: string; message_id: string }>;
+    const inInbox = conn.prepare(`SELECT 1 FROM ${prefix}inbox WHERE provider = ? AND message_id = ?`);
+    return spooled.filter((row) => inInbox.get(row.provider, row.message_id) === undefined).length;
+  };
   return {
     async backlog() {
       const row = open()?.prepare(BACKLOG_SQL(prefix)).get() as Backlog | undefined;
-      return row ?? { inbox: 0, outbox: 0, runs: 0 };
+      if (!row) return { inbox: 0, outbox: 0, runs: 0 };
+      // Acked messages the service has not moved from its intake spool into the inbox yet are owed too.
+      return { ...row, inbox: row.inbox + unmovedSpooled() };
     },
     async snapshot() {
       const conn = open();
@@ -88,6 +101,8 @@ export function sqliteBenchDatabase(file: string, prefix: string): BenchDatabase
     async close() {
       db?.close();
       db = undefined;
+      spool?.close();
+      spool = undefined;
     },
   };
 }

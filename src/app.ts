@@ -36,6 +36,7 @@ import { createProcessing, inProcessWhatsApp } from './service/pipeline.js';
 import { openStores } from './service/open-stores.js';
 import { IntakePressure } from './service/intake-pressure.js';
 import { SqliteWriteGate } from './service/sqlite-write-gate.js';
+import { SqliteIntakeSpool } from './conversations/store/sqlite-intake-spool.js';
 import { ProcessingThread } from './service/thread.js';
 import { agentDirectory, openPeopleStore, type AgentDirectory, type PeopleStore } from './people/index.js';
 import { defaultTaxonomy } from './taxonomy/index.js';
@@ -107,6 +108,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let whatsapp: InProcessWhatsApp | undefined;
   let closeOwnStores = async () => {};
   let pressure: IntakePressure | undefined;
+  let spool: SqliteIntakeSpool | undefined;
   let inlineCaseWork: CaseWork | undefined;
   if (threaded) {
     // The request thread opens (and migrates) the stores first, so a database that does not answer is
@@ -114,8 +116,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // With SQLite both threads write one file: the inbox commits ask the processing thread to give way.
     const gate = config.storage.kind === 'sqlite' ? new SqliteWriteGate() : undefined;
     ({ storage, serviceStore } = await openStores(config, { intake: gate ? { announceWait: gate } : {} }));
-    const stores = { storage, serviceStore };
+    // With SQLite the webhooks' messages are committed to a spool file of their own, which the processing thread
+    // moves into the inbox: an ack never waits for that thread's commit window. Behind Chatwoot they go straight
+    // to the inbox: its conversation statuses, applied right after the rows are stored, need the conversation
+    // rows the inbox insert creates.
+    if (config.storage.kind === 'sqlite' && !config.chatwoot) {
+      const opened = new SqliteIntakeSpool({
+        dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous,
+        onPruneError: (error) => logger.warn({ err: error }, 'could not delete moved messages from the intake spool; trying again shortly'),
+      });
+      try {
+        await opened.init();
+      } catch (error) {
+        await serviceStore.close();
+        await storage.close();
+        throw error;
+      }
+      spool = opened;
+    }
+    const stores = { storage, serviceStore, spool };
     closeOwnStores = async () => {
+      await stores.spool?.close();
       await stores.serviceStore.close();
       await stores.storage.close();
     };
@@ -127,6 +148,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     processing = new ProcessingThread({
       config, logger, onRunObserved, intakePressure: pressure.buffer,
       ...(gate ? { sqliteWriteGate: gate.buffer } : {}),
+      ...(spool ? { intakeSpool: true } : {}),
       ...(overrides.onProcessingCrash ? { onCrash: overrides.onProcessingCrash } : {}),
     });
   } else {
@@ -155,7 +177,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const chatwootSync = config.chatwoot
     ? new ChatwootStatusSync({ serviceStore, lifecycle, cases: caseService, ...(overrides.now ? { now: overrides.now } : {}), logger })
     : undefined;
-  const storeInbox = createIntake(serviceStore, (keys) => processing.notify(keys), {
+  const storeInbox = createIntake(spool ?? serviceStore, (keys) => processing.notify(keys), {
     // Beside a processing thread, every SQLite commit competes with it for the write lock: take it once per
     // event-loop turn for all the webhooks of that turn.
     gatherPerLoopTurn: threaded && config.storage.kind === 'sqlite',
@@ -198,6 +220,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // implementation of claim, reply, release, resolve, corrections and reruns (cases, protocol, audit) for both.
   const cases = consoleCases({ serviceStore, storage, slaMinutes: config.sla.minutes, actions });
 
+  // Readiness counts the spooled messages as waiting too.
+  const spooled = spool;
+  const waiting = spooled ? { inboxProgress: (from: number) => spooled.inboxProgressWith(serviceStore, from) } : serviceStore;
   const http = createHttpApp({
     config, logger, metrics, storage, serviceStore, lifecycle, actions, intake,
     workflows: processing.workflows,
@@ -206,7 +231,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       storage: () => storage.ping(),
       ...(config.role !== 'web' ? { mcp: () => processing.pingMcp() } : {}),
       // A web process stays ready while workers lag: refusing webhooks would not make them catch up.
-      ...(config.role !== 'web' ? { backlog: backlogCheck(serviceStore, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }) } : {}),
+      ...(config.role !== 'web' ? { backlog: backlogCheck(waiting, { stallMs: config.dispatch.backlogStallMs, ...(overrides.now ? { now: overrides.now } : {}) }) } : {}),
       ...(processing.pingQueue ? { queue: () => processing.pingQueue!() } : {}),
     },
     ...(whatsapp ? { whatsapp } : {}),

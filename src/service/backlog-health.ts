@@ -15,7 +15,7 @@ export interface BacklogCheckOptions {
 const LOOKBACK_MS = 15 * 60_000;
 
 /** A readiness check: resolves while the backlog moves, rejects with the reason when it is stuck. */
-export function backlogCheck(store: ServiceStore, options: BacklogCheckOptions): () => Promise<void> {
+export function backlogCheck(store: Pick<ServiceStore, 'inboxProgress'>, options: BacklogCheckOptions): () => Promise<void> {
   const now = options.now ?? Date.now;
   return async () => {
     const at = now();

@@ -59,7 +59,11 @@ export interface IntakeOptions {
 /** Told which conversations got new committed rows (the dispatcher, here or in the processing thread). */
 export type NotifyConversations = (conversationKeys: string[]) => void;
 
-export function createIntake(store: ServiceStore, notify: NotifyConversations, options: IntakeOptions = {}): Intake {
+/**
+ * `store`: where the rows are committed before the ack — the inbox, or on SQLite beside a processing thread the
+ * intake spool (../conversations/store/sqlite-intake-spool.ts), which that thread moves into the inbox.
+ */
+export function createIntake(store: Pick<ServiceStore, 'insertInbox'>, notify: NotifyConversations, options: IntakeOptions = {}): Intake {
   const now = options.now ?? Date.now;
   const inbox = new InboxGroupCommit(store, { gatherPerLoopTurn: options.gatherPerLoopTurn ?? false });
   return async function accept(batch: AcceptedBatch): Promise<{ stored: number; duplicates: number }> {

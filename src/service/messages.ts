@@ -78,6 +78,7 @@ export const workerDataSchema = z.object({
   config: z.custom<Config>((value) => typeof value === 'object' && value !== null && 'storage' in value && 'role' in value, 'workerData.config must be the Config object'),
   intakePressure: z.instanceof(SharedArrayBuffer).optional(),
   sqliteWriteGate: z.instanceof(SharedArrayBuffer).optional(),
+  intakeSpool: z.boolean().optional(),
 });
 export type WorkerData = z.infer<typeof workerDataSchema>;
 

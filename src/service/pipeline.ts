@@ -39,6 +39,8 @@ import { agentDirectory, openPeopleStore } from '../people/index.js';
 import { QueuedTurns } from './queued-turns.js';
 import { openSentMessageLog } from './sent-message-log.js';
 import { takeOverDeadPredecessor } from './take-over.js';
+import { IntakeSpoolMover } from './intake-spool-mover.js';
+import { SqliteIntakeSpoolReader } from '../conversations/store/sqlite-intake-spool.js';
 import { openStores, type OpenStoresOptions } from './open-stores.js';
 import { TurnQueue, transactionDb, type QueueDepth } from './turn-queue.js';
 
@@ -64,6 +66,11 @@ export interface ProcessingOptions {
   now?: () => number;
   /** Agents' own phones (the accounts' users table), for messages forwarded to the claiming agent. @default none */
   agentDirectory?: AgentDirectory;
+  /**
+   * SQLite beside a request thread that spools the webhooks (../conversations/store/sqlite-intake-spool.ts):
+   * this side moves the spooled messages into the inbox (./intake-spool-mover.ts). @default off
+   */
+  intakeSpool?: boolean;
 }
 
 export interface Processing extends ProcessingPort {
@@ -187,6 +194,13 @@ export async function createProcessing(config: Config, options: ProcessingOption
     now,
     logger,
   });
+  const spoolReader = options.intakeSpool && config.storage.kind === 'sqlite'
+    ? new SqliteIntakeSpoolReader({ dbFile: config.storage.dbFile, tableName: config.storage.tablePrefix, synchronous: config.storage.synchronous })
+    : undefined;
+  await spoolReader?.init();
+  const spool = spoolReader
+    ? new IntakeSpoolMover({ reader: spoolReader, inbox: serviceStore, dispatch: (keys) => keys.forEach((key) => dispatcher.notify(key)), logger })
+    : undefined;
   const queuedTurns = queue && role === 'worker'
     ? new QueuedTurns({
       queue, store: serviceStore, storage, process: processTurn, owner,
@@ -260,6 +274,8 @@ export async function createProcessing(config: Config, options: ProcessingOption
   /** Dispatch: this process's dispatcher, or nothing to do when the turn jobs were committed with the inbox rows (scale-out). */
   const notify = (conversationKeys: readonly string[]): void => {
     if (queue) return;
+    // Spooled: the messages are in the spool file until moved; the move hands the conversations on.
+    if (spool) return spool.kick();
     for (const key of conversationKeys) dispatcher.notify(key);
   };
 
@@ -294,6 +310,11 @@ export async function createProcessing(config: Config, options: ProcessingOption
       if (!runsTurns) return;
       if (queuedTurns) await queuedTurns.start();
       else {
+        // What a previous process acked into the spool and never moved, before the inbox is scanned.
+        if (spool) {
+          await spool.move();
+          spool.startPolling();
+        }
         const pickedUp = await dispatcher.start();
         if (pickedUp > 0) logger.info({ conversations: pickedUp }, 'processing messages received before the last stop');
       }
@@ -308,12 +329,14 @@ export async function createProcessing(config: Config, options: ProcessingOption
         queuedTurns?.stop();
         // pg-boss waits for the turns in flight (graceful), then releases its connections.
         await queue?.stop();
+        await spool?.stop();
         await dispatcher.stop();
         await outbox.stop();
         await engine.stop();
         mcpAvailability.stop();
         if (runsTurns) await mcp.close();
         await people?.close();
+        spoolReader?.close();
         await serviceStore.close();
         await storage.close();
       })();
@@ -321,6 +344,7 @@ export async function createProcessing(config: Config, options: ProcessingOption
     },
     async settle() {
       for (;;) {
+        await spool?.move();
         await dispatcher.idle();
         await queuedTurns?.idle();
         const summary = await outbox.drain();

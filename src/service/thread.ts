@@ -26,6 +26,8 @@ export interface ProcessingThreadOptions {
   intakePressure?: SharedArrayBuffer;
   /** Read by the worker's SQLite stores before each write: an inbox commit waiting for the lock. */
   sqliteWriteGate?: SharedArrayBuffer;
+  /** The request thread spools the webhooks on SQLite: the worker moves them into the inbox (../conversations/store/sqlite-intake-spool.ts). */
+  intakeSpool?: boolean;
   logger: Logger;
   /** Each run the worker finished (recorded by the request thread's metrics). */
   onRunObserved?: (observation: RunObservation) => void;
@@ -77,6 +79,7 @@ export class ProcessingThread implements ProcessingPort {
         config: options.config,
         ...(options.intakePressure ? { intakePressure: options.intakePressure } : {}),
         ...(options.sqliteWriteGate ? { sqliteWriteGate: options.sqliteWriteGate } : {}),
+        ...(options.intakeSpool ? { intakeSpool: true } : {}),
       },
       eval: isEval,
     });

@@ -17,7 +17,7 @@ import { createProcessing, type Processing } from './pipeline.js';
 const port = parentPort;
 if (!port) throw new Error('src/service/worker-entry is a worker thread entry point: start it with new Worker(...)');
 
-const { config, intakePressure, sqliteWriteGate } = workerDataSchema.parse(workerData);
+const { config, intakePressure, sqliteWriteGate, intakeSpool } = workerDataSchema.parse(workerData);
 const logger = createLogger({ level: config.logLevel }).child({ thread: 'processing' });
 /**
  * Every message to the request thread goes out after the writes held open are committed (holdSqliteWrites):
@@ -62,10 +62,11 @@ const flushObservations = () => {
 /**
  * How long the processing thread's SQLite transaction stays open (SqliteGroupCommit `holdForMs`), and how long a
  * reply waits for its delivery round: the turns under way share one commit and one claim. A customer's reply
- * leaves up to that much later, and a webhook's inbox commit may wait for the window while this thread writes
- * nothing. SQLITE_COMMIT_WINDOW_MS, 20 by default; measured side by side (bench/README.md, issue 21): 20 ms
- * against 5, −5 % of the process's CPU and −35 % bytes written a message, for acks at 2.2× the bare receiver's
- * p99 instead of 1.4× (30–40 ms against 20–30).
+ * leaves up to that much later, and a write of the request thread to the main file (an agent's action in the
+ * console; behind Chatwoot, the inbox) may wait for the window while this thread writes nothing; webhooks are
+ * committed to the intake spool, a file of its own (../conversations/store/sqlite-intake-spool.ts), and do not
+ * wait. SQLITE_COMMIT_WINDOW_MS, 20 by default; measured side by side (bench/README.md, issue 21): 20 ms against
+ * 5, −5 % of the process's CPU and −35 % bytes written a message.
  */
 const commitWindowMs = config.storage.kind === 'sqlite' ? config.storage.commitWindowMs : 0;
 
@@ -76,6 +77,7 @@ let processing: Processing | undefined;
 const building = createProcessing(config, {
   logger,
   ...(intakePressure ? { turnBudget: turnBudgetFrom(intakePressure) } : {}),
+  ...(intakeSpool ? { intakeSpool: true } : {}),
   ...(sqliteWriteGate ? { beforeSqliteWrite: giveWayTo(sqliteWriteGate), holdSqliteWrites: { lockWanted: lockWantedBy(sqliteWriteGate), holdForMs: commitWindowMs } } : {}),
   onRunObserved(observation) {
     if (pendingObservations.push(observation) === 1) observationTimer = setTimeout(flushObservations, OBSERVATION_BATCH_MS).unref();

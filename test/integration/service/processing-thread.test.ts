@@ -3,11 +3,15 @@
  * acked by the request thread. What a customer, an agent and an admin see must not depend on where the
  * turns run: answers, handoff alerts, admin runs and reruns (with the same errors), metrics, shutdown.
  */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSelfServiceContent } from '../../../src/service/replies.js';
 import { PROTOCOL_PATTERN } from '../../../src/workflows/shared/protocol.js';
 import { AGENTS, sentTo, startService, type TestService } from '../../helpers/service.js';
 
+const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 const content = loadSelfServiceContent();
 const replies = new Set([...Object.values(content.answers), ...Object.values(content.clarifyingQuestions), content.fallbackQuestion]);
 
@@ -76,6 +80,21 @@ describe('processing in a worker thread', () => {
     const body = (await bad.json()) as { code: string; validSteps: string[] };
     expect(body.code).toBe('UNKNOWN_STEP');
     expect(body.validSteps).toContain('business_unit_classification');
+  });
+
+  it('acks a webhook while another connection holds the database file\'s write lock, and answers it once the lock is free', async () => {
+    // The processing thread's commit window, a backup, an admin's transaction: the acks are committed to the
+    // intake spool, a file of their own, so none of them holds a webhook back.
+    const holder = new Sqlite(join(service.dataDir, 'zapflow.db'), { timeout: 10_000 });
+    holder.prepare('BEGIN IMMEDIATE').run();
+    try {
+      expect((await service.post(service.meta('5511900000305', 'meu pix não caiu na conta'))).status).toBe(200);
+    } finally {
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }
+    await service.app.settle();
+    expect(await textsTo('5511900000305')).toHaveLength(1);
   });
 
   it('counts the runs it finished in the request thread\'s /metrics, and is ready when its MCP client is', async () => {
