@@ -15,6 +15,7 @@
  *
  *   npm run bench:turn:ab -- --against HEAD~1
  *   npm run bench:turn:ab -- --against-dir /path/to/other/checkout   # a commit whose dependencies differ, installed
+ *   npm run bench:turn:ab -- --against HEAD --this-env NODE_OPTIONS=--v8-pool-size=1   # a setting, same code
  *
  * `--against` checks the commit out in a temporary git worktree that uses this checkout's node_modules, removed
  * at the end. Loopback only; every process it starts is stopped before it exits.
@@ -38,6 +39,8 @@ const { values: args } = parseArgs({
     conversations: { type: 'string', default: '400' },
     warmup: { type: 'string', default: '1500' },
     concurrency: { type: 'string', default: '8' },
+    /** Extra environment for this checkout's service only, e.g. `--this-env NODE_OPTIONS=--v8-pool-size=1` (repeatable). */
+    'this-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -90,9 +93,15 @@ async function measure(side: Side, count: number): Promise<Window> {
   return { cpuMsPerMessage: (processCpuMs(side.service.pid) - cpu) / count, kbPerMessage: (processWrittenKb(side.service.pid) - kb) / count };
 }
 
-async function side(label: string, root: string): Promise<Side> {
+const thisEnv = Object.fromEntries(args['this-env'].map((pair) => {
+  const at = pair.indexOf('=');
+  if (at <= 0) throw new Error(`--this-env takes NAME=value, got ${JSON.stringify(pair)}`);
+  return [pair.slice(0, at), pair.slice(at + 1)];
+}));
+
+async function side(label: string, root: string, extraEnv: Record<string, string> = {}): Promise<Side> {
   const meta = await startFakeMeta();
-  const env = { META_ACCESS_TOKEN: FAKE_META_DEFAULTS.token, META_PHONE_NUMBER_ID: FAKE_META_DEFAULTS.phoneNumberId, META_GRAPH_URL: meta.url };
+  const env = { META_ACCESS_TOKEN: FAKE_META_DEFAULTS.token, META_PHONE_NUMBER_ID: FAKE_META_DEFAULTS.phoneNumberId, META_GRAPH_URL: meta.url, ...extraEnv };
   return { label, meta, service: new Service(await freePort(), env, { root }), expected: 0 };
 }
 
@@ -101,7 +110,7 @@ const worktree = args.against ? worktreeOf(args.against) : undefined;
 const otherRoot = worktree?.dir ?? args['against-dir']!;
 const otherLabel = args.against ?? otherRoot;
 const other = await side(otherLabel, otherRoot);
-const self = await side('this checkout', repoRoot);
+const self = await side('this checkout', repoRoot, thisEnv);
 const rounds: Array<{ other: Window; self: Window; ratio: number; load1: number }> = [];
 try {
   await Promise.all([other.service.start(), self.service.start()]);

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import express from 'express';
 import { createApp, type App, type AppOverrides } from '../../app.js';
@@ -118,4 +119,22 @@ async function runService(command: string, options: { envFile: string; role?: Ro
   if (!app || stopping) return;
   running.app = app;
   await app.start();
+  adviseV8PoolSize(config, logger);
+}
+
+/**
+ * On a machine of two cores, V8's background threads (garbage collection and compilation for both threads; four
+ * by default, at normal priority) compete with the request thread while the processing thread works a backlog:
+ * webhook acks at 1,000/s measured 1.93× a bare receiver's p99 with them and 1.36× with `--v8-pool-size=1`, for
+ * the same CPU a turn (bench/README.md, issue 21). The flag only works when node starts: the container image
+ * sets it, and elsewhere this line says so once.
+ */
+function adviseV8PoolSize(config: Config, logger: Logger): void {
+  if (config.role !== 'all' || config.processing !== 'thread' || availableParallelism() > 2) return;
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  if (flags.some((flag) => flag.startsWith('--v8-pool-size'))) return;
+  logger.info(
+    { cores: availableParallelism() },
+    'two cores: start node with NODE_OPTIONS=--v8-pool-size=1 to keep webhook acks fast while turns run (README, "Threads and CPU")',
+  );
 }
