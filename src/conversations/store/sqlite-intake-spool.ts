@@ -141,7 +141,9 @@ export class SqliteIntakeSpool {
    */
   async prune(): Promise<number> {
     const deleted = this.pruner.sql(PRUNE).run().changes;
-    if (deleted > 0) this.connection.db.pragma('wal_checkpoint(PASSIVE)');
+    // Every tick, not only after deletes: while the processing thread cannot move (the main file locked for
+    // long), the acks keep appending to the WAL, which only a checkpoint keeps from growing.
+    this.connection.db.pragma('wal_checkpoint(PASSIVE)');
     return deleted;
   }
 
