@@ -113,7 +113,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (threaded) {
     // The request thread opens (and migrates) the stores first, so a database that does not answer is
     // reported here as StorageUnavailableError (serve's waiting room) before a thread is started.
-    // With SQLite both threads write one file: the inbox commits ask the processing thread to give way.
+    // With SQLite both threads write one file: the request thread's writes there (an agent's action in the
+    // console; behind Chatwoot, the inbox) ask the processing thread to give way.
     const gate = config.storage.kind === 'sqlite' ? new SqliteWriteGate() : undefined;
     ({ storage, serviceStore } = await openStores(config, { intake: gate ? { announceWait: gate } : {} }));
     // With SQLite the webhooks' messages are committed to a spool file of their own, which the processing thread
@@ -178,8 +179,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ? new ChatwootStatusSync({ serviceStore, lifecycle, cases: caseService, ...(overrides.now ? { now: overrides.now } : {}), logger })
     : undefined;
   const storeInbox = createIntake(spool ?? serviceStore, (keys) => processing.notify(keys), {
-    // Beside a processing thread, every SQLite commit competes with it for the write lock: take it once per
-    // event-loop turn for all the webhooks of that turn.
+    // Beside a processing thread on SQLite: one commit per event-loop turn for all the webhooks of that turn (to
+    // the spool: fewer commits; behind Chatwoot, to the inbox: one write-lock acquisition against that thread).
     gatherPerLoopTurn: threaded && config.storage.kind === 'sqlite',
     ...(overrides.now ? { now: overrides.now } : {}),
     ...(chatwootSync ? { afterStore: (batch) => chatwootSync.apply(batch.conversationStatuses ?? []) } : {}),
