@@ -65,7 +65,7 @@ function openSpool(file: string, prefix: string, synchronous: 'normal' | 'full',
 
 const INSERT =
   `INSERT INTO {p}intake_spool (${INBOX_INSERT_COLUMNS.join(', ')}, received_at) VALUES (${INBOX_INSERT_COLUMNS.map(() => '?').join(', ')}, ?) ` +
-  'ON CONFLICT (provider, message_id) DO NOTHING RETURNING *';
+  'ON CONFLICT (provider, message_id) DO NOTHING RETURNING id';
 /** `inbox_db` is the main file, attached: its committed inbox. */
 const PRUNE =
   'DELETE FROM {p}intake_spool WHERE EXISTS (SELECT 1 FROM inbox_db.{p}inbox i ' +
@@ -121,15 +121,16 @@ export class SqliteIntakeSpool {
 
   /**
    * Same contract as ServiceStore.insertInbox for the intake (InboxGroupCommit): the items that were new, once
-   * committed — as the spool holds them (their `id` is the spool's, their status `pending`).
+   * committed — as the spool holds them (their `id` is the spool's, their status `pending`). Built from the items
+   * in hand: on the ack path, reading each row back and parsing its raw JSON again would be work for nothing.
    */
   async insertInbox(items: InboxItem[], now: number): Promise<InboxRecord[]> {
     const insert = this.connection.sql(INSERT);
     return this.writer.write(() => {
       const inserted: InboxRecord[] = [];
       for (const item of items) {
-        const row = insert.get(...inboxItemToParams(item), now) as Row | undefined;
-        if (row) inserted.push(inboxFromRow({ ...row, status: 'pending' }));
+        const row = insert.get(...inboxItemToParams(item), now) as { id: number } | undefined;
+        if (row) inserted.push({ ...item, id: Number(row.id), status: 'pending', receivedAt: now });
       }
       return inserted;
     });
