@@ -22,7 +22,8 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM node:22-bookworm-slim
 # --v8-pool-size=1: one V8 background thread instead of four. On the two cores the service is sized for, the
 # four competed with the request thread while turns ran: webhook acks' p99 1.93× a bare receiver's with them,
-# 1.36× with one, for the same CPU a turn (bench/README.md). On a larger machine, override NODE_OPTIONS.
+# 1.36× with one, for the same CPU a turn (bench/README.md). `zapflow serve` would start itself again with it
+# on two cores anyway; set here, it needs no second start. On a larger machine, override NODE_OPTIONS.
 ENV NODE_ENV=production PORT=3000 ZAPFLOW_DATA_DIR=/var/lib/zapflow NODE_OPTIONS=--v8-pool-size=1
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

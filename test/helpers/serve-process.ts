@@ -28,6 +28,11 @@ export class ServeProcess {
     private readonly options: { keepStdout?: boolean } = {},
   ) {}
 
+  /** The PID of the service's process (the one it was started as: it may start itself again in place). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

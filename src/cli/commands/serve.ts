@@ -19,6 +19,7 @@ import { ConfigError, loadConfig, type Config, type Role } from '../../config.js
 import { StorageUnavailableError } from '../../engine/index.js';
 import { bearerTokenOf, tokenMatches } from '../../http/auth.js';
 import { createLogger, type Logger } from '../../logging.js';
+import { restartWithOneV8Thread, v8PoolRestartOptions } from '../v8-pool.js';
 
 /** Answers probes while the service waits for its database; closed once the real app takes the port. */
 function startWaitingRoom(config: Config, reason: () => string): Promise<Server> {
@@ -93,6 +94,8 @@ async function runService(command: string, options: { envFile: string; role?: Ro
     }
     throw error;
   }
+  // Before anything is opened: on two cores this process starts again (same PID) with one V8 background thread.
+  if (command === 'serve') restartWithOneV8Thread({ role: config.role, processing: config.processing, cores: availableParallelism() });
   const logger = createLogger({ level: config.logLevel });
   let stopping = false;
   const running: { app?: App } = {};
@@ -122,17 +125,12 @@ async function runService(command: string, options: { envFile: string; role?: Ro
   adviseV8PoolSize(config, logger);
 }
 
-/**
- * On a machine of two cores, V8's background threads (garbage collection and compilation for both threads; four
- * by default, at normal priority) compete with the request thread while the processing thread works a backlog:
- * webhook acks at 1,000/s measured 1.93× a bare receiver's p99 with them and 1.36× with `--v8-pool-size=1`, for
- * the same CPU a turn (bench/README.md, issue 21). The flag only works when node starts: the container image
- * sets it, and elsewhere this line says so once.
- */
+/** Where node cannot start itself again (`process.execve` is missing), the one V8 thread is left to the operator. */
 function adviseV8PoolSize(config: Config, logger: Logger): void {
-  if (config.role !== 'all' || config.processing !== 'thread' || availableParallelism() > 2) return;
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  if (flags.some((flag) => flag.startsWith('--v8-pool-size'))) return;
+  const wanted = v8PoolRestartOptions({
+    role: config.role, processing: config.processing, cores: availableParallelism(), execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS,
+  });
+  if (wanted === undefined) return;
   logger.info(
     { cores: availableParallelism() },
     'two cores: start node with NODE_OPTIONS=--v8-pool-size=1 to keep webhook acks fast while turns run (README, "Threads and CPU")',

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { v8PoolRestartOptions, v8PoolSizeChosen } from '../../../src/cli/v8-pool.js';
+
+const twoCores = { role: 'all', processing: 'thread', cores: 2, execArgv: [], nodeOptions: undefined } as const;
+
+describe('one V8 background thread on two cores', () => {
+  it('starts again with the flag added to what NODE_OPTIONS already held', () => {
+    expect(v8PoolRestartOptions(twoCores)).toBe('--v8-pool-size=1');
+    expect(v8PoolRestartOptions({ ...twoCores, nodeOptions: ' --max-old-space-size=512 ' })).toBe('--max-old-space-size=512 --v8-pool-size=1');
+  });
+
+  it('leaves alone a machine with more cores, a process without the processing thread and a chosen size', () => {
+    expect(v8PoolRestartOptions({ ...twoCores, cores: 4 })).toBeUndefined();
+    expect(v8PoolRestartOptions({ ...twoCores, role: 'web' })).toBeUndefined();
+    expect(v8PoolRestartOptions({ ...twoCores, processing: 'inline' })).toBeUndefined();
+    expect(v8PoolRestartOptions({ ...twoCores, nodeOptions: '--v8-pool-size=0' })).toBeUndefined();
+    expect(v8PoolRestartOptions({ ...twoCores, execArgv: ['--v8-pool-size=3'] })).toBeUndefined();
+  });
+
+  it('recognises the flag only as a flag', () => {
+    expect(v8PoolSizeChosen(['--v8-pool-size', '2'], undefined)).toBe(true);
+    expect(v8PoolSizeChosen([], '--v8-pool-sizes=2')).toBe(false);
+  });
+});
