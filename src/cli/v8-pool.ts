@@ -21,7 +21,19 @@ const POOL_FLAG = '--v8-pool-size';
 
 /** Whether node was started with a pool size chosen by someone (its command line or NODE_OPTIONS). */
 export function v8PoolSizeChosen(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((flag) => flag === POOL_FLAG || flag.startsWith(`${POOL_FLAG}=`));
+  return v8PoolSizeOf(execArgv, nodeOptions) !== undefined;
+}
+
+/** The pool size node was started with (the last one given wins, as in node), or undefined for node's default. */
+export function v8PoolSizeOf(execArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
+  // NODE_OPTIONS is read before the command line, so a flag on the command line wins.
+  const flags = [...(nodeOptions ?? '').split(/\s+/), ...execArgv];
+  let size: string | undefined;
+  flags.forEach((flag, at) => {
+    if (flag === POOL_FLAG) size = flags[at + 1] ?? '';
+    else if (flag.startsWith(`${POOL_FLAG}=`)) size = flag.slice(POOL_FLAG.length + 1);
+  });
+  return size;
 }
 
 /**

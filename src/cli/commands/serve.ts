@@ -19,7 +19,7 @@ import { ConfigError, loadConfig, type Config, type Role } from '../../config.js
 import { StorageUnavailableError } from '../../engine/index.js';
 import { bearerTokenOf, tokenMatches } from '../../http/auth.js';
 import { createLogger, type Logger } from '../../logging.js';
-import { restartWithOneV8Thread, v8PoolRestartOptions } from '../v8-pool.js';
+import { restartWithOneV8Thread, v8PoolRestartOptions, v8PoolSizeOf } from '../v8-pool.js';
 
 /** Answers probes while the service waits for its database; closed once the real app takes the port. */
 function startWaitingRoom(config: Config, reason: () => string): Promise<Server> {
@@ -125,14 +125,19 @@ async function runService(command: string, options: { envFile: string; role?: Ro
   adviseV8PoolSize(config, logger);
 }
 
-/** Where node cannot start itself again (`process.execve` is missing), the one V8 thread is left to the operator. */
+/**
+ * On two cores, says how many V8 background threads this process runs with — and, where node could not start
+ * itself again with one (`process.execve` missing or refused), how to set it.
+ */
 function adviseV8PoolSize(config: Config, logger: Logger): void {
-  const wanted = v8PoolRestartOptions({
-    role: config.role, processing: config.processing, cores: availableParallelism(), execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS,
-  });
-  if (wanted === undefined) return;
+  const context = { role: config.role, processing: config.processing, cores: availableParallelism(), execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS };
+  if (v8PoolRestartOptions(context) === undefined) {
+    const size = v8PoolSizeOf(context.execArgv, context.nodeOptions);
+    if (size !== undefined && context.cores <= 2) logger.info({ cores: context.cores, v8PoolSize: size }, 'V8 background threads set by --v8-pool-size');
+    return;
+  }
   logger.info(
-    { cores: availableParallelism() },
+    { cores: context.cores },
     'two cores: start node with NODE_OPTIONS=--v8-pool-size=1 to keep webhook acks fast while turns run (README, "Threads and CPU")',
   );
 }

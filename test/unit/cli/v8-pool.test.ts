@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { v8PoolRestartOptions, v8PoolSizeChosen } from '../../../src/cli/v8-pool.js';
+import { v8PoolRestartOptions, v8PoolSizeChosen, v8PoolSizeOf } from '../../../src/cli/v8-pool.js';
 
 const twoCores = { role: 'all', processing: 'thread', cores: 2, execArgv: [], nodeOptions: undefined } as const;
 
@@ -15,6 +15,12 @@ describe('one V8 background thread on two cores', () => {
     expect(v8PoolRestartOptions({ ...twoCores, processing: 'inline' })).toBeUndefined();
     expect(v8PoolRestartOptions({ ...twoCores, nodeOptions: '--v8-pool-size=0' })).toBeUndefined();
     expect(v8PoolRestartOptions({ ...twoCores, execArgv: ['--v8-pool-size=3'] })).toBeUndefined();
+  });
+
+  it('reads the size node runs with: the command line over NODE_OPTIONS', () => {
+    expect(v8PoolSizeOf([], '--v8-pool-size=1')).toBe('1');
+    expect(v8PoolSizeOf(['--v8-pool-size', '3'], '--v8-pool-size=1')).toBe('3');
+    expect(v8PoolSizeOf([], '--max-old-space-size=512')).toBeUndefined();
   });
 
   it('recognises the flag only as a flag', () => {
