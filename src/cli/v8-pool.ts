@@ -4,7 +4,7 @@
  * V8 runs garbage collection and optimizing compilation for both of zapflow's threads on a pool of background
  * threads (four by default, at normal priority). On two cores, while the processing thread works a backlog, they
  * take CPU from the request thread: webhook acks at 1,000/s measured 1.93× a bare receiver's p99 with them and
- * 1.36× with `--v8-pool-size=1`, and a turn's CPU ~10 % less (bench/README.md, issue 21). The flag only works when
+ * 1.36× with `--v8-pool-size=1`, for the same CPU a turn (bench/README.md, issue 21). The flag only works when
  * node starts, so `zapflow serve` replaces its own process image with one started with it (`process.execve`: the
  * same PID, so a supervisor, a container runtime or a `kill` by PID sees one process, and nothing is left behind
  * if it is killed). Whoever sets `--v8-pool-size` themselves (any value; 0 lets V8 choose) is left alone.
@@ -18,11 +18,6 @@ export interface V8PoolContext {
 }
 
 const POOL_FLAG = '--v8-pool-size';
-
-/** Whether node was started with a pool size chosen by someone (its command line or NODE_OPTIONS). */
-export function v8PoolSizeChosen(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return v8PoolSizeOf(execArgv, nodeOptions) !== undefined;
-}
 
 /** The pool size node was started with (the last one given wins, as in node), or undefined for node's default. */
 export function v8PoolSizeOf(execArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
@@ -43,7 +38,7 @@ export function v8PoolSizeOf(execArgv: readonly string[], nodeOptions: string | 
  */
 export function v8PoolRestartOptions(context: V8PoolContext): string | undefined {
   if (context.role !== 'all' || context.processing !== 'thread' || context.cores > 2) return undefined;
-  if (v8PoolSizeChosen(context.execArgv, context.nodeOptions)) return undefined;
+  if (v8PoolSizeOf(context.execArgv, context.nodeOptions) !== undefined) return undefined;
   return [context.nodeOptions?.trim(), `${POOL_FLAG}=1`].filter(Boolean).join(' ');
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { v8PoolRestartOptions, v8PoolSizeChosen, v8PoolSizeOf } from '../../../src/cli/v8-pool.js';
+import { v8PoolRestartOptions, v8PoolSizeOf } from '../../../src/cli/v8-pool.js';
 
 const twoCores = { role: 'all', processing: 'thread', cores: 2, execArgv: [], nodeOptions: undefined } as const;
 
@@ -24,7 +24,7 @@ describe('one V8 background thread on two cores', () => {
   });
 
   it('recognises the flag only as a flag', () => {
-    expect(v8PoolSizeChosen(['--v8-pool-size', '2'], undefined)).toBe(true);
-    expect(v8PoolSizeChosen([], '--v8-pool-sizes=2')).toBe(false);
+    expect(v8PoolSizeOf(['--v8-pool-size', '2'], undefined)).toBe('2');
+    expect(v8PoolSizeOf([], '--v8-pool-sizes=2')).toBeUndefined();
   });
 });
