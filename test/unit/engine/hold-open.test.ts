@@ -254,6 +254,31 @@ describe("a run's steps on SQLite held open", () => {
   });
 });
 
+describe("many held steps in one write", () => {
+  it('40 steps that answer at once keep every record, in order, with its own output; a step recorded twice keeps its last record', async () => {
+    const wf = new Workflow({
+      name: 'long_held', storage,
+      // Zero-padded: records of steps that finish in the same millisecond are listed by path.
+      steps: Array.from({ length: 40 }, (_, at) => new Step({ name: `step_${String(at).padStart(2, '0')}`, executor: () => ({ at, text: `passo ${at}` }) })),
+    });
+    const result = await wf.run({ message: 'oi', sessionId: 'meta:5511900000004' });
+    expect(result.status).toBe('completed');
+    const records = await storage.getStepResults(result.runId);
+    expect(records.map((record) => record.stepPath)).toEqual(Array.from({ length: 40 }, (_, at) => `step_${String(at).padStart(2, '0')}`));
+    expect(records.map((record) => (record.output as { content: { at: number } }).content.at)).toEqual(Array.from({ length: 40 }, (_, at) => at));
+
+    // The same step twice in one write (a retried step's record replaced): the later one is what stays.
+    const [first] = records;
+    await storage.commitHeldSteps([
+      { step: { ...first!, output: { content: 'before' }, outputJson: undefined } },
+      { step: { ...first!, output: { content: 'after' }, outputJson: undefined, attempts: 2 } },
+    ]);
+    const again = (await storage.getStepResults(result.runId)).filter((record) => record.stepPath === 'step_00');
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({ output: { content: 'after' }, attempts: 2 });
+  });
+});
+
 describe("a run's held steps keep what they were", () => {
   it("a later step that changes an earlier step's output in place does not change that step's record", async () => {
     const wf = new Workflow({
