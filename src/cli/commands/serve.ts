@@ -95,7 +95,7 @@ async function runService(command: string, options: { envFile: string; role?: Ro
     throw error;
   }
   // Before anything is opened: on two cores this process starts again (same PID) with one V8 background thread.
-  if (command === 'serve') restartWithOneV8Thread({ role: config.role, processing: config.processing, cores: availableParallelism() });
+  restartWithOneV8Thread({ role: config.role, processing: config.processing, cores: availableParallelism() });
   const logger = createLogger({ level: config.logLevel });
   let stopping = false;
   const running: { app?: App } = {};

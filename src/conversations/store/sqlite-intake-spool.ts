@@ -56,11 +56,17 @@ const createTable = (prefix: string) =>
   'kind TEXT NOT NULL, customer TEXT NOT NULL, name TEXT, text TEXT NOT NULL, sent_at INTEGER NOT NULL, raw TEXT, received_at INTEGER NOT NULL, ' +
   'UNIQUE (provider, message_id))';
 
+/**
+ * Every connection to the spool: checkpoints are the request thread's, after its prunes, off the ack path —
+ * never inside whichever commit crossed 1,000 pages, nor by the reader, which never needs to copy the WAL back.
+ */
 function openSpool(file: string, prefix: string, synchronous: 'normal' | 'full', busyTimeoutMs: number): Database.Database {
-  return openSqlite({
+  const db = openSqlite({
     dbFile: file, prefix, synchronous, busyTimeoutMs,
-    migrate: (db) => db.transaction(() => db.exec(createTable(prefix))).immediate(),
+    migrate: (opened) => opened.transaction(() => opened.exec(createTable(prefix))).immediate(),
   });
+  db.pragma('wal_autocheckpoint = 0');
+  return db;
 }
 
 const INSERT =
@@ -92,16 +98,15 @@ export class SqliteIntakeSpool {
 
   async init(): Promise<void> {
     if (this.connection.isOpen) return;
+    // Opened (and migrated) waiting up to busyTimeoutMs for another process; then busy_timeout 0 on both: the
+    // request thread never sleeps on a lock (the writer retries from the event loop, a prune at the next tick).
     const db = openSpool(this.file, this.prefix, this.options.synchronous ?? 'normal', this.options.busyTimeoutMs ?? 5000);
-    // Checkpoints run after a prune, off the ack path, rather than inside whichever commit crossed 1,000 pages.
-    db.pragma('wal_autocheckpoint = 0');
     db.pragma('busy_timeout = 0');
     this.connection.open(db);
     // Its own connection, with the main file attached: BEGIN IMMEDIATE takes the write lock of every database
     // attached to a connection, so the inserts' connection must not see the main file. The prune is one
     // statement in autocommit, which only reads the main file (no lock there in WAL mode).
     const pruner = openSpool(this.file, this.prefix, this.options.synchronous ?? 'normal', this.options.busyTimeoutMs ?? 5000);
-    pruner.pragma('wal_autocheckpoint = 0');
     pruner.pragma('busy_timeout = 0');
     pruner.prepare('ATTACH DATABASE ? AS inbox_db').run(this.options.dbFile);
     this.pruner.open(pruner);
@@ -148,11 +153,6 @@ export class SqliteIntakeSpool {
     return deleted;
   }
 
-  /** Rows waiting to be moved (or moved and not yet pruned). */
-  count(): number {
-    return Number((this.connection.sql('SELECT count(*) AS n FROM {p}intake_spool').get() as { n: number }).n);
-  }
-
   /**
    * The inbox's progress (ServiceStore.inboxProgress) with the spool's oldest row counted as waiting: messages
    * the processing thread does not move show in readiness as a backlog that does not move. (A row moved and not
@@ -187,10 +187,7 @@ export class SqliteIntakeSpoolReader {
 
   async init(): Promise<void> {
     if (this.connection.isOpen) return;
-    const db = openSpool(this.file, this.prefix, this.options.synchronous ?? 'normal', this.options.busyTimeoutMs ?? 5000);
-    // A reader never needs to copy the writer's WAL back (the request thread does, after its prunes).
-    db.pragma('wal_autocheckpoint = 0');
-    this.connection.open(db);
+    this.connection.open(openSpool(this.file, this.prefix, this.options.synchronous ?? 'normal', this.options.busyTimeoutMs ?? 5000));
   }
 
   close(): void {

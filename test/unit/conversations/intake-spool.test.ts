@@ -32,6 +32,15 @@ const dispatched: string[][] = [];
 
 /** The processing thread's side, as a (re)started process builds it. */
 const mover = () => new IntakeSpoolMover({ reader, inbox, dispatch: (keys) => dispatched.push([...keys]), logger: pino({ level: 'silent' }) });
+/** Rows in the spool file, as another connection (sqlite3, a backup) sees them. */
+const spooledRows = (): number => {
+  const db = new Sqlite(intakeSpoolFile(dbFile), { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM zapflow_intake_spool').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
 const inboxIds = async (conversation = 'meta:1:5511900000401') => (await inbox.recentMessages(conversation, 100)).map((record) => record.messageId);
 
 beforeEach(async () => {
@@ -80,7 +89,7 @@ describe('the intake spool', () => {
   it('drops a redelivery while the original is spooled', async () => {
     await spool.insertInbox([message(1)], 1_000);
     expect(await spool.insertInbox([message(1), message(2)], 1_001)).toHaveLength(1);
-    expect(spool.count()).toBe(2);
+    expect(spooledRows()).toBe(2);
   });
 
   it('moves messages into the inbox in ack order, stamped no earlier than their ack, and hands their conversations on', async () => {
@@ -116,10 +125,10 @@ describe('the intake spool', () => {
     processing.prepare('COMMIT').run();
     processing.close();
     expect(await spool.prune()).toBe(1);
-    expect(spool.count()).toBe(1); // the second is still owed
+    expect(spooledRows()).toBe(1); // the second is still owed
     await mover().move();
     expect(await spool.prune()).toBe(1);
-    expect(spool.count()).toBe(0);
+    expect(spooledRows()).toBe(0);
   });
 
   it('keeps moving after the spool was emptied (ids are never handed out twice)', async () => {
